@@ -1,0 +1,1 @@
+"""What screens, LED strips and speakers show or say: pure layout and phrasing."""

@@ -1,0 +1,1 @@
+"""The hall hub: domain core, store, bus, HTTP and the `hall` command."""
