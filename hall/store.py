@@ -1,0 +1,170 @@
+"""The hall's store: the one module that owns the Redis connection and its scripts.
+
+Every key of a hall shares the hash tag `{hall:<id>}`, so the same script runs unchanged on
+Redis Cluster. Every operation is committed by one Lua script (`commit.lua`), loaded once and
+called by its SHA: fencing on the hub's epoch, idempotency by (device, request id) for 24 h,
+compare-and-set on the records the pure core decided from, the event stream and the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as redis
+
+from .domain.estimate import ServiceTimes
+from .domain.hall import Outcome
+from .domain.model import Ticket, Window
+
+IDEMPOTENCY_TTL_S = 24 * 3600
+EVENTS_MAXLEN = 200_000
+
+
+class Fenced(Exception):
+    """Another hub has claimed this hall (a newer epoch): this one must stop writing."""
+
+
+class Conflict(Exception):
+    """A record changed under the hub since it decided: reload and decide again."""
+
+
+@dataclass
+class Loaded:
+    epoch: int
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    windows: dict[str, Window] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    times: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Committed:
+    duplicate: bool  # True: the request id was seen before; `response` is what was answered
+    response: bytes
+    first_seq: int  # sequence number of the first event written (0 when none)
+
+
+class HallStore:
+    def __init__(self, client: redis.Redis, hall_id: str) -> None:
+        self.client = client
+        self.hall_id = hall_id
+        self.tag = f"{{hall:{hall_id}}}"
+        self.epoch = 0
+        script = resources.files("hall").joinpath("commit.lua").read_text(encoding="utf-8")
+        self._commit = client.register_script(script)
+
+    @classmethod
+    def from_url(cls, url: str, hall_id: str) -> HallStore:
+        return cls(redis.from_url(url, decode_responses=False), hall_id)
+
+    # ----- keys ----------------------------------------------------------------------------
+    def key(self, *parts: str) -> str:
+        return ":".join((self.tag, *parts))
+
+    @property
+    def events_key(self) -> str:
+        return self.key("events")
+
+    @property
+    def outbox_key(self) -> str:
+        return self.key("outbox")
+
+    # ----- life ----------------------------------------------------------------------------
+    async def ping(self) -> bool:
+        return bool(await self.client.ping())
+
+    async def claim_epoch(self) -> int:
+        """Take the hall for this hub: every later write of an older hub is refused."""
+        self.epoch = int(await self.client.incr(self.key("epoch")))
+        return self.epoch
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def load(self, day: str, window_ids: tuple[str, ...] = ()) -> Loaded:
+        """Everything the hub keeps in memory: the day's tickets and numbering, the windows.
+
+        A configured window the store has never seen is written closed first, so that every
+        later change to it is a compare-and-set against what is stored.
+        """
+        pipe = self.client.pipeline(transaction=False)
+        for window_id in window_ids:
+            pipe.hsetnx(self.key("windows"), window_id, Window(window_id).to_json())
+        pipe.hgetall(self.key("tickets", day))
+        pipe.hgetall(self.key("counters", day))
+        pipe.hgetall(self.key("windows"))
+        pipe.hgetall(self.key("times"))
+        results = await pipe.execute()
+        tickets_raw, counters_raw, windows_raw, times_raw = results[len(window_ids):]
+        loaded = Loaded(epoch=self.epoch)
+        for raw in tickets_raw.values():
+            ticket = Ticket.from_json(raw)
+            loaded.tickets[ticket.no] = ticket
+        for service, n in counters_raw.items():
+            loaded.counters[service.decode()] = int(n)
+        for raw in windows_raw.values():
+            window = Window.from_json(raw)
+            loaded.windows[window.id] = window
+        for service, raw in times_raw.items():
+            mean, count = json.loads(raw)
+            loaded.times[service.decode()] = (float(mean), int(count))
+        return loaded
+
+    # ----- the one write path --------------------------------------------------------------
+    async def commit(
+        self,
+        device: str,
+        request_id: str,
+        response: bytes,
+        outcome: Outcome | None,
+        day: str,
+        times: ServiceTimes | None = None,
+        outbox: tuple[dict[str, Any], ...] = (),
+    ) -> Committed:
+        hashes: list[str] = []
+        writes: list[str] = []
+
+        def write(hash_key: str, field_name: str, before: str | None, after: str, any_: bool) -> None:
+            if hash_key not in hashes:
+                hashes.append(hash_key)
+            index = 6 + hashes.index(hash_key)
+            mode = "a" if any_ else ("n" if before is None else "e")
+            writes.extend((str(index), field_name, mode, before or "", after))
+
+        events: list[str] = []
+        if outcome is not None:
+            tickets_key = self.key("tickets", day)
+            for before_t, after_t in outcome.tickets:
+                write(tickets_key, after_t.no, before_t.to_json() if before_t else None,
+                      after_t.to_json(), False)
+            for before_w, after_w in outcome.windows:
+                write(self.key("windows"), after_w.id, before_w.to_json() if before_w else None,
+                      after_w.to_json(), False)
+            if outcome.counter is not None:
+                service, old, new = outcome.counter
+                write(self.key("counters", day), service, str(old) if old else None, str(new),
+                      False)
+            if times is not None:
+                for service, _seconds in outcome.learned:
+                    learned = json.dumps([times.means[service], times.counts[service]])
+                    write(self.key("times"), service, None, learned, True)
+            events = [json.dumps(e, ensure_ascii=False, separators=(",", ":"))
+                      for e in outcome.events]
+        args: list[str | bytes] = [str(self.epoch), response, str(IDEMPOTENCY_TTL_S),
+                                   str(EVENTS_MAXLEN), str(len(writes) // 5), *writes,
+                                   str(len(events)), *events, str(len(outbox)),
+                                   *(json.dumps(o, ensure_ascii=False) for o in outbox)]
+        keys = [self.key("epoch"), self.key("idem", device, request_id), self.events_key,
+                self.key("eventseq"), self.outbox_key, *hashes]
+        status, detail = await self._commit(keys=keys, args=args)
+        status = status.decode() if isinstance(status, bytes) else status
+        if status == "ok":
+            return Committed(False, response, int(detail))
+        if status == "dup":
+            return Committed(True, detail, 0)
+        if status == "fenced":
+            raise Fenced(f"hall {self.hall_id} was claimed by a newer hub (epoch {detail!r})")
+        raise Conflict(f"record {detail!r} changed under the hub")

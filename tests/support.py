@@ -1,0 +1,139 @@
+"""Helpers shared by the tests: free ports, hall files, and waiting for a server to listen."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_HALL = REPO_ROOT / "config" / "demo-hall.toml"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
+    """Poll until something accepts TCP connections on host:port; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        # A JSON string is a valid TOML basic string (same escapes).
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) as TOML")
+
+
+def _toml_key(key: str) -> str:
+    if key and all(c.isalnum() or c in "-_" for c in key) and key.isascii():
+        return key
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _is_table_array(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(v, Mapping) for v in value)
+    )
+
+
+def dumps_toml(doc: Mapping[str, Any]) -> str:
+    """Write a hall document (tables of scalars and arrays of tables) as TOML."""
+    lines: list[str] = []
+    for key, value in doc.items():
+        if not isinstance(value, Mapping) and not _is_table_array(value):
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in doc.items():
+        if isinstance(value, Mapping):
+            lines.append("")
+            lines.append(f"[{_toml_key(key)}]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        elif _is_table_array(value):
+            for item in value:
+                lines.append("")
+                lines.append(f"[[{_toml_key(key)}]]")
+                lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items())
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def hall_document(
+    hall_id: str,
+    mqtt_url: str,
+    redis_url: str,
+    *,
+    http_port: int | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """The demo hall's document with this hall id, broker URL and store URL.
+
+    ``overrides`` are applied per top-level key: a dict is merged into that table (a value of
+    ``None`` removes the key), a list replaces the array (``services``, ``windows``,
+    ``devices``), ``None`` removes the whole table, anything else replaces the value.
+    """
+    with DEMO_HALL.open("rb") as f:
+        doc: dict[str, Any] = tomllib.load(f)
+    doc["hall"]["id"] = hall_id
+    doc["broker"] = {"url": mqtt_url}
+    doc["store"] = {"url": redis_url}
+    port = http_port if http_port is not None else free_port()
+    doc["http"] = {"listen": f"127.0.0.1:{port}"}
+    for key, value in overrides.items():
+        if value is None:
+            doc.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(doc.get(key), Mapping):
+            table = dict(doc[key])
+            for k, v in value.items():
+                if v is None:
+                    table.pop(k, None)
+                else:
+                    table[k] = v
+            doc[key] = table
+        else:
+            doc[key] = value
+    return doc
+
+
+def write_hall_config(
+    tmp_path: Path,
+    hall_id: str,
+    mqtt_url: str,
+    redis_url: str,
+    **overrides: Any,
+) -> Path:
+    """Write ``<tmp_path>/hall-<hall_id>.toml``: the demo hall on the given broker and store.
+
+    The HTTP server listens on a free loopback port (pass ``http_port=`` to choose it). See
+    :func:`hall_document` for ``overrides``; e.g. ``queue={"recall_cap": 1}`` or
+    ``portal={"url": "http://127.0.0.1:9/", "secret": "whsec_..."}``.
+    """
+    doc = hall_document(hall_id, mqtt_url, redis_url, **overrides)
+    path = Path(tmp_path) / f"hall-{hall_id}.toml"
+    path.write_text(dumps_toml(doc), encoding="utf-8")
+    return path
