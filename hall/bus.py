@@ -91,8 +91,9 @@ class MqttLink:
             self._outgoing.put_nowait(Outgoing(topic, payload, retain, qos))
         except asyncio.QueueFull:
             self.stats.dropped_outgoing += 1
-            log.warning("outgoing queue full (%d): dropped a message to %s",
-                        self.outgoing_limit, topic)
+            log.warning(
+                "outgoing queue full (%d): dropped a message to %s", self.outgoing_limit, topic
+            )
 
     @property
     def backlog(self) -> int:
@@ -156,8 +157,12 @@ class MqttLink:
                         group.create_task(self._receive(client))
             except* aiomqtt.MqttError as errors:
                 self.stats.reconnects += 1
-                log.warning("MQTT %s lost (%s); reconnecting in %.1fs",
-                            self.endpoint, errors.exceptions[0], backoff)
+                log.warning(
+                    "MQTT %s lost (%s); reconnecting in %.1fs",
+                    self.endpoint,
+                    errors.exceptions[0],
+                    backoff,
+                )
             finally:
                 self._client = None
                 self.connected.clear()
@@ -173,8 +178,11 @@ class MqttLink:
                 self._incoming.put_nowait((str(message.topic), data))
             except asyncio.QueueFull:
                 self.stats.dropped_incoming += 1
-                log.warning("incoming queue full (%d): dropped a message on %s",
-                            self.incoming_limit, message.topic)
+                log.warning(
+                    "incoming queue full (%d): dropped a message on %s",
+                    self.incoming_limit,
+                    message.topic,
+                )
 
     async def _send(self, client: aiomqtt.Client) -> None:
         in_flight: set[asyncio.Task[None]] = set()
@@ -191,11 +199,13 @@ class MqttLink:
             for task in in_flight:
                 task.cancel()
 
-    async def _publish_one(self, client: aiomqtt.Client, item: Outgoing,
-                           slots: asyncio.Semaphore) -> None:
+    async def _publish_one(
+        self, client: aiomqtt.Client, item: Outgoing, slots: asyncio.Semaphore
+    ) -> None:
         try:
-            await client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain,
-                                 timeout=30)
+            await client.publish(
+                item.topic, item.payload, qos=item.qos, retain=item.retain, timeout=30
+            )
             self.stats.published += 1
         except aiomqtt.MqttError as exc:
             self.stats.publish_failures += 1
@@ -210,19 +220,19 @@ class MqttLink:
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await self._client.publish(topic, payload, qos=1, retain=retain, timeout=3)
 
-    async def drain(self, timeout: float = 3.0) -> None:
-        """Wait (bounded) until queued messages have gone out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._outgoing.qsize() and loop.time() < deadline and self.connected.is_set():
-            await asyncio.sleep(0.01)
 
-
-async def publish_once(endpoint: Endpoint, client_id: str, topic: str, payload: bytes,
-                       *, retain: bool = False) -> None:
+async def publish_once(
+    endpoint: Endpoint, client_id: str, topic: str, payload: bytes, *, retain: bool = False
+) -> None:
     """Connect, publish one message, disconnect: for goodbyes after the main link is gone."""
-    async with aiomqtt.Client(endpoint.host, endpoint.port, identifier=client_id,
-                              username=endpoint.username, password=endpoint.password,
-                              tls_context=ssl.create_default_context() if endpoint.tls else None,
-                              socket_options=NODELAY, timeout=5) as client:
+    async with aiomqtt.Client(
+        endpoint.host,
+        endpoint.port,
+        identifier=client_id,
+        username=endpoint.username,
+        password=endpoint.password,
+        tls_context=ssl.create_default_context() if endpoint.tls else None,
+        socket_options=NODELAY,
+        timeout=5,
+    ) as client:
         await client.publish(topic, payload, qos=1, retain=retain, timeout=5)

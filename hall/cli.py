@@ -58,9 +58,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    print(f"{args.config}: hall {config.hall.id} ({config.hall.name}): "
-          f"{len(config.services)} services, {len(config.windows)} windows, "
-          f"{len(config.devices)} devices — OK")
+    print(
+        f"{args.config}: hall {config.hall.id} ({config.hall.name}): "
+        f"{len(config.services)} services, {len(config.windows)} windows, "
+        f"{len(config.devices)} devices — OK"
+    )
     return 0
 
 
@@ -79,12 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(func=_check)
 
     demo = commands.add_parser(
-        "demo", help="run a demo hall on the embedded broker and Redis, with simulated traffic")
+        "demo", help="run a demo hall on the embedded broker and Redis, with simulated traffic"
+    )
     demo.add_argument("--config", help="default: config/demo-hall.toml")
-    demo.add_argument("--duration", type=float, default=0,
-                      help="stop after this many seconds (default: run until Ctrl-C)")
-    demo.add_argument("--rate", type=float, default=1.0,
-                      help="simulated arrivals per second (default 1)")
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=0,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
+    demo.add_argument(
+        "--rate", type=float, default=1.0, help="simulated arrivals per second (default 1)"
+    )
     demo.set_defaults(func=_demo)
 
     args = parser.parse_args(argv)

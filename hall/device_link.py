@@ -29,8 +29,9 @@ class RequestTimeout(TimeoutError):
 
 
 class DeviceLink:
-    def __init__(self, endpoint: Endpoint, hall_id: str, device_id: str,
-                 extra_topics: Sequence[str] = ()) -> None:
+    def __init__(
+        self, endpoint: Endpoint, hall_id: str, device_id: str, extra_topics: Sequence[str] = ()
+    ) -> None:
         self.topics = Topics(hall_id)
         self.device_id = device_id
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -41,8 +42,12 @@ class DeviceLink:
         self.link = MqttLink(
             endpoint,
             client_id=device_id,
-            subscriptions=(self.topic("res"), self.topic("state"), self.topic("cmd"),
-                           *extra_topics),
+            subscriptions=(
+                self.topic("res"),
+                self.topic("state"),
+                self.topic("cmd"),
+                *extra_topics,
+            ),
             will=Will(self.topic("status"), dumps({"state": "offline"})),
             on_connect=self._on_connect,
         )
@@ -78,9 +83,15 @@ class DeviceLink:
     def new_id(self) -> str:
         return f"{self._prefix}-{next(self._ids)}"
 
-    async def request(self, op: str, args: dict[str, Any] | None = None, *,
-                      request_id: str | None = None, timeout: float = 5.0,
-                      attempts: int = 3) -> dict[str, Any]:
+    async def request(
+        self,
+        op: str,
+        args: dict[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
+        timeout: float = 5.0,
+        attempts: int = 3,
+    ) -> dict[str, Any]:
         """Send a request and wait for its response; retries reuse the same id."""
         rid = request_id or self.new_id()
         loop = asyncio.get_running_loop()
@@ -108,8 +119,7 @@ class DeviceLink:
         return response.get("result")
 
     async def go_offline(self) -> None:
-        await self.link.publish_now(self.topic("status"), dumps({"state": "offline"}),
-                                    retain=True)
+        await self.link.publish_now(self.topic("status"), dumps({"state": "offline"}), retain=True)
 
 
 class DeviceError(Exception):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import time
@@ -19,24 +18,19 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from . import views
 from .bus import Endpoint, MqttLink, Will, publish_once
 from .config import WINDOW_BOUND_KINDS, HallConfig
-from .domain.errors import DomainError
-from .domain.estimate import ServiceTimes
-from .domain.hall import HANDLERS, HallState, Outcome, decide
-from .domain.model import Ticket
-from .domain.numbering import local_day
+from .domain.hall import HANDLERS, HallState, Outcome
+from .engine import HallEngine, HubFenced
 from .metrics import Registry
-from .protocol import BadRequest, Topics, dumps, error_response, ok_response, parse_request
-from .store import Conflict, Fenced, HallStore
-from . import views
+from .protocol import BadRequest, Topics, dumps, error_response, parse_request
+from .store import HallStore
+
+__all__ = ["Hub", "HubFenced"]
 
 log = logging.getLogger("hall.hub")
 SERVICES_MIN_INTERVAL_S = 0.1  # guidance updates are coalesced to at most 10 a second
-
-
-class HubFenced(RuntimeError):
-    """A newer hub took this hall: this one stops rather than write over it."""
 
 
 class Hub:
@@ -62,7 +56,7 @@ class Hub:
             on_connect=self._on_connect,
             persistent_session=True,
         )
-        self.state = HallState(config=config, day="")
+        self.engine = HallEngine(config, store, clock)
         self.devices_online: dict[str, bool] = {}
         self.window_devices: dict[str, list[str]] = {}
         for device in config.devices:
@@ -73,43 +67,71 @@ class Hub:
         self.started_at = 0.0
         self._setup_metrics()
 
+    @property
+    def state(self) -> HallState:
+        return self.engine.state
+
     # ----- metrics -------------------------------------------------------------------------
     def _setup_metrics(self) -> None:
         self.metrics = Registry()
         self.m_requests = self.metrics.counter(
-            "hall_requests_total", "Device requests handled, by operation and result code")
+            "hall_requests_total", "Device requests handled, by operation and result code"
+        )
         self.m_bad = self.metrics.counter(
-            "hall_bad_payloads_total", "Payloads refused before any operation (answered or dropped)")
+            "hall_bad_payloads_total", "Payloads refused before any operation (answered or dropped)"
+        )
         self.m_latency = self.metrics.histogram(
-            "hall_request_seconds", "Time from a request's arrival to its response being queued")
-        self.metrics.gauge("hall_waiting", "Tickets waiting, per service",
-                           lambda: {(("service", k),): float(v)
-                                    for k, v in self.state.waiting_counts().items()})
-        self.metrics.gauge("hall_devices_online", "Devices whose retained status is online",
-                           lambda: {(): float(sum(self.devices_online.values()))})
-        self.metrics.gauge("hall_mqtt_connected", "1 while the hub is connected to the broker",
-                           lambda: {(): 1.0 if self.link.connected.is_set() else 0.0})
-        self.metrics.gauge("hall_mqtt_dropped", "Messages dropped on a full queue",
-                           lambda: {(("direction", "in"),): float(self.link.stats.dropped_incoming),
-                                    (("direction", "out"),): float(self.link.stats.dropped_outgoing)})
-        self.metrics.gauge("hall_mqtt_outgoing_backlog", "Messages queued to be published",
-                           lambda: {(): float(self.link.backlog)})
-        self.metrics.gauge("hall_epoch", "This hub's epoch (fencing token)",
-                           lambda: {(): float(self.store.epoch)})
+            "hall_request_seconds", "Time from a request's arrival to its response being queued"
+        )
+        self.metrics.gauge(
+            "hall_waiting",
+            "Tickets waiting, per service",
+            lambda: {(("service", k),): float(v) for k, v in self.state.waiting_counts().items()},
+        )
+        self.metrics.gauge(
+            "hall_devices_online",
+            "Devices whose retained status is online",
+            lambda: {(): float(sum(self.devices_online.values()))},
+        )
+        self.metrics.gauge(
+            "hall_mqtt_connected",
+            "1 while the hub is connected to the broker",
+            lambda: {(): 1.0 if self.link.connected.is_set() else 0.0},
+        )
+        self.metrics.gauge(
+            "hall_mqtt_dropped",
+            "Messages dropped on a full queue",
+            lambda: {
+                (("direction", "in"),): float(self.link.stats.dropped_incoming),
+                (("direction", "out"),): float(self.link.stats.dropped_outgoing),
+            },
+        )
+        self.metrics.gauge(
+            "hall_mqtt_outgoing_backlog",
+            "Messages queued to be published",
+            lambda: {(): float(self.link.backlog)},
+        )
+        self.metrics.gauge(
+            "hall_epoch", "This hub's epoch (fencing token)", lambda: {(): float(self.store.epoch)}
+        )
 
     # ----- life ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Claim the hall and load it; the link is not yet running."""
-        epoch = await self.store.claim_epoch()
-        await self._load(local_day(self.clock(), self.state.tz))
+        epoch = await self.engine.start()
         self.started_at = self.clock()
-        log.info("hall %s loaded: epoch %d, day %s, %d tickets, %d waiting", self.config.hall.id,
-                 epoch, self.state.day, len(self.state.tickets),
-                 sum(self.state.waiting_counts().values()))
+        log.info(
+            "hall %s loaded: epoch %d, day %s, %d tickets, %d waiting",
+            self.config.hall.id,
+            epoch,
+            self.state.day,
+            len(self.state.tickets),
+            sum(self.state.waiting_counts().values()),
+        )
 
     async def run(self) -> None:
         """Run until cancelled (or fenced by a newer hub)."""
-        if not self.state.day:
+        if not self.started_at:
             await self.start()
         async with asyncio.TaskGroup() as group:
             group.create_task(self.link.run(self._on_message))
@@ -117,25 +139,28 @@ class Hub:
 
     async def shutdown(self) -> None:
         """Say goodbye on the broker: the retained hub status goes offline."""
-        await publish_once(self.link.endpoint, f"hub-{self.config.hall.id}-bye",
-                           self.topics.hub_status, dumps({"state": "offline"}), retain=True)
-
-    async def _load(self, day: str) -> None:
-        loaded = await self.store.load(day, tuple(w.id for w in self.config.windows))
-        times = ServiceTimes(float(self.config.queue.default_service_s))
-        for service, (mean, count) in loaded.times.items():
-            times.means[service], times.counts[service] = mean, count
-        self.state = HallState(config=self.config, day=day, tickets=loaded.tickets,
-                               windows=loaded.windows, counters=loaded.counters, times=times)
+        await publish_once(
+            self.link.endpoint,
+            f"hub-{self.config.hall.id}-bye",
+            self.topics.hub_status,
+            dumps({"state": "offline"}),
+            retain=True,
+        )
 
     async def _on_connect(self) -> None:
-        self.link.publish(self.topics.hub_status,
-                          dumps({"state": "online", "epoch": self.store.epoch}), retain=True)
+        self.link.publish(
+            self.topics.hub_status,
+            dumps({"state": "online", "epoch": self.store.epoch}),
+            retain=True,
+        )
+        self._republish_all()
+        self.ready.set()
+
+    def _republish_all(self) -> None:
         for window in self.state.windows.values():
             self._publish_window(window.id)
         self._publish_board()
         self._publish_services()
-        self.ready.set()
 
     # ----- messages ------------------------------------------------------------------------
     async def _on_message(self, topic: str, payload: bytes) -> None:
@@ -173,93 +198,57 @@ class Hub:
                 return
             self._respond(device_id, error_response(exc.request_id, "bad_request", exc.message))
             return
+        op_label = request.op if request.op in HANDLERS else "other"
         device = self.config.device(device_id)
         if device is None:
-            self.m_requests.inc(op=request.op[:32], code="unknown_device")
-            self._respond(device_id, error_response(
-                request.id, "unknown_device", f"no device {device_id!r} in hall {self.config.hall.id}"))
+            self.m_requests.inc(op=op_label, code="unknown_device")
+            self._respond(
+                device_id,
+                error_response(
+                    request.id,
+                    "unknown_device",
+                    f"no device {device_id!r} in hall {self.config.hall.id}",
+                ),
+            )
             return
-        now = self.clock()
-        today = local_day(now, self.state.tz)
-        if today != self.state.day:
-            await self._load(today)
-            self._services_dirty.set()
-        for _attempt in range(3):
-            outcome: Outcome | None = None
-            try:
-                outcome = decide(self.state, device, request.op, request.args, now)
-                response = ok_response(request.id, outcome.result)
-            except DomainError as exc:
-                response = error_response(request.id, exc.code, exc.message)
-            except Exception:
-                log.exception("operation %s from %s failed", request.op, device_id)
-                self._respond(device_id, error_response(request.id, "internal", "internal error"))
-                return
-            try:
-                committed = await self.store.commit(
-                    device_id, request.id, dumps(response), outcome, self.state.day,
-                    times=self._learned_times(outcome), outbox=self._outbox(outcome))
-                break
-            except Conflict as exc:
-                log.warning("%s; reloading the hall", exc)
-                await self._load(self.state.day)
-            except Fenced as exc:
-                log.critical("%s; this hub stops", exc)
-                raise HubFenced(str(exc)) from exc
-            except (RedisError, OSError) as exc:
-                log.error("store unavailable for %s: %s", request.op, exc)
-                self._respond(device_id, error_response(
-                    request.id, "internal", "store unavailable: retry with the same id"))
-                return
-        else:
-            self._respond(device_id, error_response(request.id, "internal", "try again"))
-            return
-        code = "ok" if response["ok"] else response["error"]["code"]
-        self.m_requests.inc(op=request.op if request.op in HANDLERS else "other", code=code)
-        if committed.duplicate:
-            self._respond(device_id, committed.response)
-            return
-        if outcome is not None:
-            self.state.apply(outcome)
-            self._publish_effects(outcome, committed.first_seq)
-        self._respond(device_id, committed.response)
-        if outcome is not None:
-            for offset, event in enumerate(outcome.events):
-                self.link.publish(self.topics.events,
-                                  dumps({"seq": committed.first_seq + offset, **event}))
-
-    def _learned_times(self, outcome: Outcome | None) -> ServiceTimes | None:
-        if outcome is None or not outcome.learned:
-            return None
-        preview = copy.deepcopy(self.state.times)
-        for service, seconds in outcome.learned:
-            preview.learn(service, seconds)
-        return preview
-
-    def _outbox(self, outcome: Outcome | None) -> tuple[dict[str, Any], ...]:
-        if outcome is None or self.config.portal is None:
-            return ()
-        entries = [views.case_entry(self.state, t) for t in outcome.ended]
-        entries += [views.evaluation_entry(self.state, e) for e in outcome.evaluations]
-        return tuple(entries)
+        handled = await self.engine.handle(device, request)
+        self.m_requests.inc(op=op_label, code=handled.code)
+        if handled.day_changed:
+            self._republish_all()
+        if handled.outcome is not None:
+            self._publish_effects(handled.outcome, handled.first_seq)
+        self._respond(device_id, handled.response)
+        if handled.outcome is not None:
+            for offset, event in enumerate(handled.outcome.events):
+                self.link.publish(
+                    self.topics.events, dumps({"seq": handled.first_seq + offset, **event})
+                )
 
     # ----- publishing ----------------------------------------------------------------------
     def _publish_effects(self, outcome: Outcome, first_seq: int) -> None:
         for _before, window in outcome.windows:
             self._publish_window(window.id)
         for _before_t, ticket in outcome.tickets:
-            if ticket.window and ticket.state in ("called", "serving") and not any(
-                    w.id == ticket.window for _b, w in outcome.windows):
+            if (
+                ticket.window
+                and ticket.state in ("called", "serving")
+                and not any(w.id == ticket.window for _b, w in outcome.windows)
+            ):
                 self._publish_window(ticket.window)
         if outcome.calls:
             self._publish_board()
+            # The call is the operation's last event: the announcement carries its number.
+            call_seq = first_seq + len(outcome.events) - 1
             for call in outcome.calls:
-                self.link.publish(self.topics.announce,
-                                  dumps(views.announcement(self.state, call, first_seq)))
+                self.link.publish(
+                    self.topics.announce, dumps(views.announcement(self.state, call, call_seq))
+                )
         for printer, ticket_no in outcome.prints:
-            ticket: Ticket = self.state.tickets[ticket_no]
-            self.link.publish(self.topics.device(printer, "cmd"),
-                              dumps(views.print_job(self.state, ticket, self.status_url)))
+            printed = self.state.tickets[ticket_no]
+            self.link.publish(
+                self.topics.device(printer, "cmd"),
+                dumps(views.print_job(self.state, printed, self.status_url)),
+            )
         if outcome.tickets or outcome.windows:
             self._services_dirty.set()
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -52,7 +52,8 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
             from .embedded import embedded_broker
 
             broker_url = await stack.enter_async_context(
-                embedded_broker(config.broker.host, config.broker.port))
+                embedded_broker(config.broker.host, config.broker.port)
+            )
             log.info("embedded MQTT broker (amqtt) listening on %s", broker_url)
         endpoint = _endpoint(config, broker_url)
         store_url = config.store.url
@@ -66,8 +67,10 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
         try:
             await asyncio.wait_for(store.ping(), 5)
         except (RedisError, OSError, TimeoutError) as exc:
-            raise StartupError(f"cannot reach Redis at {store_url}: {exc}. Check [store] url "
-                               "and that redis-server is running.") from exc
+            raise StartupError(
+                f"cannot reach Redis at {store_url}: {exc}. Check [store] url "
+                "and that redis-server is running."
+            ) from exc
         http_url = f"http://{config.http.host}:{config.http.port}"
         hub = Hub(config, store, endpoint, status_url=http_url)
         await hub.start()
@@ -77,10 +80,18 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
         try:
             await web.TCPSite(runner, config.http.host, config.http.port).start()
         except OSError as exc:
-            raise StartupError(f"cannot listen for HTTP on {config.http.listen}: {exc.strerror}. "
-                               "Change [http] listen.") from exc
-        log.info("hall %s (%s): broker %s, store %s, HTTP %s (/healthz, /metrics)",
-                 config.hall.id, config.hall.name, endpoint, _safe(store_url), http_url)
+            raise StartupError(
+                f"cannot listen for HTTP on {config.http.listen}: {exc.strerror}. "
+                "Change [http] listen."
+            ) from exc
+        log.info(
+            "hall %s (%s): broker %s, store %s, HTTP %s (/healthz, /metrics)",
+            config.hall.id,
+            config.hall.name,
+            endpoint,
+            _safe(store_url),
+            http_url,
+        )
         yield Running(hub, endpoint, store_url, http_url)
 
 
@@ -92,8 +103,9 @@ def _safe(url: str) -> str:
     return url
 
 
-async def serve(config: HallConfig,
-                extra: Callable[[Running], Awaitable[None]] | None = None) -> None:
+async def serve(
+    config: HallConfig, extra: Callable[[Running], Coroutine[None, None, None]] | None = None
+) -> None:
     """Run the hall until SIGTERM/SIGINT; `extra` runs beside the hub (the demo's traffic)."""
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()

@@ -55,6 +55,10 @@ class SpeechSynthError(RuntimeError):
     """Speech could not be synthesised (no engine, no voice, worker stopped or timed out)."""
 
 
+class WorkerCrashed(SpeechSynthError):
+    """The worker process ended unexpectedly; a request caught by it is tried once more."""
+
+
 def cache_key(voice: str, rate: int, text: str) -> str:
     """File stem of a phrase in the cache: a hash of voice, rate and text."""
     digest = hashlib.sha256(f"{voice}\x00{rate}\x00{text}".encode()).hexdigest()
@@ -107,17 +111,18 @@ class _CommandEngine:
         exe = shutil.which("espeak-ng")
         if exe is None:
             raise SpeechSynthError("espeak-ng is not installed (apt-get install espeak-ng)")
+        # espeak-ng quietly falls back to its default voice for an unknown name: check first.
+        listing = subprocess.run(
+            [exe, "--voices"], capture_output=True, timeout=SYNTH_TIMEOUT_S, check=False
+        ).stdout.decode(errors="replace")
+        names: set[str] = set()
+        for line in listing.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 5:  # Pty Language Age/Gender VoiceName File [Other languages]
+                names.update({cols[1].lower(), cols[4].lower(), cols[4].rsplit("/", 1)[-1].lower()})
+        if voice.lower() not in names:
+            raise SpeechSynthError(f"espeak-ng has no voice {voice!r}")
         self._argv = [exe, "-v", voice, "-s", str(rate)]
-        probe = subprocess.run(
-            [*self._argv, "-q", "--stdin"],
-            input=b".",
-            capture_output=True,
-            timeout=SYNTH_TIMEOUT_S,
-            check=False,
-        )
-        if probe.returncode != 0:
-            detail = probe.stderr.decode(errors="replace").strip()
-            raise SpeechSynthError(f"espeak-ng cannot use voice {voice!r}: {detail}")
         self.description = f"espeak-ng command, voice {voice}, rate {rate}"
 
     def synth(self, text: str, path: Path) -> None:
@@ -309,7 +314,7 @@ class SpeechSynth:
             while conn.poll():
                 self._on_message(conn.recv())
         except (EOFError, OSError):
-            self._worker_gone("the speech worker stopped")
+            self._worker_gone("the speech worker stopped", WorkerCrashed)
 
     def _on_message(self, msg: tuple[Any, ...]) -> None:
         kind = msg[0]
@@ -336,7 +341,7 @@ class SpeechSynth:
             else:
                 future.set_exception(SpeechSynthError(str(msg[2])))
 
-    def _worker_gone(self, reason: str) -> None:
+    def _worker_gone(self, reason: str, error: type[SpeechSynthError] = SpeechSynthError) -> None:
         """Fail everything waiting on the worker and forget it (it is restarted on demand)."""
         conn = self._conn
         if conn is not None:
@@ -345,12 +350,12 @@ class SpeechSynth:
             conn.close()
         self._conn = None
         if self._ready is not None and not self._ready.done():
-            self._ready.set_exception(SpeechSynthError(reason))
+            self._ready.set_exception(error(reason))
         pending, self._pending = self._pending, {}
         for future, _, timer in pending.values():
             timer.cancel()
             if not future.done():
-                future.set_exception(SpeechSynthError(reason))
+                future.set_exception(error(reason))
 
     def _on_timeout(self, req_id: int) -> None:
         if req_id not in self._pending:
@@ -370,15 +375,26 @@ class SpeechSynth:
         path = self.cache_dir / f"{cache_key(self.voice, self.rate, text)}.wav"
         if path.exists():
             return path
+        try:
+            return await self._phrase(text, path)
+        except WorkerCrashed:
+            if self._closed:
+                raise
+            log.warning("the speech worker stopped; starting it again")
+            return await self._phrase(text, path)
+
+    async def _phrase(self, text: str, path: Path) -> Path:
+        """Wait for ``path`` to be synthesised, sharing a request already on its way."""
         future = self._inflight.get(path)
-        if future is None:
+        if future is None or future.done():
             future = await self._submit(text, path)
             self._inflight[path] = future
             future.add_done_callback(functools.partial(self._forget, path))
         return await asyncio.shield(future)
 
     def _forget(self, path: Path, future: asyncio.Future[Path]) -> None:
-        self._inflight.pop(path, None)
+        if self._inflight.get(path) is future:
+            del self._inflight[path]
         if not future.cancelled():
             future.exception()  # retrieved here, in case every caller has given up waiting
 
@@ -397,7 +413,7 @@ class SpeechSynth:
         try:
             conn.send(("synth", req_id, text, str(path)))
         except OSError:
-            self._worker_gone("the speech worker stopped")
+            self._worker_gone("the speech worker stopped", WorkerCrashed)
         return future
 
     async def close(self) -> None:

@@ -98,7 +98,7 @@ class HallStore:
         pipe.hgetall(self.key("windows"))
         pipe.hgetall(self.key("times"))
         results = await pipe.execute()
-        tickets_raw, counters_raw, windows_raw, times_raw = results[len(window_ids):]
+        tickets_raw, counters_raw, windows_raw, times_raw = results[len(window_ids) :]
         loaded = Loaded(epoch=self.epoch)
         for raw in tickets_raw.values():
             ticket = Ticket.from_json(raw)
@@ -127,7 +127,9 @@ class HallStore:
         hashes: list[str] = []
         writes: list[str] = []
 
-        def write(hash_key: str, field_name: str, before: str | None, after: str, any_: bool) -> None:
+        def write(
+            hash_key: str, field_name: str, before: str | None, after: str, any_: bool
+        ) -> None:
             if hash_key not in hashes:
                 hashes.append(hash_key)
             index = 6 + hashes.index(hash_key)
@@ -138,27 +140,53 @@ class HallStore:
         if outcome is not None:
             tickets_key = self.key("tickets", day)
             for before_t, after_t in outcome.tickets:
-                write(tickets_key, after_t.no, before_t.to_json() if before_t else None,
-                      after_t.to_json(), False)
+                write(
+                    tickets_key,
+                    after_t.no,
+                    before_t.to_json() if before_t else None,
+                    after_t.to_json(),
+                    False,
+                )
             for before_w, after_w in outcome.windows:
-                write(self.key("windows"), after_w.id, before_w.to_json() if before_w else None,
-                      after_w.to_json(), False)
+                write(
+                    self.key("windows"),
+                    after_w.id,
+                    before_w.to_json() if before_w else None,
+                    after_w.to_json(),
+                    False,
+                )
             if outcome.counter is not None:
                 service, old, new = outcome.counter
-                write(self.key("counters", day), service, str(old) if old else None, str(new),
-                      False)
+                write(
+                    self.key("counters", day), service, str(old) if old else None, str(new), False
+                )
             if times is not None:
                 for service, _seconds in outcome.learned:
                     learned = json.dumps([times.means[service], times.counts[service]])
                     write(self.key("times"), service, None, learned, True)
-            events = [json.dumps(e, ensure_ascii=False, separators=(",", ":"))
-                      for e in outcome.events]
-        args: list[str | bytes] = [str(self.epoch), response, str(IDEMPOTENCY_TTL_S),
-                                   str(EVENTS_MAXLEN), str(len(writes) // 5), *writes,
-                                   str(len(events)), *events, str(len(outbox)),
-                                   *(json.dumps(o, ensure_ascii=False) for o in outbox)]
-        keys = [self.key("epoch"), self.key("idem", device, request_id), self.events_key,
-                self.key("eventseq"), self.outbox_key, *hashes]
+            events = [
+                json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in outcome.events
+            ]
+        args: list[str | bytes] = [
+            str(self.epoch),
+            response,
+            str(IDEMPOTENCY_TTL_S),
+            str(EVENTS_MAXLEN),
+            str(len(writes) // 5),
+            *writes,
+            str(len(events)),
+            *events,
+            str(len(outbox)),
+            *(json.dumps(o, ensure_ascii=False) for o in outbox),
+        ]
+        keys = [
+            self.key("epoch"),
+            self.key("idem", device, request_id),
+            self.events_key,
+            self.key("eventseq"),
+            self.outbox_key,
+            *hashes,
+        ]
         status, detail = await self._commit(keys=keys, args=args)
         status = status.decode() if isinstance(status, bytes) else status
         if status == "ok":

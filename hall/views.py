@@ -43,8 +43,11 @@ def board(state: HallState) -> dict[str, Any]:
 
 
 def services(state: HallState) -> dict[str, Any]:
-    return {"hall": state.config.hall.id, "name": state.config.hall.name,
-            "services": state.services_view()}
+    return {
+        "hall": state.config.hall.id,
+        "name": state.config.hall.name,
+        "services": state.services_view(),
+    }
 
 
 def announcement(state: HallState, call: Call, seq: int) -> dict[str, Any]:
@@ -76,8 +79,11 @@ def case_id(state: HallState, ticket: Ticket) -> str:
 def case_entry(state: HallState, ticket: Ticket) -> dict[str, Any]:
     """The outbox entry for a visit that ended: the body of `POST <portal>/cases`."""
     wait_s = round(ticket.called_at - ticket.issued_at) if ticket.called_at else None
-    service_s = (round(ticket.finished_at - ticket.started_at)
-                 if ticket.finished_at and ticket.started_at else None)
+    service_s = (
+        round(ticket.finished_at - ticket.started_at)
+        if ticket.finished_at and ticket.started_at
+        else None
+    )
     body = {
         "case_id": case_id(state, ticket),
         "hall": state.config.hall.id,

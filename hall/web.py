@@ -11,8 +11,7 @@ HUB_KEY = web.AppKey("hub", Hub)
 
 async def healthz(request: web.Request) -> web.Response:
     report = await request.app[HUB_KEY].health()
-    return web.json_response(report, status=200 if report["status"] == "ok" else 503,
-                             dumps=_dumps)
+    return web.json_response(report, status=200 if report["status"] == "ok" else 503, dumps=_dumps)
 
 
 def _dumps(obj: object) -> str:
@@ -22,9 +21,12 @@ def _dumps(obj: object) -> str:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[HUB_KEY].metrics.render(),
-                        content_type="text/plain", charset="utf-8",
-                        headers={"X-Prometheus-Format": "0.0.4"})
+    return web.Response(
+        text=request.app[HUB_KEY].metrics.render(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Prometheus-Format": "0.0.4"},
+    )
 
 
 def make_app(hub: Hub) -> web.Application:

@@ -35,9 +35,7 @@ def test_payload_shape_newest_first() -> None:
 
 
 def test_recall_moves_a_ticket_to_the_top_once() -> None:
-    board = compose_board(
-        [("A001", "1", at(0)), ("A002", "2", at(1)), ("A001", "1", at(3))], {}
-    )
+    board = compose_board([("A001", "1", at(0)), ("A002", "2", at(1)), ("A001", "1", at(3))], {})
     assert [c["ticket"] for c in board["calls"]] == ["A001", "A002"]
     assert board["calls"][0]["at"] == at(3)
 

@@ -20,7 +20,7 @@ led_chars = st.one_of(
     st.characters(min_codepoint=0x20, max_codepoint=0x7E),
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
     st.sampled_from("Ａ１号，：→·…①ｶé\u0301\u3000"),
-    st.characters(blacklist_categories=("Cs",)),
+    st.characters(exclude_categories=["Cs"]),
 )
 led_texts = st.text(led_chars, max_size=40)
 widths = st.integers(min_value=1, max_value=40)
@@ -141,7 +141,9 @@ def truncate_to(line: str, cells: int) -> str:
         ("closed", "A001", None, "窗口关闭"),
     ],
 )
-def test_window_strip_text(state: str, ticket: str | None, reason: str | None, expected: str) -> None:
+def test_window_strip_text(
+    state: str, ticket: str | None, reason: str | None, expected: str
+) -> None:
     assert window_strip_text(state, ticket, reason) == expected
 
 

@@ -1,0 +1,156 @@
+"""The hall engine: the pure core and the store joined, with no MQTT.
+
+One request is decided by the pure core against the in-memory hall, committed by the store's
+one atomic script, and only then applied in memory. The hub (MQTT) and the tests of the queue
+(Hypothesis) both drive the hall through this one path.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from . import views
+from .config import DeviceConfig, HallConfig
+from .domain.errors import DomainError
+from .domain.estimate import ServiceTimes
+from .domain.hall import HallState, Outcome, decide
+from .domain.numbering import local_day
+from .protocol import Request, dumps, error_response, ok_response
+from .store import Conflict, Fenced, HallStore
+
+log = logging.getLogger("hall.engine")
+COMMIT_ATTEMPTS = 3
+
+
+class HubFenced(RuntimeError):
+    """A newer hub took this hall: this one stops rather than write over it."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    response: bytes
+    code: str  # "ok" or the error code
+    outcome: Outcome | None = None  # set when the operation was carried out just now
+    first_seq: int = 0  # sequence number of the outcome's first event
+    duplicate: bool = False  # the request id was seen before: `response` is the stored one
+    day_changed: bool = False
+
+
+class HallEngine:
+    def __init__(
+        self, config: HallConfig, store: HallStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.state = HallState(config=config, day="")
+
+    async def start(self) -> int:
+        """Claim the hall (a new epoch) and load it."""
+        epoch = await self.store.claim_epoch()
+        await self.load(local_day(self.clock(), self.state.tz))
+        return epoch
+
+    async def load(self, day: str) -> None:
+        loaded = await self.store.load(day, tuple(w.id for w in self.config.windows))
+        times = ServiceTimes(float(self.config.queue.default_service_s))
+        for service, (mean, count) in loaded.times.items():
+            times.means[service], times.counts[service] = mean, count
+        self.state = HallState(
+            config=self.config,
+            day=day,
+            tickets=loaded.tickets,
+            windows=loaded.windows,
+            counters=loaded.counters,
+            times=times,
+        )
+
+    async def handle(self, device: DeviceConfig, request: Request) -> Handled:
+        """Carry out one request exactly once; raises HubFenced when another hub took over."""
+        now = self.clock()
+        today = local_day(now, self.state.tz)
+        day_changed = today != self.state.day
+        if day_changed:
+            await self.load(today)
+        for _attempt in range(COMMIT_ATTEMPTS):
+            outcome: Outcome | None = None
+            try:
+                outcome = decide(self.state, device, request.op, request.args, now)
+                response = ok_response(request.id, outcome.result)
+                code = "ok"
+            except DomainError as exc:
+                response = error_response(request.id, exc.code, exc.message)
+                code = exc.code
+            except Exception:
+                log.exception("operation %s from %s failed", request.op, device.id)
+                return self._internal(request, "internal error")
+            try:
+                committed = await self.store.commit(
+                    device.id,
+                    request.id,
+                    dumps(response),
+                    outcome,
+                    self.state.day,
+                    times=self._learned_times(outcome),
+                    outbox=self._outbox(outcome),
+                )
+            except Conflict as exc:
+                log.warning("%s; reloading the hall", exc)
+                await self.load(self.state.day)
+                continue
+            except Fenced as exc:
+                log.critical("%s; this hub stops", exc)
+                raise HubFenced(str(exc)) from exc
+            except (RedisError, OSError) as exc:
+                log.error("store unavailable for %s: %s", request.op, exc)
+                return self._internal(request, "store unavailable: retry with the same id")
+            if committed.duplicate:
+                return Handled(
+                    committed.response,
+                    _code_of(committed.response),
+                    duplicate=True,
+                    day_changed=day_changed,
+                )
+            if outcome is not None:
+                self.state.apply(outcome)
+            return Handled(
+                committed.response, code, outcome, committed.first_seq, day_changed=day_changed
+            )
+        return self._internal(request, "the hall kept changing: retry with the same id")
+
+    @staticmethod
+    def _internal(request: Request, message: str) -> Handled:
+        # Not stored: a retry with the same id is carried out normally.
+        return Handled(dumps(error_response(request.id, "internal", message)), "internal")
+
+    def _learned_times(self, outcome: Outcome | None) -> ServiceTimes | None:
+        if outcome is None or not outcome.learned:
+            return None
+        preview = copy.deepcopy(self.state.times)
+        for service, seconds in outcome.learned:
+            preview.learn(service, seconds)
+        return preview
+
+    def _outbox(self, outcome: Outcome | None) -> tuple[dict[str, Any], ...]:
+        if outcome is None or self.config.portal is None:
+            return ()
+        entries = [views.case_entry(self.state, t) for t in outcome.ended]
+        entries += [views.evaluation_entry(self.state, e) for e in outcome.evaluations]
+        return tuple(entries)
+
+
+def _code_of(response: bytes) -> str:
+    import json
+
+    try:
+        data = json.loads(response)
+        return "ok" if data.get("ok") else str(data["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "internal"
