@@ -8,11 +8,11 @@ instead; the engine in use is logged and available as ``SpeechSynth.engine``.
 
 Each phrase is written once to ``<cache_dir>/<hash of voice, rate, text>.wav`` and reused.
 
-The default voice is espeak-ng's ``cmn-latn-pinyin`` Mandarin voice. Both Mandarin voices
-read Chinese characters the same way in recent espeak-ng, but in espeak-ng 1.51 (Debian 12)
-the plain ``cmn`` voice reads them as English-spelled pinyin with tone digits ("hao two"),
-while ``cmn-latn-pinyin`` reads them as Mandarin. A capital letter standing alone is read as
-its letter name by both.
+The default voice is espeak-ng's ``cmn-latn-pinyin`` Mandarin voice: in espeak-ng 1.51
+(Debian 12) the plain ``cmn`` voice reads Chinese characters as pinyin spelled out in English
+with tone digits (号 becomes "hao four"), while ``cmn-latn-pinyin`` reads them in Mandarin.
+Both read a capital letter standing alone by its letter name. Pass ``voice="cmn"`` where the
+installed espeak-ng reads Chinese correctly with it.
 
 ``play`` sends a WAV file to the sound card with ``aplay`` when there is one, and
 ``wav_stats`` measures a WAV file (duration and RMS level).
@@ -240,6 +240,7 @@ class SpeechSynth:
         self._pending: dict[int, tuple[asyncio.Future[Path], Path, asyncio.TimerHandle]] = {}
         self._inflight: dict[Path, asyncio.Future[Path]] = {}
         self._next_id = 0
+        self._restart_lock = asyncio.Lock()
         self._started = False
         self._closed = False
         self.engine: str | None = None
@@ -261,7 +262,9 @@ class SpeechSynth:
     def worker_pid(self) -> int | None:
         """Process id of the running worker, if any."""
         proc = self._proc
-        return proc.pid if proc is not None and proc.is_alive() else None
+        if proc is None or self._conn is None or not proc.is_alive():
+            return None
+        return proc.pid
 
     async def start(self) -> None:
         """Start the worker and wait until its engine is ready; raises SpeechSynthError."""
@@ -399,11 +402,13 @@ class SpeechSynth:
             future.exception()  # retrieved here, in case every caller has given up waiting
 
     async def _submit(self, text: str, path: Path) -> asyncio.Future[Path]:
-        if self._conn is None or self._proc is None or not self._proc.is_alive():
-            await self._stop_worker()
-            await self._start_worker()
+        async with self._restart_lock:  # one restart, however many callers found it dead
+            if self._conn is None or self._proc is None or not self._proc.is_alive():
+                await self._stop_worker()
+                await self._start_worker()
         conn = self._conn
-        assert conn is not None
+        if conn is None:  # it died again while this caller waited for the lock
+            raise WorkerCrashed("the speech worker stopped")
         loop = asyncio.get_running_loop()
         self._next_id += 1
         req_id = self._next_id

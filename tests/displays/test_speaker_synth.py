@@ -207,3 +207,24 @@ async def test_play_does_nothing_without_a_card(
 ) -> None:
     monkeypatch.setattr(speaker_synth, "_audio_device", False)
     assert await play(write_wav(tmp_path / "x.wav", [0] * 10)) is False
+
+
+async def test_one_restart_serves_concurrent_callers(synth: SpeechSynth) -> None:
+    await synth.synth(CALL)
+    pid = synth.worker_pid
+    assert pid is not None
+    os.kill(pid, 9)  # the worker this test started
+    texts = [spoken_text(f"D{n:03d}", "2号窗口") for n in range(1, 5)]
+    paths = await asyncio.gather(*(synth.synth(t) for t in texts))
+    for path in paths:
+        assert_speech(path)
+    assert synth.synth_count == 1 + len(texts)
+
+
+async def test_a_hung_synthesis_times_out(espeak: None, tmp_path: Path) -> None:
+    # pyttsx3 polls every 10 ms, so no phrase is ready within 1 ms.
+    async with SpeechSynth(tmp_path, synth_timeout_s=0.001) as s:
+        pid = s.worker_pid
+        with pytest.raises(SpeechSynthError, match="took over"):
+            await s.synth(CALL)
+        assert s.worker_pid != pid  # the stuck worker was stopped

@@ -1,0 +1,369 @@
+"""`hall demo`: the demo hall with simulated devices and a running commentary on the terminal.
+
+Every simulated device (the kiosks, the window pads and the watching screen) speaks only the
+public device contract over MQTT through DeviceLink, exactly as any vendor's device would.
+The commentary is built from what the hub publishes: events, announcements and guidance.
+Set HALL_DEMO_SEED to an integer to make the simulated choices repeatable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from displays.phrasing import window_display_name
+
+from .config import HallConfig
+from .device_link import DeviceError, DeviceLink
+from .embedded import EmbeddedError
+from .protocol import Topics
+from .runtime import Running, StartupError, serve
+
+log = logging.getLogger("hall.demo")
+SUMMARY_EVERY_S = 5.0
+CONNECT_TIMEOUT_S = 15.0
+GREEN_SHARE, RECALL_SHARE, NO_SHOW_SHARE, TRANSFER_SHARE = 0.10, 0.10, 0.05, 0.03
+SERVICE_S = (2.0, 8.0)  # a visit at the window, scaled down from minutes to seconds
+PAUSE_REASONS = ("午休", "临时离开", "系统维护", "业务咨询")
+RATING_WEIGHTS = (2, 3, 8, 27, 60)  # levels 1 … 5: mostly 4 and 5
+# Connection chatter of the simulated devices, hidden unless the log level is DEBUG.
+_CHATTER = ("connected to %s as %s", "device %s is %s")
+
+
+def say(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+
+
+def _wait_text(eta_s: float) -> str:
+    return f"约 {round(eta_s)} 秒" if eta_s < 60 else f"约 {max(1, round(eta_s / 60))} 分钟"
+
+
+@dataclass
+class WindowView:
+    state: str = "closed"
+    ticket: str | None = None
+    serving: bool = False
+    reason: str | None = None
+
+
+class Commentary:
+    """Turns what the hub publishes into one line per notable event, plus summary blocks."""
+
+    def __init__(self, config: HallConfig) -> None:
+        self.config = config
+        self.topics = Topics(config.hall.id)
+        self.service_names = {s.code: s.name for s in config.services}
+        self.windows = {w.id: WindowView() for w in config.windows}
+        self.services: list[dict[str, Any]] = []
+        self.taken = self.served = self.no_show = self.transferred = 0
+        self.ratings: list[int] = []
+        self.started = time.monotonic()
+
+    def window_name(self, window_id: str) -> str:
+        window = self.config.window(window_id)
+        return window_display_name(window_id, window.name if window else None)
+
+    def on_message(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic == self.topics.services:
+            self.services = list(payload.get("services") or [])
+        elif topic == self.topics.announce:
+            text, repeat = payload.get("text", ""), int(payload.get("repeat") or 0)
+            say(f"重呼 {text} (第 {repeat} 次)" if repeat else f"叫号 {text}")
+        elif topic == self.topics.events:
+            self.on_event(str(payload.get("type")), payload)
+
+    def on_event(self, kind: str, event: dict[str, Any]) -> None:
+        ticket: dict[str, Any] = event.get("ticket") or {}
+        no = ticket.get("no", "?")
+        window_id = event.get("window") if isinstance(event.get("window"), str) else None
+        view = self.windows.get(window_id or "")
+        if kind == "ticket.taken":
+            self.taken += 1
+            name = self.service_names.get(ticket.get("service", ""), "?")
+            green = " 绿色通道" if ticket.get("priority") == "green" else ""
+            ahead, eta = ticket.get("ahead", 0), _wait_text(ticket.get("eta_s", 0))
+            say(f"取号 {no} {name}{green} (前面 {ahead} 人, {eta})")
+        elif kind == "ticket.called" and view:
+            view.ticket, view.serving = no, False
+        elif kind == "ticket.started" and view:
+            view.serving = True
+        elif kind in ("ticket.finished", "ticket.no_show", "ticket.transferred"):
+            if view and view.ticket == no:
+                view.ticket, view.serving = None, False
+            where = self.window_name(window_id) if window_id else "?"
+            if kind == "ticket.finished":
+                self.served += 1
+                say(f"办结 {no} @ {where}")
+            elif kind == "ticket.no_show":
+                self.no_show += 1
+                say(f"过号 {no} @ {where} (未到)")
+            else:
+                self.transferred += 1
+                to = self.service_names.get(ticket.get("service", ""), "?")
+                say(f"转办 {no} @ {where} → {to}")
+        elif kind == "eval.submitted":
+            rating = event.get("evaluation") or {}
+            level = int(rating.get("level", 0))
+            self.ratings.append(level)
+            say(f"评价 {rating.get('ticket', '?')} {'★' * level}{'☆' * (5 - level)}")
+        elif kind.startswith("window."):
+            self.on_window(kind.removeprefix("window."), event.get("window") or {})
+
+    def on_window(self, change: str, window: dict[str, Any]) -> None:
+        view = self.windows.get(str(window.get("id")))
+        if view is None:
+            return
+        view.state, view.reason = window.get("state", "closed"), window.get("paused_reason")
+        if view.ticket != window.get("ticket"):
+            view.ticket, view.serving = window.get("ticket"), False
+        name = self.window_name(str(window.get("id")))
+        lines = {
+            "open": f"签到 {name} 工号 {window.get('staff')}",
+            "pause": f"暂停 {name}: {view.reason}",
+            "resume": f"恢复 {name}",
+            "close": f"签退 {name}",
+        }
+        if change in lines:
+            say(lines[change])
+
+    def summary(self, title: str) -> str:
+        elapsed = round(time.monotonic() - self.started)
+        waiting = []
+        for s in self.services:
+            text = f"{s.get('code')} {s.get('name')} {s.get('waiting', 0)} 人"
+            if s.get("waiting"):
+                text += f" {_wait_text(s.get('eta_s', 0))}"
+            waiting.append(text if s.get("open") else f"{text} (未开放)")
+        windows = []
+        for window_id, view in self.windows.items():
+            if view.state == "paused":
+                status = f"暂停({view.reason})"
+            elif view.state == "closed":
+                status = "未开"
+            elif view.ticket:
+                status = f"{'办理' if view.serving else '呼叫'} {view.ticket}"
+            else:
+                status = "空闲"
+            windows.append(f"{self.window_name(window_id)} {status}")
+        mean = f"平均 {sum(self.ratings) / len(self.ratings):.1f}★" if self.ratings else "暂无"
+        lines = [f"──── {title} · {time.strftime('%H:%M:%S')} · 已运行 {elapsed} 秒 ────"]
+        lines += _rows("等候", waiting) + _rows("窗口", windows)
+        lines.append(
+            f"  合计  取号 {self.taken} · 办结 {self.served} · 过号 {self.no_show} · "
+            f"转办 {self.transferred} · 评价 {len(self.ratings)} 次 {mean}"
+        )
+        return "\n".join(lines)
+
+
+def _rows(label: str, items: list[str], per_row: int = 4) -> list[str]:
+    rows = [" · ".join(items[i : i + per_row]) for i in range(0, len(items), per_row)] or ["—"]
+    return [f"  {label if i == 0 else '    '}  {row}" for i, row in enumerate(rows)]
+
+
+class Simulation:
+    """The hall's kiosks and window pads, each a DeviceLink speaking only the contract."""
+
+    def __init__(
+        self, config: HallConfig, running: Running, rng: random.Random, commentary: Commentary
+    ) -> None:
+        self.config, self.running, self.rng, self.commentary = config, running, rng, commentary
+        self.codes = [s.code for s in config.services]
+        self.refused: set[tuple[str, str]] = set()
+        hall, endpoint, topics = config.hall.id, running.endpoint, commentary.topics
+        screen = next((d.id for d in config.devices if d.kind == "screen"), "demo-screen")
+        extra = (topics.board, topics.services, topics.announce, topics.events)
+        self.watch = DeviceLink(endpoint, hall, screen, extra_topics=extra)
+        self.watch.listeners.append(commentary.on_message)
+        self.kiosks = [
+            DeviceLink(endpoint, hall, d.id) for d in config.devices if d.kind == "kiosk"
+        ]
+        self.pads: dict[str, DeviceLink] = {}  # window id -> its (first) window pad
+        for d in config.devices:
+            if d.kind == "window_pad" and d.window is not None:
+                self.pads.setdefault(d.window, DeviceLink(endpoint, hall, d.id))
+        self.links = [self.watch, *self.kiosks, *self.pads.values()]
+
+    async def run(self, duration_s: float, rate: float) -> bool:
+        """Run for `duration_s` (0: until cancelled); False if the devices could not connect."""
+        async with asyncio.TaskGroup() as group:
+            runners = [group.create_task(link.run()) for link in self.links]
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    await self.running.hub.ready.wait()
+                    await asyncio.gather(*(link.link.connected.wait() for link in self.links))
+            except TimeoutError:
+                for task in runners:
+                    task.cancel()
+                return False
+            self.commentary.started = time.monotonic()
+            work = [
+                group.create_task(self.window_pad(pad, f"S{1000 + n}"))
+                for n, pad in enumerate(self.pads.values(), start=1)
+            ]
+            if self.kiosks and rate > 0:
+                work.append(group.create_task(self.arrivals(rate)))
+            work.append(group.create_task(self.summaries()))
+            await (asyncio.sleep(duration_s) if duration_s > 0 else asyncio.Future())
+            for task in work:
+                task.cancel()
+            await asyncio.gather(*(link.go_offline() for link in self.links))
+            for task in runners:
+                task.cancel()
+        return True
+
+    async def summaries(self) -> None:
+        while True:
+            await asyncio.sleep(SUMMARY_EVERY_S)
+            print(self.commentary.summary("概况"), flush=True)
+
+    async def call(self, link: DeviceLink, op: str, args: dict[str, Any] | None = None) -> Any:
+        """One request; refusals such as window_paused or no_ticket are normal here: None."""
+        try:
+            return await link.call(op, args)
+        except DeviceError as exc:
+            log.debug("%s: %s refused: %s", link.device_id, op, exc)
+            if op == "ticket.take" and (args or {}).get("service"):
+                self.take_refused(str((args or {})["service"]), exc)
+        except TimeoutError as exc:
+            log.warning("%s", exc)
+        return None
+
+    def take_refused(self, code: str, exc: DeviceError) -> None:
+        if (code, exc.code) not in self.refused:  # e.g. daily_cap_reached: said once
+            self.refused.add((code, exc.code))
+            say(f"取号未成功 {self.commentary.service_names.get(code, code)}: {exc.message}")
+
+    async def arrivals(self, rate: float) -> None:
+        async with asyncio.TaskGroup() as group:
+            while True:
+                await asyncio.sleep(self.rng.expovariate(rate))
+                priority = "green" if self.rng.random() < GREEN_SHARE else "normal"
+                args = {"service": self.rng.choice(self.codes), "priority": priority}
+                group.create_task(self.call(self.rng.choice(self.kiosks), "ticket.take", args))
+
+    async def window_pad(self, link: DeviceLink, staff: str) -> None:
+        rng, loop = self.rng, asyncio.get_running_loop()
+        signed_in = await self.call(link, "window.open", {"staff": staff})
+        if signed_in and signed_in["window"].get("ticket"):  # a visit left by an earlier run
+            await self.call(link, "ticket.finish")
+        next_pause = loop.time() + rng.uniform(15, 60)
+        while True:
+            if loop.time() >= next_pause:
+                await self.call(link, "window.pause", {"reason": rng.choice(PAUSE_REASONS)})
+                await asyncio.sleep(rng.uniform(4, 10))
+                await self.call(link, "window.resume")
+                next_pause = loop.time() + rng.uniform(40, 90)
+            called = await self.call(link, "call.next")
+            if called is None:  # paused or closed meanwhile: sign in again
+                await self.call(link, "window.open", {"staff": staff})
+                await asyncio.sleep(1)
+            elif called.get("ticket") is None:  # nobody waiting
+                await asyncio.sleep(rng.uniform(1, 2))
+            else:
+                await self.visit(link, called["ticket"])
+                await asyncio.sleep(rng.uniform(0.3, 1.0))
+
+    async def visit(self, link: DeviceLink, ticket: dict[str, Any]) -> None:
+        rng = self.rng
+        await asyncio.sleep(rng.uniform(0.5, 1.5))  # walking up to the window
+        if rng.random() < NO_SHOW_SHARE:
+            for _ in range(rng.randint(1, 2)):
+                await self.call(link, "call.recall")
+                await asyncio.sleep(rng.uniform(1, 2))
+            await self.call(link, "call.no_show")
+            return
+        if rng.random() < RECALL_SHARE:
+            await self.call(link, "call.recall")
+            await asyncio.sleep(rng.uniform(0.5, 1.5))
+        await self.call(link, "ticket.start")
+        await asyncio.sleep(rng.uniform(*SERVICE_S))
+        others = [code for code in self.codes if code != ticket.get("service")]
+        if others and rng.random() < TRANSFER_SHARE:
+            await self.call(link, "ticket.transfer", {"service": rng.choice(others)})
+        elif await self.call(link, "ticket.finish") is not None:
+            await asyncio.sleep(rng.uniform(0.3, 1.0))
+            level = rng.choices(range(1, 6), weights=RATING_WEIGHTS)[0]
+            await self.call(link, "eval.submit", {"ticket": ticket["no"], "level": level})
+
+
+def _banner(
+    config: HallConfig, running: Running, sim: Simulation, duration_s: float, rate: float
+) -> None:
+    data = (
+        f"{config.store.path} (内置 Redis)"
+        if config.store.url is None
+        else re.sub(r"//[^@/]*@", "//***@", running.store_url)
+    )
+    ends = f"{duration_s:g} 秒后自动结束" if duration_s > 0 else "一直运行"
+    lines = [
+        f"━━━━ {config.hall.name} · 演示大厅 {config.hall.id} ━━━━",
+        f"  健康检查  {running.http_url}/healthz",
+        f"  指标      {running.http_url}/metrics",
+        f"  MQTT      {running.endpoint}{' (内置代理)' if config.broker.url is None else ''}",
+        f"  数据      {data}",
+        f"  模拟      {len(sim.kiosks)} 台取号机、{len(sim.pads)} 个窗口平板, "
+        f"约 {rate:g} 人/秒取号, {ends}",
+        "  停止      按 Ctrl-C\n",
+    ]
+    print(*lines, sep="\n", flush=True)
+
+
+class _HideChatter(logging.Filter):
+    """Drops the INFO lines about the simulated devices connecting and going on/offline."""
+
+    def __init__(self, device_ids: set[str]) -> None:
+        super().__init__()
+        self.device_ids = device_ids
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or record.msg not in _CHATTER:
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(arg in self.device_ids for arg in args if isinstance(arg, str))
+
+
+async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
+    """Run the hall with simulated traffic; return after `duration_s` (0: until Ctrl-C)."""
+    rng = random.Random(os.environ.get("HALL_DEMO_SEED") or None)
+    commentary = Commentary(config)
+    failure: list[str] = []
+    server: asyncio.Task[None]
+
+    async def traffic(running: Running) -> None:
+        sim = Simulation(config, running, rng, commentary)
+        _banner(config, running, sim, duration_s, rate)
+        try:
+            if not await sim.run(duration_s, rate):
+                failure.append(
+                    f"the simulated devices could not reach the hub at "
+                    f"{running.endpoint} within {CONNECT_TIMEOUT_S:.0f} s"
+                )
+        finally:
+            print(commentary.summary("演示结束"), flush=True)
+        server.cancel()  # stop the hall as Ctrl-C would
+
+    chatter = _HideChatter({d.id for d in config.devices} | {"demo-screen"})
+    quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+    loggers = [logging.getLogger(name) for name in ("hall.bus", "hall.hub")] if quiet else []
+    for logger in loggers:
+        logger.addFilter(chatter)
+    server = asyncio.create_task(serve(config, extra=traffic))
+    try:
+        await server
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if not server.cancelled() or (current is not None and current.cancelling()):
+            raise
+    except EmbeddedError as exc:
+        raise StartupError(str(exc)) from exc
+    finally:
+        for logger in loggers:
+            logger.removeFilter(chatter)
+    if failure:
+        raise StartupError(failure[0])
