@@ -27,6 +27,10 @@ ConnectHook = Callable[[], Awaitable[None]]
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 
+class StopLink(Exception):
+    """Raised by a message handler to stop the link (and its owner), not just log and go on."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     host: str
@@ -111,6 +115,8 @@ class MqttLink:
             topic, payload = await self._incoming.get()
             try:
                 await handler(topic, payload)
+            except StopLink:
+                raise
             except Exception:  # a bad message must never stop the link
                 log.exception("handler failed on a message to %s", topic)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import logs
@@ -28,6 +30,7 @@ def _load(path: str | Path) -> HallConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .engine import HubFenced
     from .runtime import StartupError, serve
 
     config = _load(args.config)
@@ -38,14 +41,50 @@ def _run(args: argparse.Namespace) -> int:
     except StartupError as exc:
         print(f"hall: cannot start: {exc}", file=sys.stderr)
         return 1
+    except BaseExceptionGroup as group:
+        fenced, rest = group.split(HubFenced)
+        if fenced is None or rest is not None:
+            raise
+        print(f"hall: stopped: {fenced.exceptions[0]}", file=sys.stderr)
+        return 3
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _demo_ports(config: HallConfig) -> HallConfig:
+    """The demo moves off ports that are taken (a broker or web server already running)."""
+    broker, http = config.broker, config.http
+    if broker.url is None and not _port_free(broker.host, broker.port):
+        port = _free_port(broker.host)
+        print(f"port {broker.port} is taken: the demo's embedded broker uses {port} instead")
+        broker = replace(broker, port=port, listen=f"{broker.host}:{port}")
+    if not _port_free(http.host, http.port):
+        port = _free_port(http.host)
+        print(f"port {http.port} is taken: the demo's web server uses {port} instead")
+        http = replace(http, port=port, listen=f"{http.host}:{port}")
+    return replace(config, broker=broker, http=http)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     from .runtime import StartupError
 
-    config = _load(args.config or _default_demo_config())
+    config = _demo_ports(_load(args.config or _default_demo_config()))
     try:
         asyncio.run(run_demo(config, duration_s=args.duration, rate=args.rate))
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -14,7 +14,7 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass
+from collections import Counter
 from typing import Any
 
 from displays.phrasing import window_display_name
@@ -44,12 +44,11 @@ def _wait_text(eta_s: float) -> str:
     return f"约 {round(eta_s)} 秒" if eta_s < 60 else f"约 {max(1, round(eta_s / 60))} 分钟"
 
 
-@dataclass
-class WindowView:
-    state: str = "closed"
-    ticket: str | None = None
-    serving: bool = False
-    reason: str | None = None
+ENDINGS = {
+    "ticket.finished": "办结 {no} @ {where}",
+    "ticket.no_show": "过号 {no} @ {where} (未到)",
+    "ticket.transferred": "转办 {no} @ {where} → {to}",
+}
 
 
 class Commentary:
@@ -59,15 +58,15 @@ class Commentary:
         self.config = config
         self.topics = Topics(config.hall.id)
         self.service_names = {s.code: s.name for s in config.services}
-        self.windows = {w.id: WindowView() for w in config.windows}
-        self.services: list[dict[str, Any]] = []
-        self.taken = self.served = self.no_show = self.transferred = 0
+        self.windows = {w.id: "未开" for w in config.windows}  # what each window is doing
+        self.services: list[dict[str, Any]] = []  # the retained guidance: waiting, eta_s, open
+        self.counts: Counter[str] = Counter()  # events seen, by type
         self.ratings: list[int] = []
         self.started = time.monotonic()
 
-    def window_name(self, window_id: str) -> str:
-        window = self.config.window(window_id)
-        return window_display_name(window_id, window.name if window else None)
+    def window_name(self, window_id: object) -> str:
+        window = self.config.window(str(window_id))
+        return window_display_name(window.id, window.name) if window else str(window_id)
 
     def on_message(self, topic: str, payload: dict[str, Any]) -> None:
         if topic == self.topics.services:
@@ -79,84 +78,63 @@ class Commentary:
             self.on_event(str(payload.get("type")), payload)
 
     def on_event(self, kind: str, event: dict[str, Any]) -> None:
+        self.counts[kind] += 1
         ticket: dict[str, Any] = event.get("ticket") or {}
-        no = ticket.get("no", "?")
-        window_id = event.get("window") if isinstance(event.get("window"), str) else None
-        view = self.windows.get(window_id or "")
-        if kind == "ticket.taken":
-            self.taken += 1
-            name = self.service_names.get(ticket.get("service", ""), "?")
+        no, window = ticket.get("no", "?"), event.get("window")
+        if isinstance(window, dict):  # window.open, .pause, .resume, .close
+            self.on_window(kind, window)
+        elif kind == "ticket.taken":
             green = " 绿色通道" if ticket.get("priority") == "green" else ""
-            ahead, eta = ticket.get("ahead", 0), _wait_text(ticket.get("eta_s", 0))
-            say(f"取号 {no} {name}{green} (前面 {ahead} 人, {eta})")
-        elif kind == "ticket.called" and view:
-            view.ticket, view.serving = no, False
-        elif kind == "ticket.started" and view:
-            view.serving = True
-        elif kind in ("ticket.finished", "ticket.no_show", "ticket.transferred"):
-            if view and view.ticket == no:
-                view.ticket, view.serving = None, False
-            where = self.window_name(window_id) if window_id else "?"
-            if kind == "ticket.finished":
-                self.served += 1
-                say(f"办结 {no} @ {where}")
-            elif kind == "ticket.no_show":
-                self.no_show += 1
-                say(f"过号 {no} @ {where} (未到)")
-            else:
-                self.transferred += 1
-                to = self.service_names.get(ticket.get("service", ""), "?")
-                say(f"转办 {no} @ {where} → {to}")
+            name = self.service_names.get(ticket.get("service", ""), "?")
+            wait = f"前面 {ticket.get('ahead', 0)} 人, {_wait_text(ticket.get('eta_s', 0))}"
+            say(f"取号 {no} {name}{green} ({wait})")
+        elif kind in ("ticket.called", "ticket.started") and window in self.windows:
+            self.windows[window] = f"{'呼叫' if kind == 'ticket.called' else '办理'} {no}"
+        elif kind in ENDINGS:
+            if window in self.windows:
+                self.windows[window] = "空闲"
+            to = self.service_names.get(ticket.get("service", ""), "?")
+            say(ENDINGS[kind].format(no=no, where=self.window_name(window), to=to))
         elif kind == "eval.submitted":
-            rating = event.get("evaluation") or {}
-            level = int(rating.get("level", 0))
+            level = int((event.get("evaluation") or {}).get("level", 0))
             self.ratings.append(level)
-            say(f"评价 {rating.get('ticket', '?')} {'★' * level}{'☆' * (5 - level)}")
-        elif kind.startswith("window."):
-            self.on_window(kind.removeprefix("window."), event.get("window") or {})
+            say(f"评价 {event['evaluation'].get('ticket')} {'★' * level}{'☆' * (5 - level)}")
 
-    def on_window(self, change: str, window: dict[str, Any]) -> None:
-        view = self.windows.get(str(window.get("id")))
-        if view is None:
+    def on_window(self, kind: str, window: dict[str, Any]) -> None:
+        window_id, reason = str(window.get("id")), window.get("paused_reason")
+        if window_id not in self.windows:
             return
-        view.state, view.reason = window.get("state", "closed"), window.get("paused_reason")
-        if view.ticket != window.get("ticket"):
-            view.ticket, view.serving = window.get("ticket"), False
-        name = self.window_name(str(window.get("id")))
+        hand = f"呼叫 {window['ticket']}" if window.get("ticket") else "空闲"
+        self.windows[window_id] = {"closed": "未开", "paused": f"暂停({reason})"}.get(
+            str(window.get("state")), hand
+        )
+        name = self.window_name(window_id)
         lines = {
-            "open": f"签到 {name} 工号 {window.get('staff')}",
-            "pause": f"暂停 {name}: {view.reason}",
-            "resume": f"恢复 {name}",
-            "close": f"签退 {name}",
+            "window.open": f"签到 {name} 工号 {window.get('staff')}",
+            "window.pause": f"暂停 {name}: {reason}",
+            "window.resume": f"恢复 {name}",
+            "window.close": f"签退 {name}",
         }
-        if change in lines:
-            say(lines[change])
+        if kind in lines:
+            say(lines[kind])
 
     def summary(self, title: str) -> str:
-        elapsed = round(time.monotonic() - self.started)
         waiting = []
         for s in self.services:
             text = f"{s.get('code')} {s.get('name')} {s.get('waiting', 0)} 人"
-            if s.get("waiting"):
-                text += f" {_wait_text(s.get('eta_s', 0))}"
+            text += f" {_wait_text(s.get('eta_s', 0))}" if s.get("waiting") else ""
             waiting.append(text if s.get("open") else f"{text} (未开放)")
-        windows = []
-        for window_id, view in self.windows.items():
-            if view.state == "paused":
-                status = f"暂停({view.reason})"
-            elif view.state == "closed":
-                status = "未开"
-            elif view.ticket:
-                status = f"{'办理' if view.serving else '呼叫'} {view.ticket}"
-            else:
-                status = "空闲"
-            windows.append(f"{self.window_name(window_id)} {status}")
-        mean = f"平均 {sum(self.ratings) / len(self.ratings):.1f}★" if self.ratings else "暂无"
+        windows = [f"{self.window_name(w)} {doing}" for w, doing in self.windows.items()]
+        n, mean = self.counts, "暂无"
+        if self.ratings:
+            mean = f"平均 {sum(self.ratings) / len(self.ratings):.1f}★"
+        elapsed = round(time.monotonic() - self.started)
         lines = [f"──── {title} · {time.strftime('%H:%M:%S')} · 已运行 {elapsed} 秒 ────"]
         lines += _rows("等候", waiting) + _rows("窗口", windows)
         lines.append(
-            f"  合计  取号 {self.taken} · 办结 {self.served} · 过号 {self.no_show} · "
-            f"转办 {self.transferred} · 评价 {len(self.ratings)} 次 {mean}"
+            f"  合计  取号 {n['ticket.taken']} · 办结 {n['ticket.finished']} · "
+            f"过号 {n['ticket.no_show']} · 转办 {n['ticket.transferred']} · "
+            f"评价 {len(self.ratings)} 次 {mean}"
         )
         return "\n".join(lines)
 
@@ -228,16 +206,13 @@ class Simulation:
             return await link.call(op, args)
         except DeviceError as exc:
             log.debug("%s: %s refused: %s", link.device_id, op, exc)
-            if op == "ticket.take" and (args or {}).get("service"):
-                self.take_refused(str((args or {})["service"]), exc)
+            code = str((args or {}).get("service")) if op == "ticket.take" else ""
+            if code and (code, exc.code) not in self.refused:  # e.g. daily_cap_reached: once
+                self.refused.add((code, exc.code))
+                say(f"取号未成功 {self.commentary.service_names.get(code, code)}: {exc.message}")
         except TimeoutError as exc:
             log.warning("%s", exc)
         return None
-
-    def take_refused(self, code: str, exc: DeviceError) -> None:
-        if (code, exc.code) not in self.refused:  # e.g. daily_cap_reached: said once
-            self.refused.add((code, exc.code))
-            say(f"取号未成功 {self.commentary.service_names.get(code, code)}: {exc.message}")
 
     async def arrivals(self, rate: float) -> None:
         async with asyncio.TaskGroup() as group:
@@ -295,11 +270,8 @@ class Simulation:
 def _banner(
     config: HallConfig, running: Running, sim: Simulation, duration_s: float, rate: float
 ) -> None:
-    data = (
-        f"{config.store.path} (内置 Redis)"
-        if config.store.url is None
-        else re.sub(r"//[^@/]*@", "//***@", running.store_url)
-    )
+    data = re.sub(r"//[^@/]*@", "//***@", running.store_url)  # never show a password
+    data = f"{config.store.path} (内置 Redis)" if config.store.url is None else data
     ends = f"{duration_s:g} 秒后自动结束" if duration_s > 0 else "一直运行"
     lines = [
         f"━━━━ {config.hall.name} · 演示大厅 {config.hall.id} ━━━━",
@@ -312,20 +284,6 @@ def _banner(
         "  停止      按 Ctrl-C\n",
     ]
     print(*lines, sep="\n", flush=True)
-
-
-class _HideChatter(logging.Filter):
-    """Drops the INFO lines about the simulated devices connecting and going on/offline."""
-
-    def __init__(self, device_ids: set[str]) -> None:
-        super().__init__()
-        self.device_ids = device_ids
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.INFO or record.msg not in _CHATTER:
-            return True
-        args = record.args if isinstance(record.args, tuple) else ()
-        return not any(arg in self.device_ids for arg in args if isinstance(arg, str))
 
 
 async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
@@ -348,7 +306,12 @@ async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
             print(commentary.summary("演示结束"), flush=True)
         server.cancel()  # stop the hall as Ctrl-C would
 
-    chatter = _HideChatter({d.id for d in config.devices} | {"demo-screen"})
+    devices = {d.id for d in config.devices} | {"demo-screen"}
+
+    def chatter(record: logging.LogRecord) -> bool:  # False: drop a simulated device's chatter
+        args = record.args if isinstance(record.args, tuple) else ()
+        return record.msg not in _CHATTER or not any(arg in devices for arg in args)
+
     quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
     loggers = [logging.getLogger(name) for name in ("hall.bus", "hall.hub")] if quiet else []
     for logger in loggers:

@@ -17,6 +17,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from . import views
+from .bus import StopLink
 from .config import DeviceConfig, HallConfig
 from .domain.errors import DomainError
 from .domain.estimate import ServiceTimes
@@ -29,7 +30,7 @@ log = logging.getLogger("hall.engine")
 COMMIT_ATTEMPTS = 3
 
 
-class HubFenced(RuntimeError):
+class HubFenced(StopLink):
     """A newer hub took this hall: this one stops rather than write over it."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ from devices.codecs import BadFrame, CodecError
 def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     """`data` cut at the given positions (taken modulo its length + 1)."""
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 def feed_chunks(decoder: Any, chunks: Sequence[bytes]) -> list[Any]:

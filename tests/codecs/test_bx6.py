@@ -96,7 +96,7 @@ def test_crc_bytes_are_escaped_too() -> None:
         if set(crc) & {0xA5, 0xA6, 0x5A, 0x5B}:
             break
     frame = bx6.encode_frame(bytes([value]))
-    assert frame[: -1][-len(bx6.escape(crc)) :] == bx6.escape(crc) != crc
+    assert frame[:-1][-len(bx6.escape(crc)) :] == bx6.escape(crc) != crc
     assert 0xA5 not in frame[8:-1] and 0x5A not in frame[8:-1]
     assert bx6.parse_frame(frame).data == bytes([value])
 
@@ -158,9 +158,10 @@ def test_update_area_layout_field_by_field() -> None:
     # SoundFlag 1, person 0, volume 5, speed 5, GBK 01, replays 0, delay 0, 3 reserved
     # parameters (digits 1, language 0, style 0), length 8, GBK of 请A001号.
     spoken = bytes.fromhex("c7eb 41 30 30 31 bac5")
-    assert rest[25:54] == bytes.fromhex(
-        "01 00 05 05 01 00000000 00000000 03 01 00 00 08000000"
-    ) + spoken
+    assert (
+        rest[25:54]
+        == bytes.fromhex("01 00 05 05 01 00000000 00000000 03 01 00 00 08000000") + spoken
+    )
     assert rest[54:61] == bytes(5) + b"\x01\x00"  # reserved ×5, PageNum 1
     page = rest[61:91]
     # PageDataLen 26, PageStyle 0, MOVE_LEFT 03, clear 0, speed 3, stay 500 ×10 ms, repeat 1,

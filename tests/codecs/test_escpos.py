@@ -79,7 +79,7 @@ def test_chinese_mode_off_for_utf8() -> None:
 
 def test_unencodable_text_is_a_clear_error() -> None:
     rare = escpos.PrintTicket("𠀀厅", "业务", "A001", 0, None, "09:00")  # U+20000: not in GBK
-    with pytest.raises(escpos.EscPosError, match="hall name.*gbk"):
+    with pytest.raises(escpos.EscPosError, match=r"hall name.*gbk"):
         escpos.render_ticket(rare, "gbk")
     assert "𠀀".encode("gb18030") in escpos.render_ticket(rare, "gb18030")
     with pytest.raises(escpos.EscPosError, match="unknown encoding"):

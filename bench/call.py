@@ -1,0 +1,135 @@
+"""Scenario 2: `call.next` → the window's LED strip, at a paced 200 requests/s.
+
+Eight windows are opened and a deep queue of tickets is taken beforehand (services A-H, enough
+for every call), then each window calls once, so every timed `call.next` also ends the ticket
+in hand (the hub does that on "next") before calling the next one. The pads then send
+`call.next` round-robin over the windows on a fixed schedule (open loop, 2,000 requests), and
+each is timed from publishing it to receiving the live (not the retained-on-subscribe) copy of
+`hall/<id>/dev/led-<n>/state` showing the called ticket. The window's `state` is published once
+per `call.next`, in order, so the n-th update of a strip answers the n-th call to its window;
+the shown ticket is checked against the number in the `call.next` response.
+
+    python -m bench.call [--in-process] [--scale 0.1]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from contextlib import AsyncExitStack
+from typing import Any
+
+from .load import REPLY_TIMEOUT_S, Device, Sample, Timed, run_closed, run_paced, summarise
+from .report import Table
+from .session import scaled, standalone
+from .targets import CALL_SERVICES, Env, hub, new_hall_id
+
+RATE = 200.0
+COUNT = 2_000
+WINDOWS = 8
+PREP_CONCURRENCY = 32
+
+Shown = tuple[float, dict[str, Any]]  # (received at, the strip's state)
+
+
+async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
+    """(call.next → LED state, call.next → response, tickets waiting before the first call)."""
+    servers = env.servers
+    hall_id = new_hall_id("call")
+    windows = [str(n) for n in range(1, WINDOWS + 1)]
+    led_window = {f"hall/{hall_id}/dev/led-{w}/state": w for w in windows}
+    expected: dict[str, deque[asyncio.Future[Shown]]] = {w: deque() for w in windows}
+    strays = 0
+
+    def on_led(topic: str, payload: bytes, retained: bool, received: float) -> None:
+        nonlocal strays
+        window = led_window.get(topic)
+        if retained or window is None:
+            return
+        if not expected[window]:
+            strays += 1
+            return
+        waiter = expected[window].popleft()
+        if not waiter.done():
+            waiter.set_result((received, json.loads(payload)))
+
+    async with hub(env, hall_id, kiosks=1, windows=WINDOWS) as target, AsyncExitStack() as stack:
+        def device(device_id: str) -> Device:
+            return Device(servers.host, servers.mqtt_port, target.hall_id, device_id)
+
+        pads = {w: await stack.enter_async_context(device(f"pad-{w}")) for w in windows}
+        kiosk = await stack.enter_async_context(device("kiosk-1"))
+        for w, pad in pads.items():
+            opened = await pad.request("window.open", {"staff": f"staff-{w}"})
+            assert opened.ok, opened.data
+        # The queue: one ticket per call, plus one pre-call per window, plus a margin.
+        per_service = -(-count // len(CALL_SERVICES)) + 10
+        prep = len(CALL_SERVICES) * per_service
+
+        async def take(i: int) -> Timed:
+            reply = await kiosk.request("ticket.take", {"service": CALL_SERVICES[i % len(CALL_SERVICES)]})
+            return reply.timed()
+
+        taken = await run_closed("prep", prep, PREP_CONCURRENCY, take)
+        if taken.errors or taken.lost:
+            raise RuntimeError(f"preparing the queue: {taken.errors} refused, {taken.lost} lost")
+        for pad in pads.values():
+            called = await pad.request("call.next")
+            assert called.ok and called.result.get("ticket"), called.data
+        waiting = prep - len(pads)
+
+        await stack.enter_async_context(Device(
+            servers.host, servers.mqtt_port, target.hall_id, "led-watch",
+            watch=list(led_window), on_message=on_led))
+        responses: list[Timed | BaseException] = []
+
+        async def call(i: int) -> Timed:
+            window = windows[i % len(windows)]
+            shown: asyncio.Future[Shown] = asyncio.get_running_loop().create_future()
+            expected[window].append(shown)
+            try:
+                reply = await pads[window].request("call.next")
+            except TimeoutError as exc:
+                responses.append(exc)
+                raise
+            responses.append(reply.timed())
+            received, state = await asyncio.wait_for(shown, REPLY_TIMEOUT_S)
+            ticket = (reply.result.get("ticket") or {}).get("no")
+            right = (reply.ok and ticket is not None and state.get("ticket") == ticket
+                     and state.get("ticket_state") == "called" and ticket in state.get("text", ""))
+            return Timed(reply.sent, received, right)
+
+        led = await run_paced("hub: call.next → LED `state`", count, RATE, call)
+    if strays:
+        led.note = f"{strays} strip updates that answered no call"
+    res = summarise("hub: call.next → response", responses)
+    return led, res, waiting
+
+
+async def scenario(env: Env, scale: float = 1.0, base: Sample | None = None) -> list[Table]:
+    count = scaled(COUNT, scale)
+    led, res, waiting = await call_to_display(env, count)
+    return [call_table(led, res, waiting, count, base)]
+
+
+def call_table(led: Sample, res: Sample, waiting: int, count: int,
+               base: Sample | None) -> Table:
+    samples = [s for s in (base, led, res) if s is not None]
+    notes = [f"{WINDOWS} windows open, each serving three of A-H; {waiting:,} tickets waiting "
+             "at the first timed call. Each call.next ends the ticket in hand and calls the "
+             "next: one commit, then the strip, pad and window states, the board and the "
+             "announcement, then the response and events."]
+    if base is not None:
+        notes.append("baseline: the paced run of scenario 1, for scale (one hop in, one "
+                     "script, one hop out).")
+    return Table(f"2. `call.next` → window LED `state`, paced {RATE:.0f} req/s "
+                 f"(open loop, {count:,} requests)", samples, notes)
+
+
+def main() -> None:
+    standalone("python -m bench.call", __doc__ or "", scenario)
+
+
+if __name__ == "__main__":
+    main()
