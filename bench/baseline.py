@@ -43,10 +43,11 @@ async def serve(host: str, port: int, redis_url: str, hall_id: str) -> None:
     try:
         async with mqtt_client(host, port, f"baseline-{hall_id}") as client:
             await client.subscribe(f"{prefix}+/req", qos=1)
-            await client.publish(f"hall/{hall_id}/hub/status", b'{"state":"online"}', qos=1,
-                                 retain=True)
+            await client.publish(
+                f"hall/{hall_id}/hub/status", b'{"state":"online"}', qos=1, retain=True
+            )
             async for message in client.messages:
-                device = message.topic.value[len(prefix):].split("/", 1)[0]
+                device = message.topic.value[len(prefix) :].split("/", 1)[0]
                 payload = message.payload if isinstance(message.payload, bytes) else b""
                 try:
                     request_id = str(json.loads(payload)["id"])
@@ -54,9 +55,11 @@ async def serve(host: str, port: int, redis_url: str, hall_id: str) -> None:
                     continue
                 response = await script(
                     keys=[f"{tag}:n", f"{tag}:log", f"{tag}:res:{device}:{request_id}"],
-                    args=[payload, request_id])
+                    args=[payload, request_id],
+                )
                 task = asyncio.create_task(
-                    client.publish(f"{prefix}{device}/res", response, qos=1, timeout=30))
+                    client.publish(f"{prefix}{device}/res", response, qos=1, timeout=30)
+                )
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
     finally:
@@ -64,8 +67,11 @@ async def serve(host: str, port: int, redis_url: str, hall_id: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.baseline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--mqtt", required=True, help="host:port of the broker")
     parser.add_argument("--redis", required=True, help="redis:// URL")
     parser.add_argument("--hall", required=True, help="the hall id whose requests to answer")

@@ -55,6 +55,7 @@ async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
             waiter.set_result((received, json.loads(payload)))
 
     async with hub(env, hall_id, kiosks=1, windows=WINDOWS) as target, AsyncExitStack() as stack:
+
         def device(device_id: str) -> Device:
             return Device(servers.host, servers.mqtt_port, target.hall_id, device_id)
 
@@ -68,7 +69,9 @@ async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
         prep = len(CALL_SERVICES) * per_service
 
         async def take(i: int) -> Timed:
-            reply = await kiosk.request("ticket.take", {"service": CALL_SERVICES[i % len(CALL_SERVICES)]})
+            reply = await kiosk.request(
+                "ticket.take", {"service": CALL_SERVICES[i % len(CALL_SERVICES)]}
+            )
             return reply.timed()
 
         taken = await run_closed("prep", prep, PREP_CONCURRENCY, take)
@@ -79,9 +82,16 @@ async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
             assert called.ok and called.result.get("ticket"), called.data
         waiting = prep - len(pads)
 
-        await stack.enter_async_context(Device(
-            servers.host, servers.mqtt_port, target.hall_id, "led-watch",
-            watch=list(led_window), on_message=on_led))
+        await stack.enter_async_context(
+            Device(
+                servers.host,
+                servers.mqtt_port,
+                target.hall_id,
+                "led-watch",
+                watch=list(led_window),
+                on_message=on_led,
+            )
+        )
         responses: list[Timed | BaseException] = []
 
         async def call(i: int) -> Timed:
@@ -96,11 +106,19 @@ async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
             responses.append(reply.timed())
             received, state = await asyncio.wait_for(shown, REPLY_TIMEOUT_S)
             ticket = (reply.result.get("ticket") or {}).get("no")
-            right = (reply.ok and ticket is not None and state.get("ticket") == ticket
-                     and state.get("ticket_state") == "called" and ticket in state.get("text", ""))
+            right = (
+                reply.ok
+                and ticket is not None
+                and state.get("ticket") == ticket
+                and state.get("ticket_state") == "called"
+                and ticket in state.get("text", "")
+            )
             return Timed(reply.sent, received, right)
 
+        meter = env.meter(target)
+        meter.start()
         led = await run_paced("hub: call.next → LED `state`", count, RATE, call)
+        led.cpu = meter.stop()
     if strays:
         led.note = f"{strays} strip updates that answered no call"
     res = summarise("hub: call.next → response", responses)
@@ -113,18 +131,25 @@ async def scenario(env: Env, scale: float = 1.0, base: Sample | None = None) -> 
     return [call_table(led, res, waiting, count, base)]
 
 
-def call_table(led: Sample, res: Sample, waiting: int, count: int,
-               base: Sample | None) -> Table:
+def call_table(led: Sample, res: Sample, waiting: int, count: int, base: Sample | None) -> Table:
     samples = [s for s in (base, led, res) if s is not None]
-    notes = [f"{WINDOWS} windows open, each serving three of A-H; {waiting:,} tickets waiting "
-             "at the first timed call. Each call.next ends the ticket in hand and calls the "
-             "next: one commit, then the strip, pad and window states, the board and the "
-             "announcement, then the response and events."]
+    notes = [
+        f"{WINDOWS} windows open, each serving three of A-H; {waiting:,} tickets waiting "
+        "at the first timed call. Each call.next ends the ticket in hand and calls the "
+        "next: one commit, then the strip, pad and window states, the board and the "
+        "announcement, then the response and events."
+    ]
     if base is not None:
-        notes.append("baseline: the paced run of scenario 1, for scale (one hop in, one "
-                     "script, one hop out).")
-    return Table(f"2. `call.next` → window LED `state`, paced {RATE:.0f} req/s "
-                 f"(open loop, {count:,} requests)", samples, notes)
+        notes.append(
+            "baseline: the paced run of scenario 1, for scale (one hop in, one "
+            "script, one hop out)."
+        )
+    return Table(
+        f"2. `call.next` → window LED `state`, paced {RATE:.0f} req/s "
+        f"(open loop, {count:,} requests)",
+        samples,
+        notes,
+    )
 
 
 def main() -> None:

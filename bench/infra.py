@@ -70,6 +70,8 @@ class Servers:
     workdir: Path
     mosquitto_bin: str
     redis_bin: str
+    mosquitto_pid: int
+    redis_pid: int
 
     @property
     def mqtt_url(self) -> str:
@@ -116,8 +118,14 @@ def _answers(port: int, probe: bytes | None, expect: bytes) -> bool:
         return False
 
 
-def _wait_until_up(name: str, proc: subprocess.Popen[bytes], port: int, probe: bytes | None,
-                   expect: bytes, log: Path) -> None:
+def _wait_until_up(
+    name: str,
+    proc: subprocess.Popen[bytes],
+    port: int,
+    probe: bytes | None,
+    expect: bytes,
+    log: Path,
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -147,7 +155,9 @@ def private_servers() -> Iterator[Servers]:
     mosquitto = find_binary("mosquitto")
     redis_server = find_binary("redis-server")
     if mosquitto is None or redis_server is None:
-        missing = [n for n, b in (("mosquitto", mosquitto), ("redis-server", redis_server)) if not b]
+        missing = [
+            n for n, b in (("mosquitto", mosquitto), ("redis-server", redis_server)) if not b
+        ]
         sys.exit(f"bench: {' and '.join(missing)} not found; apt-get install {' '.join(missing)}")
     workdir = Path(tempfile.mkdtemp(prefix="hall-bench."))
     procs: list[subprocess.Popen[bytes]] = []
@@ -157,18 +167,52 @@ def private_servers() -> Iterator[Servers]:
         conf = workdir / "mosquitto.conf"
         conf.write_text(_mosquitto_conf(mqtt_port, workdir), encoding="utf-8")
         outputs.append((workdir / "mosquitto.out").open("wb"))
-        procs.append(subprocess.Popen([mosquitto, "-c", str(conf)], stdout=outputs[-1],
-                                      stderr=subprocess.STDOUT, cwd=workdir))
+        procs.append(
+            subprocess.Popen(
+                [mosquitto, "-c", str(conf)],
+                stdout=outputs[-1],
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+            )
+        )
         _wait_until_up("mosquitto", procs[-1], mqtt_port, None, b"", workdir / "mosquitto.log")
         (workdir / "redis").mkdir()
         redis_log = workdir / "redis.log"
-        procs.append(subprocess.Popen(
-            [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir / "redis"),
-             "--logfile", str(redis_log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=workdir))
+        procs.append(
+            subprocess.Popen(
+                [
+                    redis_server,
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--dir",
+                    str(workdir / "redis"),
+                    "--logfile",
+                    str(redis_log),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+            )
+        )
         _wait_until_up("redis-server", procs[-1], redis_port, b"PING\r\n", b"+PONG", redis_log)
-        yield Servers("127.0.0.1", mqtt_port, redis_port, workdir, mosquitto, redis_server)
+        yield Servers(
+            "127.0.0.1",
+            mqtt_port,
+            redis_port,
+            workdir,
+            mosquitto,
+            redis_server,
+            procs[0].pid,
+            procs[1].pid,
+        )
     finally:
         for proc in reversed(procs):
             stop_process(proc)

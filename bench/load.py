@@ -17,7 +17,7 @@ import math
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,8 +82,16 @@ class Reply:
 class Device:
     """One device's MQTT connection: requests out on `dev/<id>/req`, answers in on `res`."""
 
-    def __init__(self, host: str, port: int, hall_id: str, device_id: str, *,
-                 watch: Sequence[str] = (), on_message: MessageHook | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        hall_id: str,
+        device_id: str,
+        *,
+        watch: Sequence[str] = (),
+        on_message: MessageHook | None = None,
+    ) -> None:
         self.device_id = device_id
         root = f"hall/{hall_id}/dev/{device_id}"
         self.req_topic = f"{root}/req"
@@ -133,7 +141,8 @@ class Device:
         """Send one request and wait for its answer; TimeoutError after REPLY_TIMEOUT_S."""
         request_id = f"{self._prefix}-{next(self._ids)}"
         waiter: asyncio.Future[tuple[float, dict[str, Any]]] = (
-            asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().create_future()
+        )
         self._waiting[request_id] = waiter
         body = json.dumps({"id": request_id, "op": op, "args": args or {}}).encode()
         sent = time.perf_counter()
@@ -157,6 +166,7 @@ class Sample:
     elapsed: float = 0.0  # first send to last answer, seconds
     offered: float | None = None  # the schedule's rate (open loop)
     send_lag_p99: float | None = None  # how late the schedule's sends were (open loop), seconds
+    cpu: dict[str, float] = field(default_factory=dict)  # process -> cores used while measuring
     note: str = ""
 
     @property
@@ -184,8 +194,9 @@ def summarise(label: str, results: Sequence[Timed | BaseException], **extra: Any
     sample = Sample(label, **extra)
     timed = [r for r in results if isinstance(r, Timed)]
     sample.lost = sum(1 for r in results if isinstance(r, TimeoutError))
-    failures = [r for r in results if isinstance(r, BaseException)
-                and not isinstance(r, TimeoutError)]
+    failures = [
+        r for r in results if isinstance(r, BaseException) and not isinstance(r, TimeoutError)
+    ]
     if failures:
         raise failures[0]
     sample.latencies = [t.latency for t in timed]
@@ -196,7 +207,7 @@ def summarise(label: str, results: Sequence[Timed | BaseException], **extra: Any
 
 
 # ----- drivers ------------------------------------------------------------------------------
-OneRequest = Callable[[int], Awaitable[Timed]]
+OneRequest = Callable[[int], Coroutine[Any, Any, Timed]]
 
 
 async def run_paced(label: str, count: int, rate: float, one: OneRequest) -> Sample:

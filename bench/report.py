@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cpu import describe
 from .infra import ROOT, Servers
 from .load import Sample
 
@@ -72,12 +73,17 @@ def render_table(table: Table) -> str:
         lines.append(
             f"| {s.label} | {s.count:,} | {s.errors} | {s.lost} | {ms(s.percentile(50))} | "
             f"{ms(s.percentile(90))} | {ms(s.percentile(99))} | {ms(s.percentile(100))} | "
-            f"{s.rate:,.0f} |")
+            f"{s.rate:,.0f} |"
+        )
     notes = list(table.notes)
     for s in table.samples:
         if s.offered is not None and s.send_lag_p99 is not None:
-            notes.append(f"{s.label}: offered {s.offered:,.0f}/s; the client's sends were at "
-                         f"most {ms(s.send_lag_p99)} ms late at p99.")
+            notes.append(
+                f"{s.label}: offered {s.offered:,.0f}/s; the client's sends were at "
+                f"most {ms(s.send_lag_p99)} ms late at p99."
+            )
+        if s.cpu:
+            notes.append(f"{s.label}: {describe(s.cpu)}")
         if s.note:
             notes.append(f"{s.label}: {s.note}")
     if notes:
@@ -106,5 +112,7 @@ def write_benchmarks(generated: str, path: Path = BENCHMARKS) -> None:
     if path.exists():
         text = path.read_text(encoding="utf-8")
         intro = text.split(MARKER, 1)[0] if MARKER in text else text
-    path.write_text(intro.rstrip("\n") + "\n\n" + MARKER + "\n\n" + generated.strip("\n") + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        intro.rstrip("\n") + "\n\n" + MARKER + "\n\n" + generated.strip("\n") + "\n",
+        encoding="utf-8",
+    )

@@ -18,14 +18,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncio  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+import asyncio
+import time
+from datetime import UTC, datetime
 
-from bench import call, saturate, take  # noqa: E402
-from bench.infra import private_servers  # noqa: E402
-from bench.load import Sample  # noqa: E402
-from bench.report import (  # noqa: E402
+from bench import call, saturate, take
+from bench.infra import private_servers
+from bench.load import Sample
+from bench.report import (
     Check,
     Table,
     machine,
@@ -34,8 +34,8 @@ from bench.report import (  # noqa: E402
     render_table,
     write_benchmarks,
 )
-from bench.session import make_env, options, scaled  # noqa: E402
-from bench.targets import Env, baseline, hub, new_hall_id  # noqa: E402
+from bench.session import make_env, options, scaled
+from bench.targets import Env, baseline, hub, new_hall_id
 
 CALL_P99_LIMIT_S = 0.020
 TAKE_P50_RATIO_LIMIT = 3.0
@@ -70,8 +70,9 @@ async def run_all(env: Env, scale: float) -> tuple[list[Table], list[Check]]:
     return tables, checks(led, hub_paced, base_paced, hub_saturated)
 
 
-def overhead_table(hub_paced: Sample, base_paced: Sample, hub_saturated: Sample,
-                   base_saturated: Sample) -> Table:
+def overhead_table(
+    hub_paced: Sample, base_paced: Sample, hub_saturated: Sample, base_saturated: Sample
+) -> Table:
     table = Table("4. The hub against the baseline (same broker, Redis, clients and load)", [])
     table.notes = [
         f"paced `ticket.take` p50: hub {hub_paced.percentile(50) * 1000:.2f} ms / baseline "
@@ -92,19 +93,31 @@ def ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("inf")
 
 
-def checks(led: Sample, hub_paced: Sample, base_paced: Sample,
-           hub_saturated: Sample) -> list[Check]:
+def checks(
+    led: Sample, hub_paced: Sample, base_paced: Sample, hub_saturated: Sample
+) -> list[Check]:
     call_p99 = led.percentile(99)
     take_ratio = ratio(hub_paced.percentile(50), base_paced.percentile(50))
     clean = led.lost == 0 and led.errors == 0
     return [
-        Check(f"call → display p99 at {call.RATE:.0f} req/s", f"{call_p99 * 1000:.2f} ms",
-              f"≤ {CALL_P99_LIMIT_S * 1000:.0f} ms", clean and call_p99 <= CALL_P99_LIMIT_S),
-        Check("`ticket.take` p50 / baseline p50 (paced)", f"{take_ratio:.2f}×",
-              f"≤ {TAKE_P50_RATIO_LIMIT:.0f}×", take_ratio <= TAKE_P50_RATIO_LIMIT),
-        Check("saturated `ticket.take`", f"{hub_saturated.rate:,.0f}/s",
-              f"≥ {SATURATED_RATE_LIMIT:,.0f}/s",
-              hub_saturated.lost == 0 and hub_saturated.rate >= SATURATED_RATE_LIMIT),
+        Check(
+            f"call → display p99 at {call.RATE:.0f} req/s",
+            f"{call_p99 * 1000:.2f} ms",
+            f"≤ {CALL_P99_LIMIT_S * 1000:.0f} ms",
+            clean and call_p99 <= CALL_P99_LIMIT_S,
+        ),
+        Check(
+            "`ticket.take` p50 / baseline p50 (paced)",
+            f"{take_ratio:.2f}×",
+            f"≤ {TAKE_P50_RATIO_LIMIT:.0f}×",
+            take_ratio <= TAKE_P50_RATIO_LIMIT,
+        ),
+        Check(
+            "saturated `ticket.take`",
+            f"{hub_saturated.rate:,.0f}/s",
+            f"≥ {SATURATED_RATE_LIMIT:,.0f}/s",
+            hub_saturated.lost == 0 and hub_saturated.rate >= SATURATED_RATE_LIMIT,
+        ),
     ]
 
 
@@ -113,28 +126,32 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
     args = parser.parse_args()
     started = time.monotonic()
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with private_servers() as servers:
         env = make_env(args, servers)
         tables, results = asyncio.run(run_all(env, args.scale))
         rows = machine(servers)
     took = time.monotonic() - started
-    mode = ("The hub and the baseline each ran in an in-process task, sharing the clients' "
-            "event loop." if args.in_process else
-            "The hub (`python -m hall.cli run`) and the baseline (`python -m bench.baseline`) "
-            "each ran as their own process; the load clients, Mosquitto and Redis ran beside "
-            "them on the same CPUs.")
+    mode = (
+        "The hub and the baseline each ran in an in-process task, sharing the clients' event loop."
+        if args.in_process
+        else "The hub (`python -m hall.cli run`) and the baseline (`python -m bench.baseline`) "
+        "each ran as their own process; the load clients, Mosquitto and Redis ran beside "
+        "them on the same CPUs."
+    )
     if args.profile is not None:
         mode += " Each hub ran under cProfile (slower than normal)."
     if args.scale != 1.0:
         mode += f" Request counts scaled by {args.scale}."
-    body = "\n".join([
-        "## Results",
-        "",
-        render_machine(rows, when, mode, took),
-        render_checks(results),
-        *(render_table(t) for t in tables),
-    ])
+    body = "\n".join(
+        [
+            "## Results",
+            "",
+            render_machine(rows, when, mode, took),
+            render_checks(results),
+            *(render_table(t) for t in tables),
+        ]
+    )
     print()
     print(body)
     official = not (args.no_write or args.in_process or args.profile or args.scale != 1.0)

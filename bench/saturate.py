@@ -27,7 +27,8 @@ async def saturated_take(env: Env, target: Target, count: int, label: str) -> Sa
     async with AsyncExitStack() as stack:
         kiosks = [
             await stack.enter_async_context(
-                Device(servers.host, servers.mqtt_port, target.hall_id, f"kiosk-{n}"))
+                Device(servers.host, servers.mqtt_port, target.hall_id, f"kiosk-{n}")
+            )
             for n in range(1, KIOSKS + 1)
         ]
         for kiosk in kiosks:
@@ -35,10 +36,15 @@ async def saturated_take(env: Env, target: Target, count: int, label: str) -> Sa
 
         async def one(i: int) -> Timed:
             reply = await kiosks[i % KIOSKS].request(
-                "ticket.take", {"service": SERVICE_CODES[i % len(SERVICE_CODES)]})
+                "ticket.take", {"service": SERVICE_CODES[i % len(SERVICE_CODES)]}
+            )
             return reply.timed()
 
-        return await run_closed(label, count, CONCURRENCY, one)
+        meter = env.meter(target)
+        meter.start()
+        sample = await run_closed(label, count, CONCURRENCY, one)
+        sample.cpu = meter.stop()
+        return sample
 
 
 async def scenario(env: Env, scale: float = 1.0) -> list[Table]:
@@ -55,8 +61,10 @@ def saturated_table(mine: Sample, base: Sample, count: int) -> Table:
         f"3. Saturated `ticket.take` ({KIOSKS} kiosks, {CONCURRENCY} outstanding, "
         f"{count:,} requests)",
         [base, mine],
-        ["Rate: answered requests per second, first send to last answer. Latency includes "
-         "the time a request waits behind the others outstanding."],
+        [
+            "Rate: answered requests per second, first send to last answer. Latency includes "
+            "the time a request waits behind the others outstanding."
+        ],
     )
 
 

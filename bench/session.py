@@ -5,25 +5,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from .infra import Servers, private_servers
 from .report import Table, render_table
 from .targets import Env
 
-Scenario = Callable[[Env, float], Awaitable[list[Table]]]
+Scenario = Callable[[Env, float], Coroutine[Any, Any, list[Table]]]
 
 
 def options(prog: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the hub and the baseline in this process's event loop "
-                             "(default: each in its own process, as a hall runs it)")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="run each hub under cProfile, writing DIR/<hall>.prof")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="multiply every request count by this (e.g. 0.1 for a smoke run)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the hub and the baseline in this process's event loop "
+        "(default: each in its own process, as a hall runs it)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each hub under cProfile, writing DIR/<hall>.prof",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply every request count by this (e.g. 0.1 for a smoke run)",
+    )
     return parser
 
 

@@ -32,10 +32,15 @@ async def paced_take(env: Env, target: Target, count: int, rate: float, label: s
 
         async def one(i: int) -> Timed:
             reply = await kiosk.request(
-                "ticket.take", {"service": SERVICE_CODES[i % len(SERVICE_CODES)]})
+                "ticket.take", {"service": SERVICE_CODES[i % len(SERVICE_CODES)]}
+            )
             return reply.timed()
 
-        return await run_paced(label, count, rate, one)
+        meter = env.meter(target)
+        meter.start()
+        sample = await run_paced(label, count, rate, one)
+        sample.cpu = meter.stop()
+        return sample
 
 
 async def scenario(env: Env, scale: float = 1.0) -> list[Table]:
@@ -51,9 +56,11 @@ def paced_table(mine: Sample, base: Sample, count: int) -> Table:
     return Table(
         f"1. `ticket.take` round trip, paced {RATE:.0f} req/s (open loop, {count:,} requests)",
         [base, mine],
-        ["From publishing the request to receiving the response on `dev/kiosk-1/res`; the "
-         "hub also sends the kiosk's print job, the `ticket.taken` event and (coalesced, at "
-         "most 10/s) the board and guidance."],
+        [
+            "From publishing the request to receiving the response on `dev/kiosk-1/res`; the "
+            "hub also sends the kiosk's print job, the `ticket.taken` event and (coalesced, at "
+            "most 10/s) the board and guidance."
+        ],
     )
 
 

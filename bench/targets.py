@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import signal
 import string
@@ -26,6 +27,7 @@ from hall.runtime import hall_services
 from tests.support import write_hall_config
 
 from .baseline import serve as serve_baseline
+from .cpu import CpuMeter
 from .infra import ROOT, STOP_TIMEOUT_S, Servers
 from .load import mqtt_client
 
@@ -47,6 +49,15 @@ class Env:
     def workdir(self) -> Path:
         return self.servers.workdir
 
+    def meter(self, target: Target) -> CpuMeter:
+        """CPU of the load clients (this process), the target, Mosquitto and Redis."""
+        pids = {"clients": os.getpid()}
+        if target.pid is not None:
+            pids[target.label] = target.pid
+        pids["mosquitto"] = self.servers.mosquitto_pid
+        pids["redis"] = self.servers.redis_pid
+        return CpuMeter(pids)
+
 
 @dataclass(frozen=True)
 class Target:
@@ -67,8 +78,10 @@ def bench_hall(kiosks: int, windows: int) -> dict[str, Any]:
     """
     services = [{"code": code, "name": f"业务{code}"} for code in SERVICE_CODES]
     window_list = [
-        {"id": str(n), "services": [CALL_SERVICES[(n - 1 + k) % len(CALL_SERVICES)]
-                                    for k in range(3)]}
+        {
+            "id": str(n),
+            "services": [CALL_SERVICES[(n - 1 + k) % len(CALL_SERVICES)] for k in range(3)],
+        }
         for n in range(1, windows + 1)
     ]
     devices: list[dict[str, Any]] = []
@@ -78,8 +91,11 @@ def bench_hall(kiosks: int, windows: int) -> dict[str, Any]:
     for n in range(1, windows + 1):
         devices.append({"id": f"pad-{n}", "kind": "window_pad", "window": str(n)})
         devices.append({"id": f"led-{n}", "kind": "led_window", "window": str(n)})
-    devices += [{"id": "board-1", "kind": "led_board"}, {"id": "screen-1", "kind": "screen"},
-                {"id": "speaker-1", "kind": "speaker"}]
+    devices += [
+        {"id": "board-1", "kind": "led_board"},
+        {"id": "screen-1", "kind": "screen"},
+        {"id": "speaker-1", "kind": "speaker"},
+    ]
     return {"services": services, "windows": window_list, "devices": devices}
 
 
@@ -100,8 +116,9 @@ async def wait_online(env: Env, hall_id: str, exited: asyncio.Future[Any] | None
         waits: set[asyncio.Future[Any]] = {watcher}
         if exited is not None:
             waits.add(exited)
-        done, _ = await asyncio.wait(waits, timeout=START_TIMEOUT_S,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            waits, timeout=START_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
@@ -120,7 +137,9 @@ async def _process(env: Env, label: str, hall_id: str, argv: list[str]) -> Async
             await wait_online(env, hall_id, exited)
         except RuntimeError as exc:
             tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{label} ({' '.join(argv)}) failed to start: {exc}\n{tail}") from exc
+            raise RuntimeError(
+                f"{label} ({' '.join(argv)}) failed to start: {exc}\n{tail}"
+            ) from exc
         env.pids[label] = proc.pid
         yield Target(label, hall_id, proc.pid)
     finally:
@@ -134,11 +153,14 @@ async def _process(env: Env, label: str, hall_id: str, argv: list[str]) -> Async
 
 
 @asynccontextmanager
-async def hub(env: Env, hall_id: str, *, kiosks: int = 4, windows: int = 8) -> AsyncIterator[Target]:
+async def hub(
+    env: Env, hall_id: str, *, kiosks: int = 4, windows: int = 8
+) -> AsyncIterator[Target]:
     """The hub for a fresh hall on the run's broker and Redis."""
     servers = env.servers
-    path = write_hall_config(env.workdir, hall_id, servers.mqtt_url, servers.redis_url,
-                             **bench_hall(kiosks, windows))
+    path = write_hall_config(
+        env.workdir, hall_id, servers.mqtt_url, servers.redis_url, **bench_hall(kiosks, windows)
+    )
     if env.in_process:
         config = load_config(path)
         async with hall_services(config) as running:
@@ -165,7 +187,8 @@ async def baseline(env: Env, hall_id: str) -> AsyncIterator[Target]:
     servers = env.servers
     if env.in_process:
         task = asyncio.create_task(
-            serve_baseline(servers.host, servers.mqtt_port, servers.redis_url, hall_id))
+            serve_baseline(servers.host, servers.mqtt_port, servers.redis_url, hall_id)
+        )
         try:
             await wait_online(env, hall_id, task)
             yield Target("baseline", hall_id, None)
@@ -174,8 +197,16 @@ async def baseline(env: Env, hall_id: str) -> AsyncIterator[Target]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         return
-    argv = [sys.executable, "-m", "bench.baseline", "--mqtt",
-            f"{servers.host}:{servers.mqtt_port}", "--redis", servers.redis_url,
-            "--hall", hall_id]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.baseline",
+        "--mqtt",
+        f"{servers.host}:{servers.mqtt_port}",
+        "--redis",
+        servers.redis_url,
+        "--hall",
+        hall_id,
+    ]
     async with _process(env, "baseline", hall_id, argv) as target:
         yield target

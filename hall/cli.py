@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import logs
 from .config import ConfigError, HallConfig, load_config
+from .speaker_synth import DEFAULT_RATE, DEFAULT_VOICE
 
 
 def _default_demo_config() -> Path:
@@ -95,6 +96,32 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speaker(args: argparse.Namespace) -> int:
+    from .bus import Endpoint
+    from .speaker import SpeakerError, SpeakerOptions, run_speaker
+    from .speaker_synth import SpeechSynthError
+
+    config = _load(args.config)
+    broker = config.broker
+    endpoint = Endpoint(broker.host, broker.port, broker.tls, broker.username, broker.password)
+    options = SpeakerOptions(
+        out_dir=args.out,
+        cache_dir=args.cache,
+        repeat=args.repeat,
+        chime=not args.no_chime,
+        voice=args.voice,
+        rate=args.rate,
+    )
+    try:
+        asyncio.run(run_speaker(endpoint, config, args.device, options))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    except (SpeakerError, SpeechSynthError, ValueError) as exc:
+        print(f"hall: cannot start the speaker: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     print(
@@ -133,6 +160,29 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=1.0, help="simulated arrivals per second (default 1)"
     )
     demo.set_defaults(func=_demo)
+
+    speaker = commands.add_parser(
+        "speaker", help="speak the hall's announcements (a speaker device on the broker)"
+    )
+    speaker.add_argument("--config", required=True, help="the hall's TOML file")
+    speaker.add_argument("--device", required=True, help='a device of kind "speaker"')
+    speaker.add_argument(
+        "--out", type=Path, help="write each announcement as a WAV here instead of playing it"
+    )
+    speaker.add_argument(
+        "--cache", type=Path, help="phrase cache (default: var/speech by the config)"
+    )
+    speaker.add_argument(
+        "--repeat", type=int, default=2, help="times each call is said (default 2)"
+    )
+    speaker.add_argument("--no-chime", action="store_true", help="no ding-dong before a call")
+    speaker.add_argument(
+        "--voice", default=DEFAULT_VOICE, help=f"espeak-ng voice ({DEFAULT_VOICE})"
+    )
+    speaker.add_argument(
+        "--rate", type=int, default=DEFAULT_RATE, help=f"words per minute ({DEFAULT_RATE})"
+    )
+    speaker.set_defaults(func=_speaker)
 
     args = parser.parse_args(argv)
     logs.setup(json_lines=args.log_json, level=args.log_level.upper())

@@ -94,6 +94,23 @@ class QueueRules:
 
 
 @dataclass(frozen=True)
+class AppointmentRules:
+    # HMAC-SHA256 key shared with the portal: both hash ID numbers with it, so an ID card read
+    # at the kiosk finds the citizen's appointment without the number ever being stored.
+    id_hash_key: str | None = field(default=None, repr=False)
+    early_s: int = 1800  # check-in opens this long before the slot
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A back-office client of the HTTP API: a bearer token, a webhook secret, or both."""
+
+    id: str
+    token: str | None = field(default=None, repr=False)
+    secret: str | None = field(default=None, repr=False)  # "whsec_..." Standard Webhooks
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     code: str  # one capital letter: the ticket prefix
     name: str
@@ -126,6 +143,8 @@ class HallConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     portal: PortalConfig | None = None
     queue: QueueRules = field(default_factory=QueueRules)
+    appointments: AppointmentRules = field(default_factory=AppointmentRules)
+    api_clients: tuple[ApiClient, ...] = ()
     source: Path | None = None  # the file it was loaded from
 
     def service(self, code: str) -> ServiceConfig | None:
@@ -147,6 +166,8 @@ TOP_LEVEL_KEYS = (
     "http",
     "portal",
     "queue",
+    "appointments",
+    "api_clients",
     "services",
     "windows",
     "devices",
@@ -157,6 +178,9 @@ _STORE_KEYS = ("url", "path")
 _HTTP_KEYS = ("listen",)
 _PORTAL_KEYS = ("url", "secret")
 _QUEUE_KEYS = ("recall_cap", "default_service_s")
+_APPOINTMENT_KEYS = ("id_hash_key", "early_s")
+_API_CLIENT_KEYS = ("id", "token", "secret")
+MIN_TOKEN_LEN = 16
 _SERVICE_KEYS = ("code", "name", "daily_cap")
 _WINDOW_KEYS = ("id", "services", "name")
 _DEVICE_KEYS = ("id", "kind", "window", "printer")
@@ -378,6 +402,8 @@ class _Checker:
         http = self.http(doc)
         portal = self.portal(doc)
         queue = self.queue(doc)
+        appointments = self.appointments(doc)
+        api_clients = self.api_clients(doc)
         services = self.services(doc)
         windows = self.windows(doc, {s.code for s in services})
         devices = self.devices(doc, {w.id for w in windows})
@@ -391,6 +417,8 @@ class _Checker:
             http=http,
             portal=portal,
             queue=queue,
+            appointments=appointments,
+            api_clients=api_clients,
         )
 
     def hall(self, doc: dict[str, object]) -> HallInfo:
@@ -506,6 +534,47 @@ class _Checker:
             default_service_s=defaults.default_service_s if service_s is None else service_s,
         )
 
+    def appointments(self, doc: dict[str, object]) -> AppointmentRules:
+        path: KeyPath = ("appointments",)
+        table = self.optional_table(doc, "appointments", _APPOINTMENT_KEYS)
+        key = self.opt_string(table, path, "id_hash_key")
+        if key is not None and len(key) < MIN_TOKEN_LEN:
+            raise self.error(
+                (*path, "id_hash_key"),
+                f"expected at least {MIN_TOKEN_LEN} characters (value not shown)",
+            )
+        early_s = self.integer(table, path, "early_s", 0, 86400)
+        return AppointmentRules(
+            id_hash_key=key, early_s=AppointmentRules.early_s if early_s is None else early_s
+        )
+
+    def api_clients(self, doc: dict[str, object]) -> tuple[ApiClient, ...]:
+        out: list[ApiClient] = []
+        for i, table in enumerate(self.entries(doc, "api_clients", _API_CLIENT_KEYS)):
+            path: KeyPath = ("api_clients", i)
+            client_id = self.identifier(
+                self.present(table, path, "id"), (*path, "id"), _DEVICE_ID, 32
+            )
+            if any(c.id == client_id for c in out):
+                raise self.error((*path, "id"), f'duplicate API client "{client_id}"')
+            token = self.opt_string(table, path, "token")
+            if token is not None and len(token) < MIN_TOKEN_LEN:
+                raise self.error(
+                    (*path, "token"),
+                    f"expected at least {MIN_TOKEN_LEN} characters (value not shown)",
+                )
+            secret = table.get("secret")
+            if secret is not None and (
+                not isinstance(secret, str) or secret == "whsec_" or not _WHSEC.fullmatch(secret)
+            ):
+                raise self.error(
+                    (*path, "secret"), 'expected "whsec_" followed by base64 (value not shown)'
+                )
+            if token is None and secret is None:
+                raise self.error(path, "an API client needs a token, a secret, or both", at=path)
+            out.append(ApiClient(client_id, token, secret if isinstance(secret, str) else None))
+        return tuple(out)
+
     def services(self, doc: dict[str, object]) -> tuple[ServiceConfig, ...]:
         entries = self.entries(doc, "services", _SERVICE_KEYS)
         if not entries:
@@ -524,7 +593,8 @@ class _Checker:
                 raise self.error((*path, "code"), f'duplicate service "{code}" (also {first})')
             seen[code] = i
             name = self.string(self.present(table, path, "name"), (*path, "name"))
-            daily_cap = self.integer(table, path, "daily_cap", 1, None)
+            # Numbers have three digits (A001-A999): no cap can go beyond that.
+            daily_cap = self.integer(table, path, "daily_cap", 1, 999)
             out.append(ServiceConfig(code=code, name=name, daily_cap=daily_cap))
         return tuple(out)
 

@@ -3,7 +3,7 @@
 Every simulated device (the kiosks, the window pads and the watching screen) speaks only the
 public device contract over MQTT through DeviceLink, exactly as any vendor's device would.
 The commentary is built from what the hub publishes: events, announcements and guidance.
-Set HALL_DEMO_SEED to an integer to make the simulated choices repeatable.
+Set HALL_DEMO_SEED (any value) to make the simulated choices repeatable.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ GREEN_SHARE, RECALL_SHARE, NO_SHOW_SHARE, TRANSFER_SHARE = 0.10, 0.10, 0.05, 0.0
 SERVICE_S = (2.0, 8.0)  # a visit at the window, scaled down from minutes to seconds
 PAUSE_REASONS = ("午休", "临时离开", "系统维护", "业务咨询")
 RATING_WEIGHTS = (2, 3, 8, 27, 60)  # levels 1 … 5: mostly 4 and 5
+CLOSED = ("window_paused", "window_closed")  # refusals a pad answers by signing in again
 # Connection chatter of the simulated devices, hidden unless the log level is DEBUG.
 _CHATTER = ("connected to %s as %s", "device %s is %s")
 
@@ -132,7 +133,7 @@ class Commentary:
         lines = [f"──── {title} · {time.strftime('%H:%M:%S')} · 已运行 {elapsed} 秒 ────"]
         lines += _rows("等候", waiting) + _rows("窗口", windows)
         lines.append(
-            f"  合计  取号 {n['ticket.taken']} · 办结 {n['ticket.finished']} · "
+            f"  本次  取号 {n['ticket.taken']} · 办结 {n['ticket.finished']} · "
             f"过号 {n['ticket.no_show']} · 转办 {n['ticket.transferred']} · "
             f"评价 {len(self.ratings)} 次 {mean}"
         )
@@ -152,7 +153,8 @@ class Simulation:
     ) -> None:
         self.config, self.running, self.rng, self.commentary = config, running, rng, commentary
         self.codes = [s.code for s in config.services]
-        self.refused: set[tuple[str, str]] = set()
+        self.refused: set[tuple[str, str]] = set()  # (service, code) of refused tickets
+        self.refusal: dict[str, str] = {}  # device id -> code of its last refused request
         hall, endpoint, topics = config.hall.id, running.endpoint, commentary.topics
         screen = next((d.id for d in config.devices if d.kind == "screen"), "demo-screen")
         extra = (topics.board, topics.services, topics.announce, topics.events)
@@ -163,9 +165,26 @@ class Simulation:
         ]
         self.pads: dict[str, DeviceLink] = {}  # window id -> its (first) window pad
         for d in config.devices:
-            if d.kind == "window_pad" and d.window is not None:
-                self.pads.setdefault(d.window, DeviceLink(endpoint, hall, d.id))
+            if d.kind == "window_pad" and d.window is not None and d.window not in self.pads:
+                self.pads[d.window] = DeviceLink(endpoint, hall, d.id)
         self.links = [self.watch, *self.kiosks, *self.pads.values()]
+
+    def banner(self, duration_s: float, rate: float) -> None:
+        config, running = self.config, self.running
+        data = re.sub(r"//[^@/]*@", "//***@", running.store_url)  # never show a password
+        data = f"{config.store.path} (内置 Redis)" if config.store.url is None else data
+        ends = f"{duration_s:g} 秒后自动结束" if duration_s > 0 else "一直运行"
+        lines = [
+            f"━━━━ {config.hall.name} · 演示大厅 {config.hall.id} ━━━━",
+            f"  健康检查  {running.http_url}/healthz",
+            f"  指标      {running.http_url}/metrics",
+            f"  MQTT      {running.endpoint}{' (内置代理)' if config.broker.url is None else ''}",
+            f"  数据      {data}",
+            f"  模拟      {len(self.kiosks)} 台取号机、{len(self.pads)} 个窗口平板, "
+            f"约 {rate:g} 人/秒取号, {ends}",
+            "  停止      按 Ctrl-C\n",
+        ]
+        print(*lines, sep="\n", flush=True)
 
     async def run(self, duration_s: float, rate: float) -> bool:
         """Run for `duration_s` (0: until cancelled); False if the devices could not connect."""
@@ -206,6 +225,7 @@ class Simulation:
             return await link.call(op, args)
         except DeviceError as exc:
             log.debug("%s: %s refused: %s", link.device_id, op, exc)
+            self.refusal[link.device_id] = exc.code
             code = str((args or {}).get("service")) if op == "ticket.take" else ""
             if code and (code, exc.code) not in self.refused:  # e.g. daily_cap_reached: once
                 self.refused.add((code, exc.code))
@@ -234,11 +254,11 @@ class Simulation:
                 await asyncio.sleep(rng.uniform(4, 10))
                 await self.call(link, "window.resume")
                 next_pause = loop.time() + rng.uniform(40, 90)
+            self.refusal.pop(link.device_id, None)
             called = await self.call(link, "call.next")
-            if called is None:  # paused or closed meanwhile: sign in again
-                await self.call(link, "window.open", {"staff": staff})
-                await asyncio.sleep(1)
-            elif called.get("ticket") is None:  # nobody waiting
+            if called is None and self.refusal.get(link.device_id) in CLOSED:
+                await self.call(link, "window.open", {"staff": staff})  # sign in again
+            if called is None or called.get("ticket") is None:  # refused, or nobody waiting
                 await asyncio.sleep(rng.uniform(1, 2))
             else:
                 await self.visit(link, called["ticket"])
@@ -267,25 +287,6 @@ class Simulation:
             await self.call(link, "eval.submit", {"ticket": ticket["no"], "level": level})
 
 
-def _banner(
-    config: HallConfig, running: Running, sim: Simulation, duration_s: float, rate: float
-) -> None:
-    data = re.sub(r"//[^@/]*@", "//***@", running.store_url)  # never show a password
-    data = f"{config.store.path} (内置 Redis)" if config.store.url is None else data
-    ends = f"{duration_s:g} 秒后自动结束" if duration_s > 0 else "一直运行"
-    lines = [
-        f"━━━━ {config.hall.name} · 演示大厅 {config.hall.id} ━━━━",
-        f"  健康检查  {running.http_url}/healthz",
-        f"  指标      {running.http_url}/metrics",
-        f"  MQTT      {running.endpoint}{' (内置代理)' if config.broker.url is None else ''}",
-        f"  数据      {data}",
-        f"  模拟      {len(sim.kiosks)} 台取号机、{len(sim.pads)} 个窗口平板, "
-        f"约 {rate:g} 人/秒取号, {ends}",
-        "  停止      按 Ctrl-C\n",
-    ]
-    print(*lines, sep="\n", flush=True)
-
-
 async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
     """Run the hall with simulated traffic; return after `duration_s` (0: until Ctrl-C)."""
     rng = random.Random(os.environ.get("HALL_DEMO_SEED") or None)
@@ -295,7 +296,7 @@ async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
 
     async def traffic(running: Running) -> None:
         sim = Simulation(config, running, rng, commentary)
-        _banner(config, running, sim, duration_s, rate)
+        sim.banner(duration_s, rate)
         try:
             if not await sim.run(duration_s, rate):
                 failure.append(

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from . import views
 from .bus import StopLink
 from .config import DeviceConfig, HallConfig
+from .domain.catalogue import Catalogue
 from .domain.errors import DomainError
 from .domain.estimate import ServiceTimes
 from .domain.hall import HallState, Outcome, decide
@@ -64,8 +65,15 @@ class HallEngine:
         times = ServiceTimes(float(self.config.queue.default_service_s))
         for service, (mean, count) in loaded.times.items():
             times.means[service], times.counts[service] = mean, count
+        catalogue = (
+            Catalogue.from_json(loaded.catalogue, self.config)
+            if loaded.catalogue
+            else Catalogue.from_config(self.config)
+        )
         self.state = HallState(
             config=self.config,
+            catalogue=catalogue,
+            appointments=loaded.appointments,
             day=day,
             tickets=loaded.tickets,
             windows=loaded.windows,

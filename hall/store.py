@@ -15,6 +15,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from .domain.catalogue import Appointment
 from .domain.estimate import ServiceTimes
 from .domain.hall import Outcome
 from .domain.model import Ticket, Window
@@ -38,6 +39,8 @@ class Loaded:
     windows: dict[str, Window] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     times: dict[str, tuple[float, int]] = field(default_factory=dict)
+    appointments: dict[str, Appointment] = field(default_factory=dict)
+    catalogue: bytes | None = None  # the live catalogue, when the back office changed it
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,12 @@ class HallStore:
         pipe.hgetall(self.key("counters", day))
         pipe.hgetall(self.key("windows"))
         pipe.hgetall(self.key("times"))
+        pipe.hgetall(self.key("appointments"))
+        pipe.hget(self.key("catalogue"), "current")
         results = await pipe.execute()
-        tickets_raw, counters_raw, windows_raw, times_raw = results[len(window_ids) :]
+        tickets_raw, counters_raw, windows_raw, times_raw, appointments_raw, catalogue_raw = (
+            results[len(window_ids) :]
+        )
         loaded = Loaded(epoch=self.epoch)
         for raw in tickets_raw.values():
             ticket = Ticket.from_json(raw)
@@ -111,6 +118,11 @@ class HallStore:
         for service, raw in times_raw.items():
             mean, count = json.loads(raw)
             loaded.times[service.decode()] = (float(mean), int(count))
+        for raw in appointments_raw.values():
+            appointment = Appointment.from_json(raw)
+            if appointment.day >= day:  # earlier days' bookings stay stored, not in memory
+                loaded.appointments[appointment.code] = appointment
+        loaded.catalogue = catalogue_raw
         return loaded
 
     # ----- the one write path --------------------------------------------------------------
@@ -159,6 +171,24 @@ class HallStore:
                 service, old, new = outcome.counter
                 write(
                     self.key("counters", day), service, str(old) if old else None, str(new), False
+                )
+            for before_a, after_a in outcome.appointments:
+                write(
+                    self.key("appointments"),
+                    after_a.code,
+                    before_a.to_json() if before_a else None,
+                    after_a.to_json(),
+                    False,
+                )
+            if outcome.catalogue is not None:
+                before_c, after_c = outcome.catalogue
+                # The first change replaces the hall file's catalogue, which is not stored.
+                write(
+                    self.key("catalogue"),
+                    "current",
+                    before_c.to_json() if before_c.version else None,
+                    after_c.to_json(),
+                    False,
                 )
             if times is not None:
                 for service, _seconds in outcome.learned:

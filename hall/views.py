@@ -62,7 +62,7 @@ def announcement(state: HallState, call: Call, seq: int) -> dict[str, Any]:
 
 
 def print_job(state: HallState, ticket: Ticket, status_url: str | None) -> dict[str, Any]:
-    service = state.config.service(ticket.service)
+    service = state.service(ticket.service)
     return {
         "job": "print",
         "ticket": state.ticket_view(ticket),

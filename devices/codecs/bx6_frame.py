@@ -28,6 +28,7 @@ class Bx6Error(CodecError):
 
 
 def check_range(name: str, value: int, low: int, high: int) -> None:
+    """Raise a `Bx6Error` naming `name` unless `value` is an integer in [low, high]."""
     if not isinstance(value, int) or not low <= value <= high:
         raise Bx6Error(f"{name} must be an integer from {low} to {high}, not {value!r}")
 

@@ -16,6 +16,8 @@ ERROR_CODES = (
     "invalid_state",
     "not_found",
     "internal",
+    # Added by this hub (the contract allows new codes):
+    "service_closed",
 )
 
 

@@ -46,6 +46,7 @@ class Ticket:
     outcome: str | None = None
     origin_service: str | None = None  # the service it was issued for, when transferred
     rated: bool = False
+    slot_start: float | None = None  # an appointment's slot: its priority counts from then
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -35,14 +35,26 @@ class MaxWaitRule:
         return min(overdue, key=lambda t: t.arrival, default=None)
 
 
-def call_order_key(ticket: Ticket, preference: Sequence[str]) -> tuple[int, int, int]:
-    return (PRIORITY_RANK[ticket.priority], preference.index(ticket.service), ticket.arrival)
+def effective_rank(ticket: Ticket, now: float | None) -> int:
+    """An appointment counts as one only from the start of its slot; before, it is normal."""
+    if ticket.priority == "appointment" and now is not None and ticket.slot_start is not None:
+        if now < ticket.slot_start:
+            return PRIORITY_RANK["normal"]
+    return PRIORITY_RANK[ticket.priority]
 
 
-def candidates_for(waiting: Iterable[Ticket], preference: Sequence[str]) -> list[Ticket]:
+def call_order_key(
+    ticket: Ticket, preference: Sequence[str], now: float | None = None
+) -> tuple[int, int, int]:
+    return (effective_rank(ticket, now), preference.index(ticket.service), ticket.arrival)
+
+
+def candidates_for(
+    waiting: Iterable[Ticket], preference: Sequence[str], now: float | None = None
+) -> list[Ticket]:
     """The waiting tickets a window with these services may call, in policy order."""
     eligible = [t for t in waiting if t.state == "waiting" and t.service in preference]
-    eligible.sort(key=lambda t: call_order_key(t, preference))
+    eligible.sort(key=lambda t: call_order_key(t, preference, now))
     return eligible
 
 
@@ -52,7 +64,7 @@ def select_next(
     now: float,
     rules: Sequence[AgeingRule] = (),
 ) -> Ticket | None:
-    ordered = candidates_for(waiting, preference)
+    ordered = candidates_for(waiting, preference, now)
     if not ordered:
         return None
     for rule in rules:
@@ -62,19 +74,19 @@ def select_next(
     return ordered[0]
 
 
-def queue_position_key(ticket: Ticket) -> tuple[int, int]:
+def queue_position_key(ticket: Ticket, now: float | None = None) -> tuple[int, int]:
     """Order inside one service's queue: class, then arrival."""
-    return (PRIORITY_RANK[ticket.priority], ticket.arrival)
+    return (effective_rank(ticket, now), ticket.arrival)
 
 
-def ahead_of(ticket: Ticket, waiting: Iterable[Ticket]) -> int:
-    """How many people are before this ticket in its service's queue."""
-    mine = queue_position_key(ticket)
+def ahead_of(ticket: Ticket, waiting: Iterable[Ticket], now: float | None = None) -> int:
+    """How many people are before this ticket in its service's queue (now)."""
+    mine = queue_position_key(ticket, now)
     return sum(
         1
         for other in waiting
         if other.state == "waiting"
         and other.service == ticket.service
         and other.no != ticket.no
-        and queue_position_key(other) < mine
+        and queue_position_key(other, now) < mine
     )

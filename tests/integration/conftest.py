@@ -39,6 +39,7 @@ async def hub(hall_config_path: Path) -> AsyncIterator[Running]:
 @pytest.fixture
 async def client(hub: Running, hall_id: str) -> AsyncIterator[ContractClient]:
     endpoint = hub.endpoint
-    async with ContractClient(endpoint.host, endpoint.port, hall_id,
-                              f"test-{hall_id}-{os.getpid()}") as outside:
+    async with ContractClient(
+        endpoint.host, endpoint.port, hall_id, f"test-{hall_id}-{os.getpid()}"
+    ) as outside:
         yield outside

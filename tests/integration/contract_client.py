@@ -62,6 +62,7 @@ class ContractClient:
         self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 5.0
     ) -> Any:
         """The first message on `topic` (already seen or coming) that satisfies predicate."""
+
         async def seek() -> Any:
             seen = 0
             async with self._changed:
@@ -71,18 +72,21 @@ class ContractClient:
                             return data
                     seen = len(self.messages.get(topic, []))
                     await self._changed.wait()
+
         return await asyncio.wait_for(seek(), timeout)
 
     async def wait_latest(
         self, topic: str, predicate: Callable[[Any], bool], timeout: float = 5.0
     ) -> Any:
         """Wait until the newest message on `topic` satisfies predicate (retained states)."""
+
         async def seek() -> Any:
             async with self._changed:
                 while True:
                     if topic in self.latest and predicate(self.latest[topic]):
                         return self.latest[topic]
                     await self._changed.wait()
+
         return await asyncio.wait_for(seek(), timeout)
 
     async def send_raw(self, device: str, payload: bytes | str) -> None:
@@ -104,6 +108,7 @@ class ContractClient:
 
         def mine(data: Any) -> bool:
             return isinstance(data, dict) and data.get("id") == rid
+
         async def seek() -> Any:
             async with self._changed:
                 while True:
@@ -111,18 +116,21 @@ class ContractClient:
                         if mine(data):
                             return data
                     await self._changed.wait()
+
         response: dict[str, Any] = await asyncio.wait_for(seek(), timeout)
         return response
 
-    async def ok(self, device: str, op: str, args: dict[str, Any] | None = None,
-                 **kw: Any) -> dict[str, Any]:
+    async def ok(
+        self, device: str, op: str, args: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         response = await self.request(device, op, args, **kw)
         assert response["ok"], response
         result: dict[str, Any] = response["result"]
         return result
 
-    async def error(self, device: str, op: str, args: dict[str, Any] | None = None,
-                    **kw: Any) -> str:
+    async def error(
+        self, device: str, op: str, args: dict[str, Any] | None = None, **kw: Any
+    ) -> str:
         response = await self.request(device, op, args, **kw)
         assert not response["ok"], response
         code: str = response["error"]["code"]
@@ -165,9 +173,7 @@ class ContractClient:
         await self.send_raw(device, payload)
         return await self.response_to(device, request_id, mark, timeout)
 
-    async def assert_dropped(
-        self, device: str, payload: bytes | str, timeout: float = 5.0
-    ) -> None:
+    async def assert_dropped(self, device: str, payload: bytes | str, timeout: float = 5.0) -> None:
         """Send a payload the hub must drop without answering.
 
         A valid request sent right after it on the same topic is answered after it (the hub
@@ -180,3 +186,17 @@ class ContractClient:
         probe = await self.request(device, "ticket.status", {"no": "Z999"}, timeout=timeout)
         extra = [r for r in self.since(res_topic, mark) if r != probe]
         assert extra == [], f"the hub answered a payload it must drop: {extra}"
+
+    async def answer_then_probe(
+        self, device: str, payload: bytes | str, request_id: str, timeout: float = 5.0
+    ) -> dict[str, Any] | None:
+        """Send `payload`, then a valid request: the answer to `request_id` that came before
+        the valid request's answer, or None when none came (the hub answers in order)."""
+        res_topic = self.topic("res", device)
+        mark = self.count(res_topic)
+        await self.send_raw(device, payload)
+        await self.request(device, "ticket.status", {"no": "Z999"}, timeout=timeout)
+        for response in self.since(res_topic, mark):
+            if isinstance(response, dict) and response.get("id") == request_id:
+                return response
+        return None

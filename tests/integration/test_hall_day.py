@@ -34,8 +34,10 @@ async def test_a_hall_day(hub: Running, client: ContractClient) -> None:
     assert led["text"] == "请B001号" and led["window"] == "1"
     announce = await c.wait_for(c.topic("announce"), lambda d: d["ticket"] == "B001")
     assert announce["text"] == "请B001号到1号窗口办理" and announce["repeat"] == 0
-    board = await c.wait_latest(c.topic("board"), lambda d: d["calls"][:1] == [
-        {**d["calls"][0], "ticket": "B001", "window": "1"}])
+    board = await c.wait_latest(
+        c.topic("board"),
+        lambda d: d["calls"][:1] == [{**d["calls"][0], "ticket": "B001", "window": "1"}],
+    )
     assert board["waiting"]["A"] == 2
 
     recalled = (await c.ok("pad-1", "call.recall"))["ticket"]
@@ -44,10 +46,9 @@ async def test_a_hall_day(hub: Running, client: ContractClient) -> None:
     assert (await c.ok("pad-1", "ticket.start"))["ticket"]["state"] == "serving"
     done = (await c.ok("pad-1", "ticket.finish"))["ticket"]
     assert done["state"] == "done"
-    evaluation = (await c.ok("eval-1", "eval.submit", {"ticket": "B001", "level": 5}))
+    evaluation = await c.ok("eval-1", "eval.submit", {"ticket": "B001", "level": 5})
     assert evaluation["evaluation"]["level"] == 5
-    assert await c.error("eval-1", "eval.submit", {"ticket": "B001", "level": 4}) == \
-        "invalid_state"
+    assert await c.error("eval-1", "eval.submit", {"ticket": "B001", "level": 4}) == "invalid_state"
 
     # A001 is called, does not show up.
     assert (await c.ok("pad-1", "call.next"))["ticket"]["no"] == "A001"

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from hall.runtime import Running
+from tests.support import write_hall_config
 
 from .contract_client import ContractClient
+from .halls import hall_with_client
 
 pytestmark = pytest.mark.usefixtures("redis_client")
 
 MAX_PAYLOAD = 16 * 1024
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=5)
 FLOOD_TIMEOUT_S = 30.0  # for the first answers after a flood: the hub takes it all in order
+OUTAGE_S = 20.0  # for an answer while the store is down or coming back
 
 
 async def http_get(url: str) -> tuple[int, str]:
@@ -201,7 +205,8 @@ async def test_deep_nesting_within_16_kib_is_a_bad_payload(
     deep = "[" * 5_000 + "]" * 5_000
     with_id = '{"id":"deep-1","op":"ticket.take","args":{"service":"A","x":' + deep + "}}"
     assert len(with_id.encode()) <= MAX_PAYLOAD
-    response = await c.request_raw("kiosk-1", with_id, "deep-1")
+    response = await c.answer_then_probe("kiosk-1", with_id, "deep-1")
+    assert response is not None, "no answer to deep-1"
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
     await c.assert_dropped("kiosk-1", deep)
     assert await bad_payload_count(hub) == before + 2
@@ -229,5 +234,33 @@ async def test_a_lone_surrogate_in_an_argument_is_a_bad_request(
     hub: Running, client: ContractClient, device: str, payload: str
 ) -> None:
     c = client
-    response = await c.request_raw(device, payload, "s1", timeout=3.0)
+    response = await c.answer_then_probe(device, payload, "s1")
+    assert response is not None, "no answer to s1"
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+
+
+async def test_a_store_outage_is_internal_and_the_same_id_succeeds_later(
+    tmp_path: Path, hall_id: str, mqtt_url: str, private_redis: Any
+) -> None:
+    """`internal`: the hub cannot commit; the device retries with the same id and the request
+    is carried out once when the store is back."""
+    store = private_redis("--appendonly yes")
+    config = write_hall_config(tmp_path, hall_id, mqtt_url, store.url)
+    async with hall_with_client(config, hall_id) as (_running, c):
+        assert (await c.ok("kiosk-1", "ticket.take", {"service": "A"}))["ticket"]["no"] == "A001"
+        store.stop()
+        failed = await c.request(
+            "kiosk-1", "ticket.take", {"service": "A"}, request_id="t-out", timeout=OUTAGE_S
+        )
+        assert failed["ok"] is False and failed["error"]["code"] == "internal", failed
+        assert failed["error"]["message"]
+        store.start()
+        retried = await c.request(
+            "kiosk-1", "ticket.take", {"service": "A"}, request_id="t-out", timeout=OUTAGE_S
+        )
+        assert retried["ok"] and retried["result"]["ticket"]["no"] == "A002", retried
+        again = await c.request(
+            "kiosk-1", "ticket.take", {"service": "A"}, request_id="t-out", timeout=OUTAGE_S
+        )
+        assert again == retried
+        assert (await c.ok("kiosk-2", "ticket.take", {"service": "A"}))["ticket"]["no"] == "A003"

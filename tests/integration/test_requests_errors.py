@@ -106,6 +106,30 @@ async def test_the_same_id_from_another_device_is_another_request(
     assert (await c.ok("caller-1", "call.recall", request_id="same-2"))["ticket"]["recalls"] == 1
 
 
+async def test_optional_arguments(hub: Running, client: ContractClient) -> None:
+    """`priority`, `appointment`, `id_no` at the kiosk, `outcome` at the window; the ID number
+    is never echoed to the hall (PIPL: only the kiosk's own request carries it)."""
+    c = client
+    id_no = "110101199003071234"
+    args = {"service": "A", "priority": "green", "appointment": "APT-42", "id_no": id_no}
+    green = (await c.ok("kiosk-1", "ticket.take", args))["ticket"]
+    assert green == {**green, "no": "A001", "priority": "green", "state": "waiting"}
+    plain = await c.ok("kiosk-1", "ticket.take", {"service": "A", "priority": "normal"})
+    assert plain["ticket"]["priority"] == "normal"
+    await c.ok("pad-1", "window.open", {"staff": "S001"})
+    assert (await c.ok("pad-1", "call.next"))["ticket"]["no"] == "A001"
+    finished = (await c.ok("pad-1", "ticket.finish", {"outcome": "done"}))["ticket"]
+    assert finished["no"] == "A001" and finished["state"] == "done"
+    await c.wait_for(c.topic("cmd", "printer-1"), lambda d: d["ticket"]["no"] == "A002")
+    await c.wait_latest(c.topic("events"), lambda e: e["type"] == "ticket.finished")
+    leaks = [
+        topic
+        for topic, messages in c.messages.items()
+        if not topic.endswith("/req") and any(id_no in json.dumps(m) for m in messages)
+    ]
+    assert leaks == []
+
+
 # ----- bad payloads --------------------------------------------------------------------------
 
 
@@ -143,7 +167,9 @@ async def test_not_json_with_a_readable_id_is_a_bad_request(
         pytest.param(b'{"id": "", "op": "ticket.take", "args": {"service": "A"}}', id="id-empty"),
         pytest.param(envelope("x" * 65, "ticket.take", {"service": "A"}).encode(), id="id-65"),
         pytest.param(
-            b'{"op": "ticket.take", "args": {"service": "A"}, "pad": "' + b"x" * MAX_PAYLOAD + b'"}',
+            b'{"op": "ticket.take", "args": {"service": "A"}, "pad": "'
+            + b"x" * MAX_PAYLOAD
+            + b'"}',
             id="too-large-no-id",
         ),
     ],
@@ -300,9 +326,7 @@ async def test_forbidden(
     assert await client.error(device, op, args) == "forbidden"
 
 
-async def test_forbidden_requests_are_not_carried_out(
-    hub: Running, client: ContractClient
-) -> None:
+async def test_forbidden_requests_are_not_carried_out(hub: Running, client: ContractClient) -> None:
     c = client
     await c.ok("pad-1", "window.open", {"staff": "S001"})
     await c.ok("kiosk-1", "ticket.take", {"service": "A"})

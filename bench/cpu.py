@@ -1,0 +1,64 @@
+"""CPU time of the processes in a run, from /proc: who was busy, and was anything else."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) so far; 0 when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all CPUs spent busy (not idle, not waiting for I/O) since boot."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0.0
+    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) * TICK_S
+
+
+class CpuMeter:
+    """CPU used by named processes between start() and stop(), in cores (1.0 = one CPU busy)."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self.pids = dict(pids)
+        self._start: dict[str, float] = {}
+        self._busy = 0.0
+        self._wall = 0.0
+
+    def start(self) -> None:
+        self._start = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
+        self._busy = machine_busy_s()
+        self._wall = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self._wall
+        if wall <= 0:
+            return {}
+        used = {
+            name: (process_cpu_s(pid) - self._start[name]) / wall for name, pid in self.pids.items()
+        }
+        used["other processes"] = max(
+            0.0, (machine_busy_s() - self._busy) / wall - sum(used.values())
+        )
+        return used
+
+
+def describe(cores: Mapping[str, float]) -> str:
+    if not cores:
+        return ""
+    parts = ", ".join(f"{name} {value * 100:.0f}%" for name, value in cores.items())
+    return f"CPU while measuring (100% = one core of {os.cpu_count()}): {parts}."
