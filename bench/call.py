@@ -115,10 +115,9 @@ async def call_to_display(env: Env, count: int) -> tuple[Sample, Sample, int]:
             )
             return Timed(reply.sent, received, right)
 
-        meter = env.meter(target)
-        meter.start()
-        led = await run_paced("hub: call.next → LED `state`", count, RATE, call)
-        led.cpu = meter.stop()
+        led = await env.measure(
+            target, run_paced("hub: call.next → LED `state`", count, RATE, call)
+        )
     if strays:
         led.note = f"{strays} strip updates that answered no call"
     res = summarise("hub: call.next → response", responses)

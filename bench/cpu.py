@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Mapping
@@ -21,13 +22,26 @@ def process_cpu_s(pid: int) -> float:
 
 
 def machine_busy_s() -> float:
-    """CPU seconds all CPUs spent busy (not idle, not waiting for I/O) since boot."""
+    """CPU seconds all CPUs spent running something (not idle, I/O wait or stolen) since boot."""
     try:
         first = Path("/proc/stat").read_text().splitlines()[0].split()
     except OSError:
         return 0.0
-    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
-    return (sum(ticks) - ticks[3] - ticks[4]) * TICK_S
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in first[1:8])
+    return (user + nice + system + irq + softirq) * TICK_S
+
+
+async def wait_until_quiet(limit: float = 0.2, patience_s: float = 30.0) -> float:
+    """Wait (at most `patience_s`) until the machine's CPUs are busy less than `limit` cores
+    over one second (this run's servers idle count in); return the last busy figure."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        before = machine_busy_s()
+        await asyncio.sleep(1.0)
+        busy = machine_busy_s() - before
+        if busy < limit or time.monotonic() >= deadline:
+            return busy
+        print(f"  (waiting for a quieter machine: {busy * 100:.0f}% of a core busy)", flush=True)
 
 
 class CpuMeter:
@@ -38,6 +52,7 @@ class CpuMeter:
         self._start: dict[str, float] = {}
         self._busy = 0.0
         self._wall = 0.0
+        self.wall_s = 0.0  # how long the last measurement lasted
 
     def start(self) -> None:
         self._start = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
@@ -45,7 +60,7 @@ class CpuMeter:
         self._wall = time.monotonic()
 
     def stop(self) -> dict[str, float]:
-        wall = time.monotonic() - self._wall
+        wall = self.wall_s = time.monotonic() - self._wall
         if wall <= 0:
             return {}
         used = {

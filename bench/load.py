@@ -167,6 +167,8 @@ class Sample:
     offered: float | None = None  # the schedule's rate (open loop)
     send_lag_p99: float | None = None  # how late the schedule's sends were (open loop), seconds
     cpu: dict[str, float] = field(default_factory=dict)  # process -> cores used while measuring
+    cpu_wall: float = 0.0  # seconds over which `cpu` was measured
+    server: str = ""  # the process under test, a key of `cpu`
     note: str = ""
 
     @property
@@ -180,6 +182,13 @@ class Sample:
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile, in seconds (NaN with no data)."""
         return percentile(self.latencies, p)
+
+    @property
+    def server_cpu_per_request(self) -> float:
+        """CPU seconds the process under test spent per answered request (NaN if unknown)."""
+        if self.server not in self.cpu or not self.count:
+            return math.nan
+        return self.cpu[self.server] * self.cpu_wall / self.count
 
 
 def percentile(values: Sequence[float], p: float) -> float:

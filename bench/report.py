@@ -66,14 +66,15 @@ def render_table(table: Table) -> str:
     lines = [f"### {table.title}", ""]
     if table.samples:
         lines += [
-            "| target | answered | errors | lost | p50 ms | p90 ms | p99 ms | max ms | rate /s |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| target | answered | errors | lost | p50 ms | p90 ms | p99 ms | max ms | rate /s "
+            "| server CPU ms/req |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
     for s in table.samples:
         lines.append(
             f"| {s.label} | {s.count:,} | {s.errors} | {s.lost} | {ms(s.percentile(50))} | "
             f"{ms(s.percentile(90))} | {ms(s.percentile(99))} | {ms(s.percentile(100))} | "
-            f"{s.rate:,.0f} |"
+            f"{s.rate:,.0f} | {ms(s.server_cpu_per_request)} |"
         )
     notes = list(table.notes)
     for s in table.samples:

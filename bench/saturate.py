@@ -40,11 +40,7 @@ async def saturated_take(env: Env, target: Target, count: int, label: str) -> Sa
             )
             return reply.timed()
 
-        meter = env.meter(target)
-        meter.start()
-        sample = await run_closed(label, count, CONCURRENCY, one)
-        sample.cpu = meter.stop()
-        return sample
+        return await env.measure(target, run_closed(label, count, CONCURRENCY, one))
 
 
 async def scenario(env: Env, scale: float = 1.0) -> list[Table]:

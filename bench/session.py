@@ -31,6 +31,14 @@ def options(prog: str, description: str) -> argparse.ArgumentParser:
         help="run each hub under cProfile, writing DIR/<hall>.prof",
     )
     parser.add_argument(
+        "--patience",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to this long for the machine's CPUs to be "
+        "quiet (default 30; 0: do not wait)",
+    )
+    parser.add_argument(
         "--scale",
         type=float,
         default=1.0,
@@ -47,7 +55,9 @@ def make_env(args: argparse.Namespace, servers: Servers) -> Env:
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
         args.profile = args.profile.resolve()
-    return Env(servers, in_process=args.in_process, profile_dir=args.profile)
+    return Env(
+        servers, in_process=args.in_process, profile_dir=args.profile, patience_s=args.patience
+    )
 
 
 def standalone(prog: str, description: str, scenario: Scenario) -> None:

@@ -36,11 +36,7 @@ async def paced_take(env: Env, target: Target, count: int, rate: float, label: s
             )
             return reply.timed()
 
-        meter = env.meter(target)
-        meter.start()
-        sample = await run_paced(label, count, rate, one)
-        sample.cpu = meter.stop()
-        return sample
+        return await env.measure(target, run_paced(label, count, rate, one))
 
 
 async def scenario(env: Env, scale: float = 1.0) -> list[Table]:

@@ -16,7 +16,7 @@ import secrets
 import signal
 import string
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +27,9 @@ from hall.runtime import hall_services
 from tests.support import write_hall_config
 
 from .baseline import serve as serve_baseline
-from .cpu import CpuMeter
+from .cpu import CpuMeter, wait_until_quiet
 from .infra import ROOT, STOP_TIMEOUT_S, Servers
-from .load import mqtt_client
+from .load import Sample, mqtt_client
 
 START_TIMEOUT_S = 30.0
 SERVICE_CODES = string.ascii_uppercase  # 26 services, none with a daily cap: 26 × 999 a day
@@ -43,6 +43,7 @@ class Env:
     servers: Servers
     in_process: bool = False
     profile_dir: Path | None = None  # run each hub under cProfile, writing <hall>.prof here
+    patience_s: float = 30.0  # how long to wait for a quiet machine before measuring (0: not)
     pids: dict[str, int] = field(default_factory=dict)  # target label -> process id
 
     @property
@@ -57,6 +58,18 @@ class Env:
         pids["mosquitto"] = self.servers.mosquitto_pid
         pids["redis"] = self.servers.redis_pid
         return CpuMeter(pids)
+
+    async def measure(self, target: Target, load: Coroutine[Any, Any, Sample]) -> Sample:
+        """Run `load` (once the machine is quiet) and note the CPU each process used."""
+        if self.patience_s > 0:
+            await wait_until_quiet(patience_s=self.patience_s)
+        meter = self.meter(target)
+        meter.start()
+        sample = await load
+        sample.cpu = meter.stop()
+        sample.cpu_wall = meter.wall_s
+        sample.server = target.label
+        return sample
 
 
 @dataclass(frozen=True)

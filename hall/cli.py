@@ -132,6 +132,13 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox(args: argparse.Namespace) -> int:
+    from portal_link.admin import run_outbox_command
+
+    config = _load(args.config)
+    return run_outbox_command(config, args.action, key=args.key, as_json=args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hall", description="Smart service hall hub")
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
@@ -183,6 +190,19 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=int, default=DEFAULT_RATE, help=f"words per minute ({DEFAULT_RATE})"
     )
     speaker.set_defaults(func=_speaker)
+
+    outbox = commands.add_parser(
+        "outbox", help="cases and ratings waiting for the back office: status, dead, retry"
+    )
+    outbox.add_argument(
+        "action",
+        choices=("status", "dead", "retry"),
+        help="status: backlog and oldest age; dead: the dead letters; retry: send them again",
+    )
+    outbox.add_argument("--config", required=True, help="the hall's TOML file")
+    outbox.add_argument("--key", help="dead, retry: only the entries of this case id")
+    outbox.add_argument("--json", action="store_true", help="print JSON")
+    outbox.set_defaults(func=_outbox)
 
     args = parser.parse_args(argv)
     logs.setup(json_lines=args.log_json, level=args.log_level.upper())

@@ -7,6 +7,7 @@ one atomic script, and only then applied in memory. The hub (MQTT) and the tests
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import time
@@ -53,6 +54,8 @@ class HallEngine:
         self.store = store
         self.clock = clock
         self.state = HallState(config=config, day="")
+        # MQTT requests arrive one at a time, HTTP ones alongside: one decision at a time.
+        self._lock = asyncio.Lock()
 
     async def start(self) -> int:
         """Claim the hall (a new epoch) and load it."""
@@ -83,6 +86,10 @@ class HallEngine:
 
     async def handle(self, device: DeviceConfig, request: Request) -> Handled:
         """Carry out one request exactly once; raises HubFenced when another hub took over."""
+        async with self._lock:
+            return await self._handle(device, request)
+
+    async def _handle(self, device: DeviceConfig, request: Request) -> Handled:
         now = self.clock()
         today = local_day(now, self.state.tz)
         day_changed = today != self.state.day

@@ -20,11 +20,11 @@ from redis.exceptions import RedisError
 
 from . import views
 from .bus import Endpoint, MqttLink, Will, publish_once
-from .config import WINDOW_BOUND_KINDS, HallConfig
+from .config import WINDOW_BOUND_KINDS, DeviceConfig, HallConfig
 from .domain.hall import HANDLERS, HallState, Outcome
-from .engine import HallEngine, HubFenced
+from .engine import HallEngine, Handled, HubFenced
 from .metrics import Registry
-from .protocol import BadRequest, Topics, dumps, error_response, parse_request
+from .protocol import BadRequest, Request, Topics, dumps, error_response, parse_request
 from .store import HallStore
 
 __all__ = ["Hub", "HubFenced"]
@@ -198,9 +198,9 @@ class Hub:
                 return
             self._respond(device_id, error_response(exc.request_id, "bad_request", exc.message))
             return
-        op_label = request.op if request.op in HANDLERS else "other"
         device = self.config.device(device_id)
         if device is None:
+            op_label = request.op if request.op in HANDLERS else "other"
             self.m_requests.inc(op=op_label, code="unknown_device")
             self._respond(
                 device_id,
@@ -211,18 +211,31 @@ class Hub:
                 ),
             )
             return
+        handled = await self.submit(device, request)
+        self._respond(device_id, handled.response)
+        if handled.outcome is not None:
+            self._publish_events(handled.outcome, handled.first_seq)
+
+    async def submit(self, device: DeviceConfig, request: Request) -> Handled:
+        """Carry out one request (from MQTT or the HTTP API) and publish what it changed.
+
+        The caller sends the response, then the events (`_publish_events`): devices see the
+        screens change first, then their answer, then integrations hear about it.
+        """
         handled = await self.engine.handle(device, request)
+        op_label = request.op if request.op in HANDLERS else "other"
         self.m_requests.inc(op=op_label, code=handled.code)
         if handled.day_changed:
             self._republish_all()
         if handled.outcome is not None:
             self._publish_effects(handled.outcome, handled.first_seq)
-        self._respond(device_id, handled.response)
-        if handled.outcome is not None:
-            for offset, event in enumerate(handled.outcome.events):
-                self.link.publish(
-                    self.topics.events, dumps({"seq": handled.first_seq + offset, **event})
-                )
+            if device.kind == "back_office":
+                self._publish_events(handled.outcome, handled.first_seq)
+        return handled
+
+    def _publish_events(self, outcome: Outcome, first_seq: int) -> None:
+        for offset, event in enumerate(outcome.events):
+            self.link.publish(self.topics.events, dumps({"seq": first_seq + offset, **event}))
 
     # ----- publishing ----------------------------------------------------------------------
     def _publish_effects(self, outcome: Outcome, first_seq: int) -> None:
@@ -249,7 +262,7 @@ class Hub:
                 self.topics.device(printer, "cmd"),
                 dumps(views.print_job(self.state, printed, self.status_url)),
             )
-        if outcome.tickets or outcome.windows:
+        if outcome.tickets or outcome.windows or outcome.catalogue:
             self._services_dirty.set()
 
     def _publish_window(self, window_id: str) -> None:

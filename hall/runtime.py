@@ -13,6 +13,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -22,6 +23,9 @@ from .config import HallConfig
 from .hub import Hub
 from .store import HallStore
 from .web import make_app
+
+if TYPE_CHECKING:
+    from portal_link.relay import OutboxRelay
 
 log = logging.getLogger("hall.run")
 
@@ -36,6 +40,7 @@ class Running:
     endpoint: Endpoint
     store_url: str
     http_url: str
+    relay: OutboxRelay | None = None  # with [portal]: relays the outbox to the back office
 
 
 def _endpoint(config: HallConfig, embedded_url: str | None) -> Endpoint:
@@ -74,6 +79,17 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
         http_url = f"http://{config.http.host}:{config.http.port}"
         hub = Hub(config, store, endpoint, status_url=http_url)
         await hub.start()
+        relay = None
+        if config.portal is not None:
+            from portal_link.relay import OutboxRelay
+
+            relay = OutboxRelay(
+                store.client, config.hall.id, config.portal, epoch=lambda: store.epoch
+            )
+            relay.register_metrics(hub.metrics)
+            log.info(
+                "relaying cases and ratings to the back office at %s", _safe(config.portal.url)
+            )
         runner = web.AppRunner(make_app(hub), access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -92,7 +108,7 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
             _safe(store_url),
             http_url,
         )
-        yield Running(hub, endpoint, store_url, http_url)
+        yield Running(hub, endpoint, store_url, http_url, relay)
 
 
 def _safe(url: str) -> str:
@@ -116,6 +132,8 @@ async def serve(
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(running.hub.run())
+                if running.relay is not None:
+                    group.create_task(running.relay.run())
                 if extra is not None:
                     group.create_task(extra(running))
         except asyncio.CancelledError:

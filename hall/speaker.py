@@ -208,9 +208,8 @@ class Speaker:
 
     # ----- what goes out -------------------------------------------------------------------
     def _on_screen(self, ann: Announcement) -> bool:
-        return (ann.ticket, ann.window) in self._board or self._windows.get(
-            ann.window
-        ) == ann.ticket
+        on_board = (ann.ticket, ann.window) in self._board
+        return on_board or self._windows.get(ann.window) == ann.ticket
 
     async def _wait_shown(self, ann: Announcement) -> bool:
         async with self._shown:
@@ -366,9 +365,7 @@ def write_wav(path: Path, fmt: Format, frames: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with wave.open(str(tmp), "wb") as wav:
-            wav.setframerate(fmt[0])
-            wav.setsampwidth(fmt[1])
-            wav.setnchannels(fmt[2])
+            wav.setparams((fmt[2], fmt[1], fmt[0], 0, "NONE", "not compressed"))
             wav.writeframes(frames)
         os.replace(tmp, path)
     finally:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .api import HUB, add_routes
 from .hub import Hub
-
-HUB_KEY = web.AppKey("hub", Hub)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    report = await request.app[HUB_KEY].health()
+    report = await request.app[HUB].health()
     return web.json_response(report, status=200 if report["status"] == "ok" else 503, dumps=_dumps)
 
 
@@ -22,7 +21,7 @@ def _dumps(obj: object) -> str:
 
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(
-        text=request.app[HUB_KEY].metrics.render(),
+        text=request.app[HUB].metrics.render(),
         content_type="text/plain",
         charset="utf-8",
         headers={"X-Prometheus-Format": "0.0.4"},
@@ -31,7 +30,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 def make_app(hub: Hub) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
-    app[HUB_KEY] = hub
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    add_routes(app, hub)
     return app

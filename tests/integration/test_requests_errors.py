@@ -107,11 +107,11 @@ async def test_the_same_id_from_another_device_is_another_request(
 
 
 async def test_optional_arguments(hub: Running, client: ContractClient) -> None:
-    """`priority`, `appointment`, `id_no` at the kiosk, `outcome` at the window; the ID number
+    """`priority` and `id_no` at the kiosk, `outcome` at the window; the ID number
     is never echoed to the hall (PIPL: only the kiosk's own request carries it)."""
     c = client
     id_no = "110101199003071234"
-    args = {"service": "A", "priority": "green", "appointment": "APT-42", "id_no": id_no}
+    args = {"service": "A", "priority": "green", "id_no": id_no}
     green = (await c.ok("kiosk-1", "ticket.take", args))["ticket"]
     assert green == {**green, "no": "A001", "priority": "green", "state": "waiting"}
     plain = await c.ok("kiosk-1", "ticket.take", {"service": "A", "priority": "normal"})

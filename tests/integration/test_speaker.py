@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -200,8 +201,13 @@ def test_device_must_be_a_configured_speaker(
         Speaker(config, "nope")
     with pytest.raises(SpeakerError, match="is a window_pad, not a speaker"):
         Speaker(config, "pad-1")
-    assert main(["speaker", "--config", str(hall_config_path), "--device", "kiosk-1"]) == 1
-    assert "kiosk-1" in capsys.readouterr().err
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:  # main() sets up logging for a process: put pytest's back afterwards
+        assert main(["speaker", "--config", str(hall_config_path), "--device", "kiosk-1"]) == 1
+    finally:
+        root.handlers[:], root.level = handlers, level
+    assert 'device "kiosk-1"' in capsys.readouterr().err
 
 
 # ----- with the real hub and espeak-ng ------------------------------------------------------
@@ -254,12 +260,14 @@ async def test_a_call_and_a_recall_are_spoken(
     assert (await c.ok("pad-1", "call.next"))["ticket"]["no"] == "A001"
     first = await c.wait_for(c.topic("announce"), lambda d: d["ticket"] == "A001")
     assert_speech(await wav_for(out, first))
+    await until(lambda: live.spoken)  # recorded once the file is in place
     assert live.spoken[0].shown  # the hub published the board first: no waiting
 
     await c.ok("pad-1", "call.recall")
     again = await c.wait_for(c.topic("announce"), lambda d: d["repeat"] == 1)
     assert again["seq"] > first["seq"]
     assert_speech(await wav_for(out, again))
+    await until(lambda: len(live.spoken) == 2)
     assert [s.seq for s in live.spoken] == [first["seq"], again["seq"]]
     phrases = [p for p in (tmp_path / "speech").glob("*.wav") if not p.name.startswith("chime")]
     assert len(phrases) == 1  # the recall came from the phrase cache
@@ -279,6 +287,7 @@ async def test_two_windows_are_spoken_in_seq_order(
     paths = [await wav_for(tmp_path / "out", a) for a in announcements]
     for path in paths:
         assert_speech(path)
+    await until(lambda: len(live.spoken) == 2)
     assert [s.seq for s in live.spoken] == [a["seq"] for a in announcements]
     assert [s.path for s in live.spoken] == paths
     for a, b in pairwise(live.spoken):

@@ -1,0 +1,356 @@
+"""The outbox relay: cases and ratings from the hall's outbox to the back office over HTTP.
+
+``OutboxRelay.run()`` runs beside the hub until cancelled. It reads the outbox stream as the
+consumer group ``relay`` (one consumer name per hub process), takes over at start whatever an
+earlier process left pending (XAUTOCLAIM: a hub killed between sending and acknowledging sends
+the entry again), and POSTs each entry, signed as Standard Webhooks, to ``<url>/cases`` or
+``<url>/evaluations``. An entry is acknowledged only when the back office answers 2xx. The
+``webhook-id`` is derived from the entry itself, so every attempt, also after a restart or a
+``hall outbox retry``, carries the same id and the back office stores the entry once.
+
+Order: entries are delivered one at a time in stream order, which is commit order, and the
+next one is not tried until the current one is settled (head-of-line blocking). Per-ticket
+order (a rating never before its case) follows without any bookkeeping, at the price that one
+entry the back office keeps failing on delays those behind it. That price is small here: the
+back office is one endpoint, and when it fails it fails for every entry alike; an entry it
+refuses outright (4xx) or that is too old is set aside in the dead-letter stream at once, so
+it blocks nothing for long. Parallel per-ticket delivery would buy throughput a hall does not
+need (a few thousand entries a day) with ordering that is much harder to show correct. How a
+ticket's order is kept across the dead-letter stream and ``hall outbox retry`` is described
+in `outbox.py`.
+
+Failures (no answer, a timeout, 408, 429, 5xx) are retried with exponential backoff and full
+jitter, honouring ``Retry-After`` on 429 and 503. A refusal (any other 4xx), an entry older
+than ``max_age_s`` (from its stream id) or one that cannot be read goes to the dead-letter
+stream with the reason, the HTTP status and the number of attempts.
+
+A relay whose hub was fenced by a newer hub (a newer epoch in the store) stops, so two
+relays never deliver side by side (which would break the order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from hall.config import PortalConfig
+from hall.engine import HubFenced
+from hall.metrics import Counter, Registry
+
+from .outbox import Outbox, OutboxStats, Taken
+from .policy import (
+    MalformedEntry,
+    OutboxEntry,
+    backoff_delay,
+    classify,
+    parse_entry,
+    parse_retry_after,
+)
+from .webhooks import signed_headers
+
+__all__ = ["OutboxRelay", "RelayFenced", "RelayTimings"]
+
+log = logging.getLogger("portal_link.relay")
+USER_AGENT = "hall-hub-portal-link/1"
+ANSWER_EXCERPT = 300  # characters of a refusal's body kept as part of the reason
+
+
+class RelayFenced(HubFenced):
+    """A newer hub took the hall: this relay stops so that only one delivers."""
+
+
+@dataclass(frozen=True)
+class RelayTimings:
+    request_timeout_s: float = 10.0  # one POST, connect to last byte
+    backoff_base_s: float = 1.0  # first retry within this
+    backoff_cap_s: float = 60.0  # no retry waits longer (unless Retry-After says so)
+    retry_after_cap_s: float = 900.0  # a back office's Retry-After is honoured up to this
+    max_age_s: float = 72 * 3600.0  # older entries go to the dead-letter stream
+    block_ms: int = 5000  # how long one XREADGROUP waits for new entries
+    batch: int = 32  # entries read at once (delivered one by one)
+    stats_interval_s: float = 5.0  # how often backlog, oldest age and dead count are read
+    reconnect_cap_s: float = 30.0  # backoff cap while Redis is unreachable
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status: int | None  # None: no answer
+    detail: str  # the answer's start, or what went wrong
+    retry_after: str | None = None
+
+
+def default_consumer_name() -> str:
+    """A name for this hub process in the consumer group: host, pid and a random suffix."""
+    host = socket.gethostname().split(".")[0] or "hub"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store_client: redis.Redis,
+        hall_id: str,
+        portal: PortalConfig,
+        *,
+        timings: RelayTimings | None = None,
+        consumer: str | None = None,
+        epoch: Callable[[], int] | None = None,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.outbox = Outbox(store_client, hall_id, clock)
+        self.client = store_client
+        self.hall_id = hall_id
+        self.portal = portal
+        self.timings = timings or RelayTimings()
+        self.consumer = consumer or default_consumer_name()
+        self.epoch = epoch  # the hub's epoch; None: no fencing (a relay on its own)
+        self.clock = clock
+        self.rand = rand
+        self.stats = OutboxStats()
+        self.delivered = 0  # entries the back office accepted
+        self.failed = 0  # attempts that failed and will be retried
+        self.dead_lettered = 0  # entries set aside in the dead-letter stream
+        self.sending: str | None = None  # webhook-id of the entry being sent, if any
+        self._counters: dict[str, Counter] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    # ----- metrics -------------------------------------------------------------------------
+    def backlog(self) -> int:
+        """Entries not yet accepted by the back office (at the last stats refresh)."""
+        return self.stats.backlog
+
+    def oldest_age_seconds(self) -> float:
+        """Age of the oldest entry not yet accepted; 0 when there is none."""
+        if self.stats.oldest_ms is None:
+            return 0.0
+        return max(0.0, self.clock() - self.stats.oldest_ms / 1000)
+
+    def dead(self) -> int:
+        """Entries in the dead-letter stream (at the last stats refresh)."""
+        return self.stats.dead
+
+    async def refresh_stats(self) -> OutboxStats:
+        self.stats = await self.outbox.stats()
+        return self.stats
+
+    def register_metrics(self, registry: Registry) -> None:
+        """Add the relay's gauges and counters to the hub's registry (read at scrape time)."""
+        registry.gauge(
+            "hall_outbox_backlog",
+            "Cases and ratings not yet accepted by the back office",
+            lambda: {(): float(self.backlog())},
+        )
+        registry.gauge(
+            "hall_outbox_oldest_age_seconds",
+            "Age of the oldest case or rating not yet accepted by the back office",
+            lambda: {(): self.oldest_age_seconds()},
+        )
+        registry.gauge(
+            "hall_outbox_dead",
+            "Entries in the dead-letter stream (see `hall outbox dead`)",
+            lambda: {(): float(self.dead())},
+        )
+        self._counters = {
+            "delivered": registry.counter(
+                "hall_outbox_delivered_total", "Entries the back office accepted"
+            ),
+            "failed": registry.counter(
+                "hall_outbox_failed_total", "Delivery attempts that failed and will be retried"
+            ),
+            "dead": registry.counter(
+                "hall_outbox_dead_lettered_total", "Entries set aside in the dead-letter stream"
+            ),
+        }
+
+    def _count(self, name: str) -> None:
+        if name == "delivered":
+            self.delivered += 1
+        elif name == "failed":
+            self.failed += 1
+        else:
+            self.dead_lettered += 1
+        counter = self._counters.get(name)
+        if counter is not None:
+            counter.inc()
+
+    # ----- life ----------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Relay until cancelled; survives Redis and back-office outages."""
+        timeout = aiohttp.ClientTimeout(total=self.timings.request_timeout_s)
+        async with aiohttp.ClientSession(
+            timeout=timeout, headers={"User-Agent": USER_AGENT}
+        ) as session:
+            self._session = session
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._stats_loop())
+                    group.create_task(self._relay_loop())
+            finally:
+                self._session = None
+
+    async def _stats_loop(self) -> None:
+        while True:
+            try:
+                await self.refresh_stats()
+            except (RedisError, OSError) as exc:
+                log.debug("outbox stats unavailable: %s", exc)
+            await asyncio.sleep(self.timings.stats_interval_s)
+
+    async def _relay_loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.outbox.ensure_group()
+                claimed = await self.outbox.claim_all(self.consumer)
+                await self.outbox.forget_idle_consumers(self.consumer)
+                if claimed:
+                    log.info("outbox relay: took over %d entries left pending", claimed)
+                if failures:
+                    log.info("outbox relay: store reachable again")
+                failures = 0
+                while True:
+                    batch = await self.outbox.take(
+                        self.consumer, self.timings.batch, self.timings.block_ms
+                    )
+                    for taken in batch:
+                        await self._settle(taken)
+            except (RedisError, OSError) as exc:
+                failures += 1
+                delay = backoff_delay(failures, 0.5, self.timings.reconnect_cap_s, self.rand)
+                log.warning("outbox relay: store unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    # ----- one entry -----------------------------------------------------------------------
+    async def _settle(self, taken: Taken) -> None:
+        """Deliver one entry, or set it aside; returns when it has left the outbox."""
+        if taken.raw is None:
+            await self.outbox.drop_missing(taken)
+            return
+        try:
+            entry = parse_entry(taken.raw)
+        except MalformedEntry as exc:
+            log.error("outbox entry %s cannot be sent: %s", taken.stream_id, exc)
+            await self.outbox.bury(taken, "", "", f"malformed entry: {exc}", None, 0)
+            self._count("dead")
+            return
+        route = await self.outbox.route(taken, entry)
+        if route == "held":
+            log.warning(
+                "%s %s held in the dead-letter stream behind its case", entry.kind, entry.key
+            )
+            self._count("dead")
+            return
+        if route == "moved":
+            return
+        self.sending = entry.webhook_id
+        try:
+            await self._deliver(taken, entry)
+        finally:
+            self.sending = None
+
+    async def _deliver(self, taken: Taken, entry: OutboxEntry) -> None:
+        t = self.timings
+        attempts = 0
+        last = "never tried"
+        while True:
+            age = self.clock() - taken.created_ms / 1000
+            if age > t.max_age_s:
+                reason = f"expired: not accepted within {t.max_age_s / 3600:g} h ({last})"
+                await self.outbox.bury(taken, entry.kind, entry.key, reason, None, attempts)
+                self._count("dead")
+                log.error(
+                    "%s %s moved to the dead-letter stream: %s", entry.kind, entry.key, reason
+                )
+                return
+            await self._check_fence()
+            attempts += 1
+            attempt = await self._post(entry)
+            verdict = classify(attempt.status) if attempt.status is not None else "retry"
+            if verdict == "delivered":
+                await self.outbox.ack(taken, entry.key)
+                self._count("delivered")
+                if attempts > 1:
+                    log.info("%s %s accepted after %d attempts", entry.kind, entry.key, attempts)
+                return
+            if verdict == "refused":
+                reason = f"refused by the back office: HTTP {attempt.status} {attempt.detail}"
+                await self.outbox.bury(
+                    taken, entry.kind, entry.key, reason.strip(), attempt.status, attempts
+                )
+                self._count("dead")
+                log.error(
+                    "%s %s refused (HTTP %s), moved to the dead-letter stream: %s",
+                    entry.kind,
+                    entry.key,
+                    attempt.status,
+                    attempt.detail,
+                )
+                return
+            self._count("failed")
+            last = f"last: HTTP {attempt.status}" if attempt.status else f"last: {attempt.detail}"
+            delay = self._delay(attempts, attempt)
+            delay = min(delay, max(0.0, t.max_age_s - age))  # do not wait past its expiry
+            if attempts == 1 or attempts % 10 == 0:
+                log.warning(
+                    "back office did not accept %s %s (attempt %d, %s); retrying in %.1f s",
+                    entry.kind,
+                    entry.key,
+                    attempts,
+                    f"HTTP {attempt.status}" if attempt.status else attempt.detail,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+
+    def _delay(self, attempts: int, attempt: Attempt) -> float:
+        t = self.timings
+        if attempt.status in (429, 503):
+            wait = parse_retry_after(attempt.retry_after, self.clock())
+            if wait is not None:
+                return min(wait, t.retry_after_cap_s)
+        return backoff_delay(attempts, t.backoff_base_s, t.backoff_cap_s, self.rand)
+
+    async def _post(self, entry: OutboxEntry) -> Attempt:
+        session = self._session
+        if session is None:
+            raise RuntimeError("the relay is not running")
+        body = entry.body_bytes()
+        headers = signed_headers(self.portal.secret, entry.webhook_id, int(self.clock()), body)
+        headers["Content-Type"] = "application/json"
+        url = self.portal.url + entry.path
+        try:
+            async with session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                text = await response.content.read(ANSWER_EXCERPT)
+                return Attempt(
+                    response.status,
+                    " ".join(text.decode("utf-8", "replace").split()),
+                    response.headers.get("Retry-After"),
+                )
+        except TimeoutError:
+            return Attempt(None, f"no answer within {self.timings.request_timeout_s:g} s")
+        except aiohttp.ClientError as exc:
+            return Attempt(None, f"{type(exc).__name__}: {exc}")
+
+    async def _check_fence(self) -> None:
+        if self.epoch is None:
+            return
+        stored = await self.client.get(self.outbox.epoch_key)
+        mine = self.epoch()
+        if stored is not None and int(stored) != mine:
+            raise RelayFenced(
+                f"hall {self.hall_id} was claimed by a newer hub (epoch {int(stored)}, this hub "
+                f"{mine}); the outbox relay stops"
+            )
