@@ -17,7 +17,9 @@ Scenario = Callable[[Env, float], Coroutine[Any, Any, list[Table]]]
 
 
 def options(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from portal_link.webhooks import SignatureError, verify
 
+from .asyncapi import ASYNCAPI
 from .config import ApiClient, DeviceConfig
 from .domain.model import rfc3339
 from .hub import Hub
@@ -204,6 +205,10 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI, dumps=_dumps)
 
 
+async def asyncapi(request: web.Request) -> web.Response:
+    return web.json_response(ASYNCAPI, dumps=_dumps)
+
+
 def add_routes(app: web.Application, hub: Hub) -> None:
     app[HUB] = hub
     app.router.add_post("/api/appointments", book_appointment)
@@ -214,3 +219,4 @@ def add_routes(app: web.Application, hub: Hub) -> None:
     app.router.add_get("/api/tickets/{no}", ticket_back_office)
     app.router.add_get("/api/public/tickets/{no}", ticket_public)
     app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/api/asyncapi.json", asyncapi)

@@ -206,5 +206,11 @@ OPENAPI: dict[str, Any] = {
         "/api/openapi.json": {
             "get": {"summary": "This document", "responses": {"200": _ok("OpenAPI 3.0")}}
         },
+        "/api/asyncapi.json": {
+            "get": {
+                "summary": "The MQTT side of the device contract",
+                "responses": {"200": _ok("AsyncAPI 2.6")},
+            }
+        },
     },
 }

@@ -22,6 +22,7 @@ __all__ = [
     "classify",
     "parse_entry",
     "parse_retry_after",
+    "retry_delay",
     "stream_id_ms",
     "webhook_id",
 ]
@@ -134,3 +135,26 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
+
+
+def retry_delay(
+    attempt: int,
+    status: int | None,
+    retry_after: str | None,
+    now: float,
+    *,
+    base_s: float,
+    cap_s: float,
+    retry_after_cap_s: float,
+    rand: Callable[[], float],
+) -> float:
+    """How long to wait after failed attempt number ``attempt`` (counted from 1).
+
+    A 429 or 503 with a readable ``Retry-After`` waits what it asks, up to
+    ``retry_after_cap_s``; everything else backs off exponentially with full jitter.
+    """
+    if status in (429, 503):
+        asked = parse_retry_after(retry_after, now)
+        if asked is not None:
+            return min(asked, retry_after_cap_s)
+    return backoff_delay(attempt, base_s, cap_s, rand)

@@ -55,7 +55,7 @@ from .policy import (
     backoff_delay,
     classify,
     parse_entry,
-    parse_retry_after,
+    retry_delay,
 )
 from .webhooks import signed_headers
 
@@ -315,11 +315,16 @@ class OutboxRelay:
 
     def _delay(self, attempts: int, attempt: Attempt) -> float:
         t = self.timings
-        if attempt.status in (429, 503):
-            wait = parse_retry_after(attempt.retry_after, self.clock())
-            if wait is not None:
-                return min(wait, t.retry_after_cap_s)
-        return backoff_delay(attempts, t.backoff_base_s, t.backoff_cap_s, self.rand)
+        return retry_delay(
+            attempts,
+            attempt.status,
+            attempt.retry_after,
+            self.clock(),
+            base_s=t.backoff_base_s,
+            cap_s=t.backoff_cap_s,
+            retry_after_cap_s=t.retry_after_cap_s,
+            rand=self.rand,
+        )
 
     async def _post(self, entry: OutboxEntry) -> Attempt:
         session = self._session

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import jsonschema
+
+from hall.asyncapi import schema_for
 from hall.runtime import Running
 
 from .contract_client import ContractClient
@@ -79,3 +82,13 @@ async def test_a_hall_day(hub: Running, client: ContractClient) -> None:
     events = c.messages[c.topic("events")]
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+    # Every message of the day matches the published AsyncAPI document.
+    checked = 0
+    for topic, messages in c.messages.items():
+        schema = schema_for(topic, c.hall)
+        assert schema is not None, f"{topic} is not in the AsyncAPI document"
+        for message in messages:
+            jsonschema.validate(message, schema)
+            checked += 1
+    assert checked > 50

@@ -1,0 +1,236 @@
+"""What every serial driver shares: the port's life (open, reopen with backoff), logging of
+malformed frames, and the contract device links a driver is bound to.
+
+A driver is a `SerialDriver`: `run()` opens its port, hands it to `session()` until the port
+fails (USB unplugged, cable pulled, the converter powered off), closes it and opens it again
+after a growing delay (0.5 s doubling to 10 s), forever, until it is cancelled. A malformed
+frame is logged and skipped; a bug in a session is logged with its traceback and the port is
+reopened, so nothing but cancellation ends `run()`.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import serial
+import serial_asyncio_fast
+
+from devices.codecs import BadFrame
+from devices.codecs.base import hexdump
+
+log = logging.getLogger("devices.serial")
+
+Listener = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+INITIAL_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 10.0
+READ_CHUNK = 4096
+
+
+class HallLink(Protocol):
+    """What a driver uses of its contract device's MQTT link (`devices.links.GatewayLink`)."""
+
+    device_id: str
+    listeners: list[Listener]
+    last: dict[str, dict[str, Any]]
+
+    def topic(self, leaf: str) -> str: ...
+
+    async def call(self, op: str, args: dict[str, Any] | None = None, **kw: Any) -> Any: ...
+
+    def update_status(self, **fields: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One `[[serial]]` entry's port: a device path (or a pyserial URL) and its speed."""
+
+    port: str
+    baud: int = 9600
+    protocol: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.protocol} on {self.port}" if self.protocol else self.port
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The contract devices a driver speaks for: their links, and bus addresses if any."""
+
+    links: Mapping[str, HallLink]
+    addresses: Mapping[int, str] = field(default_factory=dict)  # bus address -> device id
+
+    def only(self) -> HallLink:
+        """The single device of a driver bound to one device."""
+        (link,) = self.links.values()
+        return link
+
+
+class PortLost(ConnectionError):
+    """The port closed under the driver (end of file)."""
+
+
+PORT_ERRORS: tuple[type[BaseException], ...] = (OSError, serial.SerialException)
+
+
+class SerialPort:
+    """An open port: read chunks, write bytes. Every failure raises an `OSError` kind."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def read(self) -> bytes:
+        try:
+            data = await self.reader.read(READ_CHUNK)
+        except serial.SerialException as exc:
+            raise PortLost(str(exc)) from exc
+        if not data:
+            raise PortLost("the port was closed")
+        return data
+
+    async def write(self, data: bytes) -> None:
+        if self.writer.transport.is_closing():
+            raise PortLost("the port is closing")
+        self.writer.write(data)
+        try:
+            await self.writer.drain()
+        except serial.SerialException as exc:
+            raise PortLost(str(exc)) from exc
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.writer.wait_closed(), 2)
+
+
+class Backoff:
+    """Delays between attempts: doubling from `initial` to `maximum`, with ±25 % jitter."""
+
+    def __init__(self, initial: float = INITIAL_BACKOFF_S, maximum: float = MAX_BACKOFF_S) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay * random.uniform(0.75, 1.25)
+
+
+class Throttle:
+    """Allows one log line per `interval_s`, counting the lines it held back."""
+
+    def __init__(self, interval_s: float = 5.0) -> None:
+        self.interval_s = interval_s
+        self._last = -float("inf")
+        self.held = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        if now - self._last >= self.interval_s:
+            self._last = now
+            return True
+        self.held += 1
+        return False
+
+
+class SerialDriver(abc.ABC):
+    """One port, one protocol. Subclasses write `session()`; `run()` keeps the port open."""
+
+    backoff_initial_s = INITIAL_BACKOFF_S
+    backoff_max_s = MAX_BACKOFF_S
+    # True for frames whose bytes may hold personal data: log their length, never their bytes.
+    private_frames = False
+
+    def __init__(self, spec: PortSpec, binding: Binding) -> None:
+        self.spec = spec
+        self.binding = binding
+        self.log = logging.getLogger(f"devices.{spec.protocol or 'serial'}")
+        self.connected = asyncio.Event()
+        self.opened = 0  # how many times the port has been opened
+        self.bad_frames = 0
+        self._bad_log = Throttle()
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    async def open(self) -> SerialPort:
+        reader, writer = await serial_asyncio_fast.open_serial_connection(
+            url=self.spec.port, baudrate=self.spec.baud, exclusive=True
+        )
+        return SerialPort(reader, writer)
+
+    async def run(self) -> None:
+        """Open, serve, reopen with backoff; ends only when cancelled."""
+        backoff = Backoff(self.backoff_initial_s, self.backoff_max_s)
+        failing_since: float | None = None
+        while True:
+            try:
+                port = await self.open()
+            except PORT_ERRORS as exc:
+                delay = backoff.next()
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    self.log.warning("%s: cannot open (%s); retrying", self.label, exc)
+                else:
+                    self.log.debug("%s: still cannot open (%s)", self.label, exc)
+                await asyncio.sleep(delay)
+                continue
+            failing_since = None
+            self.opened += 1
+            self.log.info("%s: open at %d baud", self.label, self.spec.baud)
+            self.connected.set()
+            started = time.monotonic()
+            try:
+                await self.session(port)
+            except* PORT_ERRORS as group:
+                self.log.warning("%s: port lost (%s)", self.label, group.exceptions[0])
+            except* Exception:
+                self.log.exception("%s: driver error; reopening the port", self.label)
+            finally:
+                self.connected.clear()
+                await port.close()
+                self.closed()
+            if time.monotonic() - started > self.backoff_max_s:
+                backoff.reset()  # it worked for a while: retry soon
+            await asyncio.sleep(backoff.next())
+
+    @abc.abstractmethod
+    async def session(self, port: SerialPort) -> None:
+        """Serve an open port until it fails (raise an OSError kind) or is cancelled."""
+
+    def closed(self) -> None:
+        """Called after the port closed (a printer reports itself offline here)."""
+
+    def bad_frame(self, frame: BadFrame) -> None:
+        """Log a malformed frame (throttled) and go on."""
+        self.bad_frames += 1
+        if not self._bad_log.allow():
+            return
+        held, self._bad_log.held = self._bad_log.held, 0
+        more = f" ({held} more since the last report)" if held else ""
+        raw = f"{len(frame.raw)} bytes" if self.private_frames else hexdump(frame.raw)
+        self.log.warning(
+            "%s: skipped a malformed frame: %s [%s]%s", self.label, frame.reason, raw, more
+        )
+
+
+async def wait_event(queue: asyncio.Queue[Any], timeout: float) -> Any | None:
+    """The next item of `queue`, or None after `timeout` seconds."""
+    try:
+        return await asyncio.wait_for(queue.get(), timeout)
+    except TimeoutError:
+        return None

@@ -1,0 +1,138 @@
+"""The relay's decisions, without Redis or HTTP: entries, message ids, answers, delays."""
+
+from __future__ import annotations
+
+import json
+from email.utils import formatdate
+
+import pytest
+
+from portal_link.policy import (
+    MalformedEntry,
+    backoff_delay,
+    classify,
+    parse_entry,
+    parse_retry_after,
+    retry_delay,
+    stream_id_ms,
+    webhook_id,
+)
+
+CASE = {
+    "kind": "case",
+    "key": "demo-2024-05-01-A001",
+    "body": {"case_id": "demo-2024-05-01-A001", "ticket": "A001", "outcome": "done"},
+}
+
+
+def test_an_entry_as_the_hub_writes_it() -> None:
+    entry = parse_entry(json.dumps(CASE, ensure_ascii=False).encode())
+    assert (entry.kind, entry.key, entry.path) == ("case", "demo-2024-05-01-A001", "/cases")
+    assert json.loads(entry.body_bytes()) == CASE["body"]
+    evaluation = parse_entry(json.dumps({**CASE, "kind": "evaluation"}))
+    assert evaluation.path == "/evaluations"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({**CASE, "kind": "invoice"}),
+        json.dumps({**CASE, "key": ""}),
+        json.dumps({**CASE, "key": 7}),
+        json.dumps({**CASE, "body": "text"}),
+        json.dumps({"kind": "case"}),
+    ],
+)
+def test_an_entry_that_cannot_be_sent(raw: bytes | str) -> None:
+    with pytest.raises(MalformedEntry):
+        parse_entry(raw)
+
+
+def test_the_webhook_id_is_stable_and_tells_entries_apart() -> None:
+    body = dict(CASE["body"])  # type: ignore[call-overload]
+    first = webhook_id("case", CASE["key"], body)  # type: ignore[arg-type]
+    # The same entry, its keys in another order (a re-read, a retry): the same id.
+    assert webhook_id("case", CASE["key"], dict(reversed(body.items()))) == first  # type: ignore[arg-type]
+    assert first.startswith("msg_case_demo-2024-05-01-A001_")
+    # The same ticket ending a second time (a no-show put back in the queue): another id.
+    assert webhook_id("case", CASE["key"], {**body, "outcome": "no_show"}) != first  # type: ignore[arg-type]
+    assert webhook_id("evaluation", CASE["key"], body) != first  # type: ignore[arg-type]
+    assert " " not in first and "," not in first
+
+
+def test_stream_ids_carry_their_time() -> None:
+    assert stream_id_ms("1700000000123-4") == 1_700_000_000_123
+    assert stream_id_ms(b"1700000000123-0") == 1_700_000_000_123
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (200, "delivered"),
+        (201, "delivered"),
+        (204, "delivered"),
+        (400, "refused"),
+        (401, "refused"),
+        (404, "refused"),
+        (409, "refused"),
+        (422, "refused"),
+        (408, "retry"),
+        (429, "retry"),
+        (500, "retry"),
+        (502, "retry"),
+        (503, "retry"),
+        (504, "retry"),
+        (301, "retry"),
+        (100, "retry"),
+    ],
+)
+def test_what_an_answer_means(status: int, verdict: str) -> None:
+    assert classify(status) == verdict
+
+
+def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
+    top = [backoff_delay(n, 0.5, 60.0, lambda: 0.999999) for n in range(1, 12)]
+    assert top[:4] == pytest.approx([0.5, 1.0, 2.0, 4.0], rel=1e-5)
+    assert max(top) == pytest.approx(60.0, rel=1e-5)
+    assert all(backoff_delay(n, 0.5, 60.0, lambda: 0.0) == 0.0 for n in range(1, 12))
+    assert backoff_delay(10_000, 0.5, 60.0, lambda: 0.5) == pytest.approx(30.0)
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    now = 1_700_000_000.0
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after(" 0 ", now) == 0.0
+    assert parse_retry_after(formatdate(now + 90, usegmt=True), now) == pytest.approx(90.0)
+    assert parse_retry_after(formatdate(now - 90, usegmt=True), now) == 0.0
+    for unreadable in (None, "", "soon", "-5", "1.5"):
+        assert parse_retry_after(unreadable, now) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "expected"),
+    [
+        (503, "7", 7.0),
+        (429, "7", 7.0),
+        (503, "100000", 900.0),  # honoured up to the cap
+        (503, None, 2.0),  # no header: backoff (attempt 3, rand 0.5: 0.5 * 4)
+        (503, "later", 2.0),
+        (500, "7", 2.0),  # only 429 and 503 are read for Retry-After
+        (None, None, 2.0),  # no answer at all
+    ],
+)
+def test_the_delay_after_a_failed_attempt(
+    status: int | None, header: str | None, expected: float
+) -> None:
+    delay = retry_delay(
+        3,
+        status,
+        header,
+        1_700_000_000.0,
+        base_s=1.0,
+        cap_s=60.0,
+        retry_after_cap_s=900.0,
+        rand=lambda: 0.5,
+    )
+    assert delay == pytest.approx(expected)
