@@ -68,11 +68,12 @@ class HallEngine:
         times = ServiceTimes(float(self.config.queue.default_service_s))
         for service, (mean, count) in loaded.times.items():
             times.means[service], times.counts[service] = mean, count
-        catalogue = (
-            Catalogue.from_json(loaded.catalogue, self.config)
-            if loaded.catalogue
-            else Catalogue.from_config(self.config)
-        )
+        catalogue = Catalogue.from_config(self.config)
+        if loaded.catalogue:
+            catalogue = Catalogue.from_json(loaded.catalogue, self.config)
+            if catalogue.to_json().encode() != loaded.catalogue:
+                # An older shape, or windows that left the hall file: store it as read.
+                await self.store.put_catalogue(catalogue.to_json())
         self.state = HallState(
             config=self.config,
             catalogue=catalogue,

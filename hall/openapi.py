@@ -81,7 +81,7 @@ _CATALOGUE_IN = {
         "windows": {"type": "array", "items": {"type": "string"}},
     },
 }
-_AUTH = [{"bearer": []}, {"webhook": []}]
+_AUTH: list[dict[str, list[str]]] = [{"bearer": []}, {"webhook": []}]
 _JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
 
 

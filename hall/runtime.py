@@ -43,7 +43,7 @@ class Running:
     relay: OutboxRelay | None = None  # with [portal]: relays the outbox to the back office
 
 
-def _endpoint(config: HallConfig, embedded_url: str | None) -> Endpoint:
+def _endpoint(config: HallConfig) -> Endpoint:
     broker = config.broker
     return Endpoint(broker.host, broker.port, broker.tls, broker.username, broker.password)
 
@@ -52,20 +52,24 @@ def _endpoint(config: HallConfig, embedded_url: str | None) -> Endpoint:
 async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
     """Start the broker (or connect), the store, the hub and HTTP; stop them on exit."""
     async with AsyncExitStack() as stack:
+        from .embedded import EmbeddedError, embedded_broker, embedded_redis
+
         broker_url = config.broker.url
         if broker_url is None:
-            from .embedded import embedded_broker
-
-            broker_url = await stack.enter_async_context(
-                embedded_broker(config.broker.host, config.broker.port)
-            )
+            try:
+                broker_url = await stack.enter_async_context(
+                    embedded_broker(config.broker.host, config.broker.port)
+                )
+            except EmbeddedError as exc:
+                raise StartupError(str(exc)) from exc
             log.info("embedded MQTT broker (amqtt) listening on %s", broker_url)
-        endpoint = _endpoint(config, broker_url)
+        endpoint = _endpoint(config)
         store_url = config.store.url
         if store_url is None:
-            from .embedded import embedded_redis
-
-            store_url = await stack.enter_async_context(embedded_redis(config.store.path))
+            try:
+                store_url = await stack.enter_async_context(embedded_redis(config.store.path))
+            except EmbeddedError as exc:
+                raise StartupError(str(exc)) from exc
             log.info("embedded Redis keeping its data in %s (%s)", config.store.path, store_url)
         store = HallStore.from_url(store_url, config.hall.id)
         stack.push_async_callback(store.close)

@@ -31,13 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from displays.phrasing import (
-    TICKET_NO_PATTERN,
-    WINDOW_ID_PATTERN,
-    check_window_name,
-    spoken_text,
-    window_display_name,
-)
+from displays import phrasing
 
 from .bus import Endpoint
 from .config import WINDOW_BOUND_KINDS, HallConfig
@@ -192,18 +186,16 @@ class Speaker:
         seq, ticket, window = data.get("seq"), data.get("ticket"), data.get("window")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ValueError("no valid seq")
-        if not isinstance(ticket, str) or TICKET_NO_PATTERN.fullmatch(ticket) is None:
+        if not isinstance(ticket, str) or phrasing.TICKET_NO_PATTERN.fullmatch(ticket) is None:
             raise ValueError(f"seq {seq}: no valid ticket number")
-        if not isinstance(window, str) or WINDOW_ID_PATTERN.fullmatch(window) is None:
+        if not isinstance(window, str) or phrasing.WINDOW_ID_PATTERN.fullmatch(window) is None:
             raise ValueError(f"seq {seq}: no valid window id")
-        name = data.get("window_name")
-        try:
-            name = check_window_name(name) if isinstance(name, str) else None
-        except ValueError:
-            name = None
-        if name is None:
-            configured = self.config.window(window)
-            name = window_display_name(window, configured.name if configured else None)
+        given = data.get("window_name")
+        with contextlib.suppress(ValueError):  # not a usable name: the configured one instead
+            if isinstance(given, str):
+                return Announcement(seq, ticket, window, phrasing.check_window_name(given))
+        configured = self.config.window(window)
+        name = phrasing.window_display_name(window, configured.name if configured else None)
         return Announcement(seq, ticket, window, name)
 
     # ----- what goes out -------------------------------------------------------------------
@@ -241,7 +233,7 @@ class Speaker:
             )
 
     async def _say(self, ann: Announcement) -> Path | None:
-        phrase = await self.synth.synth(spoken_text(ann.ticket, ann.window_name))
+        phrase = await self.synth.synth(phrasing.spoken_text(ann.ticket, ann.window_name))
         name = f"{ann.seq}-{ann.ticket}-{ann.window}.wav"
         out_dir = self.out_dir
         target = out_dir / name if out_dir is not None else self.cache_dir / f".playing-{name}"

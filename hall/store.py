@@ -107,14 +107,21 @@ class HallStore:
             results[len(window_ids) :]
         )
         loaded = Loaded(epoch=self.epoch)
+        # Records written by an older version lack newer fields; rewrite them in today's shape
+        # so that every later compare-and-set compares like with like.
+        upgrade = self.client.pipeline(transaction=False)
         for raw in tickets_raw.values():
             ticket = Ticket.from_json(raw)
             loaded.tickets[ticket.no] = ticket
+            if ticket.to_json().encode() != raw:
+                upgrade.hset(self.key("tickets", day), ticket.no, ticket.to_json())
         for service, n in counters_raw.items():
             loaded.counters[service.decode()] = int(n)
         for raw in windows_raw.values():
             window = Window.from_json(raw)
             loaded.windows[window.id] = window
+            if window.to_json().encode() != raw:
+                upgrade.hset(self.key("windows"), window.id, window.to_json())
         for service, raw in times_raw.items():
             mean, count = json.loads(raw)
             loaded.times[service.decode()] = (float(mean), int(count))
@@ -122,8 +129,16 @@ class HallStore:
             appointment = Appointment.from_json(raw)
             if appointment.day >= day:  # earlier days' bookings stay stored, not in memory
                 loaded.appointments[appointment.code] = appointment
+                if appointment.to_json().encode() != raw:
+                    upgrade.hset(self.key("appointments"), appointment.code, appointment.to_json())
         loaded.catalogue = catalogue_raw
+        if len(upgrade):
+            await upgrade.execute()
         return loaded
+
+    async def put_catalogue(self, catalogue_json: str) -> None:
+        """Rewrite the stored catalogue at load (never during operations: they commit)."""
+        await self.client.hset(self.key("catalogue"), "current", catalogue_json)
 
     # ----- the one write path --------------------------------------------------------------
     async def commit(

@@ -170,7 +170,7 @@ services = [
 windows = [{ id = "1", services = ["A"] }]
 """
     assert error_of(text) == (
-        'hall.toml:4: services[2].daily_cap: expected an integer >= 1, got "ten"'
+        'hall.toml:4: services[2].daily_cap: expected an integer from 1 to 999, got "ten"'
     )
     config = check(text.replace(', daily_cap = "ten"', ""))
     assert config.hall.id == "inline"
@@ -191,7 +191,10 @@ def test_byte_order_mark_is_ignored() -> None:
 # -- errors, each with its exact message --------------------------------------------------
 
 HALL_KEYS = "accepted here: id, name, timezone"
-TOP_KEYS = "accepted here: hall, broker, store, http, portal, queue, services, windows, devices"
+TOP_KEYS = (
+    "accepted here: hall, broker, store, http, portal, queue, appointments, api_clients, "
+    "services, windows, devices"
+)
 
 CASES: list[tuple[str, str, str]] = [
     (
@@ -391,7 +394,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "wrong type: string for an integer",
         variant('name = "Service A"', 'name = "Service A"\ndaily_cap = "ten"'),
-        'hall.toml:8: services[1].daily_cap: expected an integer >= 1, got "ten"',
+        'hall.toml:8: services[1].daily_cap: expected an integer from 1 to 999, got "ten"',
     ),
     (
         "wrong type: a boolean is not an integer",

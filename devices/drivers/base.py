@@ -25,6 +25,8 @@ import serial_asyncio_fast
 
 from devices.codecs import BadFrame
 from devices.codecs.base import hexdump
+from displays.bitmap import HexFont
+from hall.protocol import Topics
 
 log = logging.getLogger("devices.serial")
 
@@ -72,6 +74,14 @@ class Binding:
         """The single device of a driver bound to one device."""
         (link,) = self.links.values()
         return link
+
+
+@dataclass(frozen=True)
+class DriverEnv:
+    """What the gateway gives every driver besides its port and devices."""
+
+    topics: Topics
+    font: HexFont | None = None  # loaded when a driver of the gateway draws pixels
 
 
 class PortLost(ConnectionError):
@@ -234,3 +244,20 @@ async def wait_event(queue: asyncio.Queue[Any], timeout: float) -> Any | None:
         return await asyncio.wait_for(queue.get(), timeout)
     except TimeoutError:
         return None
+
+
+@dataclass(frozen=True)
+class DriverInfo:
+    """A protocol's entry in the registry: how to check its options and build its driver.
+
+    `bus`: the entry binds `devices = {address = id}` (many devices on one line) instead of
+    `device = id`. `extra_topics(options, topics)`: topics each bound device subscribes to
+    besides its own (an LED board reads the hall's `board`).
+    """
+
+    name: str
+    parse_options: Callable[[Mapping[str, Any]], Any]
+    create: Callable[[PortSpec, Binding, Any, DriverEnv], SerialDriver]
+    bus: bool = False
+    needs_font: bool = False
+    extra_topics: Callable[[Any, Topics], tuple[str, ...]] = lambda options, topics: ()

@@ -1,0 +1,226 @@
+"""ESC/POS ticket printers on a serial line (or a USB printer's serial interface).
+
+Each `cmd` `{"job": "print", "ticket": {...}, "hall_name", "service_name", "qr_url"}` of the
+bound printer device is printed as a real ESC/POS ticket (`escpos.render_ticket`). After each
+job, and every `status_interval_s`, the printer is asked for its status (DLE EOT 1 and 4) and
+the device's retained status carries it: `{"state": "online", "online": true|false,
+"paper": "ok"|"near_end"|"out"}` (`online` false also while the port is closed or the printer
+does not answer). A job that comes while the port is closed waits, for `job_max_age_s`.
+
+Options: `encoding` ("gb18030"; "gbk", "gb2312", "utf-8", … as the printer is set up), `qr`
+(true: print the ticket's status link as a QR code), `qr_module_size` (6), `feed_lines` (3),
+`footer` (a last line, none), `status_interval_s` (30), `answer_timeout_s` (1),
+`job_max_age_s` (60).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from devices.codecs import escpos
+from devices.drivers.base import (
+    Binding,
+    DriverEnv,
+    DriverInfo,
+    PortSpec,
+    SerialDriver,
+    SerialPort,
+    wait_event,
+)
+from devices.drivers.options import OptionError, Options
+
+OPTION_KEYS = (
+    "encoding",
+    "qr",
+    "qr_module_size",
+    "feed_lines",
+    "footer",
+    "status_interval_s",
+    "answer_timeout_s",
+    "job_max_age_s",
+)
+STATUS_REQUESTS = (1, 4)  # printer online; roll paper sensor
+MAX_QUEUED_JOBS = 20
+
+
+@dataclass(frozen=True)
+class EscPosOptions:
+    encoding: str = "gb18030"
+    qr: bool = True
+    qr_module_size: int = 6
+    feed_lines: int = 3
+    footer: str | None = None
+    status_interval_s: float = 30.0
+    answer_timeout_s: float = 1.0
+    job_max_age_s: float = 60.0
+
+
+def parse_options(raw: Mapping[str, Any]) -> EscPosOptions:
+    opts = Options(raw, OPTION_KEYS)
+    encoding = opts.string("encoding", "gb18030", max_len=32)
+    try:
+        "取号".encode(encoding)
+    except LookupError:
+        raise OptionError("encoding", f'unknown encoding "{encoding}" (e.g. "gb18030")') from None
+    except UnicodeEncodeError:
+        pass  # e.g. a single-byte code page: tickets with Chinese text will be refused
+    return EscPosOptions(
+        encoding=encoding,
+        qr=opts.boolean("qr", True),
+        qr_module_size=opts.integer("qr_module_size", 6, 1, 16),
+        feed_lines=opts.integer("feed_lines", 3, 0, 255),
+        footer=opts.optional_string("footer"),
+        status_interval_s=opts.number("status_interval_s", 30.0, 1.0, 3600.0),
+        answer_timeout_s=opts.number("answer_timeout_s", 1.0, 0.1, 30.0),
+        job_max_age_s=opts.number("job_max_age_s", 60.0, 0.0, 3600.0),
+    )
+
+
+def _local_time(rfc3339: object) -> str:
+    """ "2024-05-06T09:12:30.000+08:00" -> "2024-05-06 09:12" (the hall's own time zone)."""
+    if isinstance(rfc3339, str):
+        try:
+            return datetime.fromisoformat(rfc3339).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            pass
+    return ""
+
+
+def print_ticket(job: Mapping[str, Any], options: EscPosOptions) -> escpos.PrintTicket:
+    """The ticket of a print job; `EscPosError` when the job lacks what a ticket needs."""
+    ticket = job.get("ticket")
+    if not isinstance(ticket, dict) or not isinstance(ticket.get("no"), str):
+        raise escpos.EscPosError("the print job has no ticket number")
+    ahead = ticket.get("ahead")
+    eta_s = ticket.get("eta_s")
+    return escpos.PrintTicket(
+        hall_name=str(job.get("hall_name") or ""),
+        service_name=str(job.get("service_name") or ticket.get("service") or ""),
+        number=ticket["no"],
+        ahead=ahead if isinstance(ahead, int) and ahead >= 0 else 0,
+        eta_min=math.ceil(eta_s / 60) if isinstance(eta_s, int | float) and eta_s >= 0 else None,
+        issued_at=_local_time(ticket.get("issued_at")),
+        qr_url=job.get("qr_url") if options.qr and isinstance(job.get("qr_url"), str) else None,
+        footer=options.footer,
+    )
+
+
+def paper_state(status: escpos.PrinterStatus) -> str | None:
+    if status.paper_out:
+        return "out"
+    if status.paper_near_end:
+        return "near_end"
+    if status.paper_out is False:
+        return "ok"
+    return None
+
+
+class EscPosDriver(SerialDriver):
+    def __init__(
+        self, spec: PortSpec, binding: Binding, options: EscPosOptions, env: DriverEnv
+    ) -> None:
+        super().__init__(spec, binding)
+        self.options = options
+        self.link = binding.only()
+        self.jobs: deque[tuple[float, dict[str, Any]]] = deque(maxlen=MAX_QUEUED_JOBS)
+        self.job_ready = asyncio.Event()
+        self.printed = 0
+        self.status = escpos.PrinterStatus()
+        self.paper: str | None = None
+        self._reports: asyncio.Queue[escpos.StatusReport] = asyncio.Queue()
+        self._decoder = escpos.Decoder()
+        self.link.listeners.append(self._on_message)
+
+    def _on_message(self, topic: str, data: dict[str, Any]) -> None:
+        if topic != self.link.topic("cmd") or data.get("job") != "print":
+            return
+        if len(self.jobs) == self.jobs.maxlen:
+            self.log.warning("%s: %d jobs waiting; dropped the oldest", self.label, len(self.jobs))
+        self.jobs.append((time.monotonic(), data))
+        self.job_ready.set()
+
+    async def session(self, port: SerialPort) -> None:
+        self._decoder = escpos.Decoder()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._read(port))
+            group.create_task(self._work(port))
+
+    def closed(self) -> None:
+        self.link.update_status(online=False)
+
+    async def _read(self, port: SerialPort) -> None:
+        while True:
+            for event in self._decoder.feed(await port.read()):
+                if isinstance(event, escpos.BadFrame):
+                    self.bad_frame(event)
+                else:
+                    self._reports.put_nowait(event)
+
+    async def _work(self, port: SerialPort) -> None:
+        await self.check_status(port)
+        while True:
+            try:
+                await asyncio.wait_for(self.job_ready.wait(), self.options.status_interval_s)
+            except TimeoutError:
+                await self.check_status(port)
+                continue
+            self.job_ready.clear()
+            while self.jobs:
+                queued_at, job = self.jobs.popleft()
+                age = time.monotonic() - queued_at
+                if age > self.options.job_max_age_s:
+                    self.log.warning("%s: dropped a print job %.0f s old", self.label, age)
+                    continue
+                await self.print_job(port, job)
+            await self.check_status(port)
+
+    async def print_job(self, port: SerialPort, job: Mapping[str, Any]) -> None:
+        try:
+            data = escpos.render_ticket(
+                print_ticket(job, self.options),
+                self.options.encoding,
+                qr_module_size=self.options.qr_module_size,
+                feed_lines=self.options.feed_lines,
+            )
+        except escpos.EscPosError as exc:
+            self.log.warning("%s: cannot print this job: %s", self.label, exc)
+            return
+        await port.write(data)
+        self.printed += 1
+        self.log.info("%s: printed ticket %s", self.label, job["ticket"]["no"])
+
+    async def check_status(self, port: SerialPort) -> None:
+        """Ask DLE EOT 1 and 4 and publish what the printer says (or that it said nothing)."""
+        while not self._reports.empty():
+            self._reports.get_nowait()
+        status = escpos.PrinterStatus()
+        for n in STATUS_REQUESTS:
+            self._decoder.sent(n)
+            await port.write(escpos.encode_status_request(n))
+            report = await wait_event(self._reports, self.options.answer_timeout_s)
+            if report is None:
+                # The printer is silent (off, or not an ESC/POS printer): start pairing afresh.
+                self._decoder = escpos.Decoder()
+                self.log.debug("%s: no answer to DLE EOT %d", self.label, n)
+                self.link.update_status(online=False)
+                return
+            status = status.merged(report.status)
+        self.status = self.status.merged(status)
+        fields: dict[str, Any] = {"online": bool(status.online)}
+        paper = paper_state(self.status)
+        if paper is not None:
+            fields["paper"] = paper
+            if paper != self.paper and paper != "ok":
+                self.log.warning("%s: paper %s", self.label, paper.replace("_", " "))
+            self.paper = paper
+        self.link.update_status(**fields)
+
+
+INFO = DriverInfo(name="escpos", parse_options=parse_options, create=EscPosDriver)

@@ -1,0 +1,128 @@
+"""What the LED drivers share: the text a strip or board shows, from the hub's messages, and
+the loop that sends it (newest text only, again after a reconnect, retried until answered).
+
+A `led_window` device shows the `text` of its retained `state` (``请A001号``, ``暂停服务 午休``).
+A `led_board` device (option ``show = "board"``) shows the hall's retained `board` as lines
+``A001 → 1号窗口``, newest call first, as many as the board has room for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from devices.drivers.base import HallLink
+from devices.drivers.options import Options
+from displays.board import BoardPayload, board_lines
+from displays.ledtext import TEXT_WELCOME, window_strip_text
+from hall.protocol import Topics
+
+log = logging.getLogger("devices.led")
+SHOW_CHOICES: Final = ("window", "board")
+RETRY_MAX_S: Final = 30.0
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    """`show`: "window" (a led_window's state) or "board"; `window_names` for board lines."""
+
+    show: str = "window"
+    window_names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, opts: Options) -> ShowOptions:
+        return cls(opts.choice("show", "window", SHOW_CHOICES), opts.string_map("window_names"))
+
+    def topics(self, topics: Topics) -> tuple[str, ...]:
+        return (topics.board,) if self.show == "board" else ()
+
+
+def window_text(state: Mapping[str, Any]) -> str | None:
+    """The strip text of a window device's `state`: its `text`, else built from its fields."""
+    text = state.get("text")
+    if isinstance(text, str):
+        return text
+    ticket = state.get("ticket")
+    shown = state.get("ticket_state") if ticket else state.get("state")
+    try:
+        return window_strip_text(
+            str(shown), ticket if isinstance(ticket, str) else None, state.get("paused_reason")
+        )
+    except ValueError:
+        return None
+
+
+class LedText:
+    """The newest text for one LED device; `changed` is set whenever it must be (re)sent."""
+
+    def __init__(
+        self,
+        link: HallLink,
+        show: ShowOptions,
+        board_topic: str,
+        *,
+        cells: int,
+        join: Callable[[list[str]], str],
+    ) -> None:
+        self.link = link
+        self.show = show
+        self.board_topic = board_topic
+        self.cells = cells
+        self.join = join
+        self.text: str | None = None
+        self.changed = asyncio.Event()
+        link.listeners.append(self._on_message)
+
+    def _on_message(self, topic: str, data: dict[str, Any]) -> None:
+        if self.show.show == "window" and topic == self.link.topic("state"):
+            text = window_text(data)
+        elif self.show.show == "board" and topic == self.board_topic:
+            text = self.board_text(data)
+        else:
+            return
+        if text is not None and text != self.text:
+            self.text = text
+            self.changed.set()
+
+    def board_text(self, board: dict[str, Any]) -> str | None:
+        try:
+            payload: BoardPayload = {"calls": list(board["calls"]), "waiting": {}}
+            lines = board_lines(payload, self.show.window_names, self.cells)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: ignored a board message (%s)", self.link.device_id, exc)
+            return None
+        return self.join(lines) if lines else TEXT_WELCOME
+
+    def resend(self) -> None:
+        """Send the current text again (after the port was reopened)."""
+        if self.text is not None:
+            self.changed.set()
+
+
+async def send_loop(
+    led: LedText, send: Callable[[str], Awaitable[bool]], label: str, *, retry_s: float = 2.0
+) -> None:
+    """Send each new text; a text the device did not take is sent again with backoff.
+
+    `send(text)` writes it and returns whether the device acknowledged it.
+    """
+    delay = retry_s
+    while True:
+        await led.changed.wait()
+        led.changed.clear()
+        text = led.text
+        if text is None:
+            continue
+        if await send(text):
+            delay = retry_s
+            continue
+        # Not taken: try again later, unless a newer text comes first.
+        try:
+            await asyncio.wait_for(led.changed.wait(), delay)
+        except TimeoutError:
+            log.info("%s: sending the text again", label)
+            led.changed.set()
+        delay = min(delay * 2, RETRY_MAX_S)
