@@ -53,9 +53,8 @@ def paced_table(mine: Sample, base: Sample, count: int) -> Table:
         f"1. `ticket.take` round trip, paced {RATE:.0f} req/s (open loop, {count:,} requests)",
         [base, mine],
         [
-            "From publishing the request to receiving the response on `dev/kiosk-1/res`; the "
-            "hub also sends the kiosk's print job, the `ticket.taken` event and (coalesced, at "
-            "most 10/s) the board and guidance."
+            "From publishing the request to receiving the response on `dev/kiosk-1/res`. The "
+            "kiosk has a printer, so the hub also sends a print job for every ticket."
         ],
     )
 

@@ -325,9 +325,7 @@ class AreaGeometry(Protocol):
     def height(self) -> int: ...
 
 
-def render_area(
-    font: HexFont, text: str, area: AreaGeometry, *, align: Align = "center"
-) -> Bitmap:
+def render_area(font: HexFont, text: str, area: AreaGeometry, *, align: Align = "center") -> Bitmap:
     """What `bx6_renderer` draws: `text` (lines split at ``\\n``) in the area's size."""
     return font.render_lines(text.split("\n"), area.width, area.height, align=align)
 

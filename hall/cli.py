@@ -122,6 +122,29 @@ def _speaker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from devices.gateway import serve_gateway
+    from devices.gateway_config import load_gateway_config
+    from displays.bitmap import FontError
+
+    try:
+        config = load_gateway_config(args.config)
+    except ConfigError as exc:
+        sys.exit(f"hall: gateway configuration error: {exc}")
+    if args.check:
+        ports = ", ".join(f"{e.spec.port} ({e.spec.protocol})" for e in config.serial)
+        print(f"{args.config}: hall {config.hall}: {ports} — OK")
+        return 0
+    try:
+        asyncio.run(serve_gateway(config))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    except (OSError, FontError) as exc:
+        print(f"hall: cannot start the gateway: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     print(
@@ -190,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=int, default=DEFAULT_RATE, help=f"words per minute ({DEFAULT_RATE})"
     )
     speaker.set_defaults(func=_speaker)
+
+    gateway = commands.add_parser(
+        "gateway", help="run the serial devices wired to this host (LED cards, keypads, ...)"
+    )
+    gateway.add_argument("--config", required=True, help="the gateway's TOML file")
+    gateway.add_argument("--check", action="store_true", help="validate the file and stop")
+    gateway.set_defaults(func=_gateway)
 
     outbox = commands.add_parser(
         "outbox", help="cases and ratings waiting for the back office: status, dead, retry"

@@ -94,6 +94,11 @@ class QueueRules:
 
 
 @dataclass(frozen=True)
+class RatingRules:
+    unrated_after_s: int = 1800  # a served visit not rated by then is reported unrated
+
+
+@dataclass(frozen=True)
 class AppointmentRules:
     # HMAC-SHA256 key shared with the portal: both hash ID numbers with it, so an ID card read
     # at the kiosk finds the citizen's appointment without the number ever being stored.
@@ -144,6 +149,7 @@ class HallConfig:
     portal: PortalConfig | None = None
     queue: QueueRules = field(default_factory=QueueRules)
     appointments: AppointmentRules = field(default_factory=AppointmentRules)
+    ratings: RatingRules = field(default_factory=RatingRules)
     api_clients: tuple[ApiClient, ...] = ()
     source: Path | None = None  # the file it was loaded from
 
@@ -167,6 +173,7 @@ TOP_LEVEL_KEYS = (
     "portal",
     "queue",
     "appointments",
+    "ratings",
     "api_clients",
     "services",
     "windows",
@@ -179,6 +186,7 @@ _HTTP_KEYS = ("listen",)
 _PORTAL_KEYS = ("url", "secret")
 _QUEUE_KEYS = ("recall_cap", "default_service_s")
 _APPOINTMENT_KEYS = ("id_hash_key", "early_s")
+_RATING_KEYS = ("unrated_after_s",)
 _API_CLIENT_KEYS = ("id", "token", "secret")
 MIN_TOKEN_LEN = 16
 _SERVICE_KEYS = ("code", "name", "daily_cap")
@@ -403,6 +411,7 @@ class _Checker:
         portal = self.portal(doc)
         queue = self.queue(doc)
         appointments = self.appointments(doc)
+        ratings = self.ratings(doc)
         api_clients = self.api_clients(doc)
         services = self.services(doc)
         windows = self.windows(doc, {s.code for s in services})
@@ -418,6 +427,7 @@ class _Checker:
             portal=portal,
             queue=queue,
             appointments=appointments,
+            ratings=ratings,
             api_clients=api_clients,
         )
 
@@ -547,6 +557,11 @@ class _Checker:
         return AppointmentRules(
             id_hash_key=key, early_s=AppointmentRules.early_s if early_s is None else early_s
         )
+
+    def ratings(self, doc: dict[str, object]) -> RatingRules:
+        table = self.optional_table(doc, "ratings", _RATING_KEYS)
+        after_s = self.integer(table, ("ratings",), "unrated_after_s", 60, 30 * 86400)
+        return RatingRules(RatingRules.unrated_after_s if after_s is None else after_s)
 
     def api_clients(self, doc: dict[str, object]) -> tuple[ApiClient, ...]:
         out: list[ApiClient] = []

@@ -22,6 +22,7 @@ from . import views
 from .bus import Endpoint, MqttLink, Will, publish_once
 from .config import WINDOW_BOUND_KINDS, DeviceConfig, HallConfig
 from .domain.hall import HANDLERS, HallState, Outcome
+from .domain.ops_ratings import unrated_due
 from .engine import HallEngine, Handled, HubFenced
 from .metrics import Registry
 from .protocol import BadRequest, Request, Topics, dumps, error_response, parse_request
@@ -31,6 +32,7 @@ __all__ = ["Hub", "HubFenced"]
 
 log = logging.getLogger("hall.hub")
 SERVICES_MIN_INTERVAL_S = 0.1  # guidance updates are coalesced to at most 10 a second
+UNRATED_SWEEP_INTERVAL_S = 60.0
 
 
 class Hub:
@@ -136,6 +138,7 @@ class Hub:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.link.run(self._on_message))
             group.create_task(self._publish_services_loop())
+            group.create_task(self._sweep_unrated_loop())
 
     async def shutdown(self) -> None:
         """Say goodbye on the broker: the retained hub status goes offline."""
@@ -284,6 +287,20 @@ class Hub:
             self._publish_services()
             self._publish_board()
             await asyncio.sleep(SERVICES_MIN_INTERVAL_S)
+
+    async def _sweep_unrated_loop(self) -> None:
+        """Report visits left unrated once their time to rate is over (checked each minute)."""
+        hub_device = DeviceConfig(id=f"hub-{self.config.hall.id}", kind="hub")
+        sweeps = 0
+        while True:
+            await asyncio.sleep(UNRATED_SWEEP_INTERVAL_S)
+            if not unrated_due(self.state, self.clock()):
+                continue
+            sweeps += 1
+            request = Request(f"sweep-{self.store.epoch}-{sweeps}", "ratings.sweep", {})
+            handled = await self.submit(hub_device, request)
+            if handled.outcome is not None:
+                self._publish_events(handled.outcome, handled.first_seq)
 
     # ----- health --------------------------------------------------------------------------
     async def health(self) -> dict[str, Any]:

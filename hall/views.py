@@ -10,6 +10,7 @@ from displays.phrasing import announce_text, window_display_name
 
 from .domain.hall import Call, HallState
 from .domain.model import Ticket, Window, rfc3339
+from .domain.ops_ratings import case_id
 
 
 def window_name(state: HallState, window_id: str) -> str:
@@ -72,10 +73,6 @@ def print_job(state: HallState, ticket: Ticket, status_url: str | None) -> dict[
     }
 
 
-def case_id(state: HallState, ticket: Ticket) -> str:
-    return f"{state.config.hall.id}-{ticket.day}-{ticket.no}"
-
-
 def case_entry(state: HallState, ticket: Ticket) -> dict[str, Any]:
     """The outbox entry for a visit that ended: the body of `POST <portal>/cases`."""
     wait_s = round(ticket.called_at - ticket.issued_at) if ticket.called_at else None
@@ -103,7 +100,8 @@ def case_entry(state: HallState, ticket: Ticket) -> dict[str, Any]:
 
 
 def evaluation_entry(state: HallState, evaluation: dict[str, Any]) -> dict[str, Any]:
-    """The outbox entry for an accepted rating: the body of `POST <portal>/evaluations`."""
+    """The outbox entry for a rating, or for a visit reported unrated (`level` null,
+    `rated` false): the body of `POST <portal>/evaluations`."""
     body = {
         "case_id": evaluation["case_id"],
         "hall": state.config.hall.id,
@@ -111,6 +109,7 @@ def evaluation_entry(state: HallState, evaluation: dict[str, Any]) -> dict[str, 
         "window": evaluation["window"],
         "staff": evaluation["staff"],
         "level": evaluation["level"],
+        "rated": evaluation["level"] is not None,
         "at": evaluation["at"],
     }
     return {"kind": "evaluation", "key": body["case_id"], "body": body}

@@ -192,7 +192,8 @@ def test_byte_order_mark_is_ignored() -> None:
 
 HALL_KEYS = "accepted here: id, name, timezone"
 TOP_KEYS = (
-    "accepted here: hall, broker, store, http, portal, queue, appointments, api_clients, "
+    "accepted here: hall, broker, store, http, portal, queue, appointments, ratings, "
+    "api_clients, "
     "services, windows, devices"
 )
 

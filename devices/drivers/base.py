@@ -222,7 +222,7 @@ class SerialDriver(abc.ABC):
     async def session(self, port: SerialPort) -> None:
         """Serve an open port until it fails (raise an OSError kind) or is cancelled."""
 
-    def closed(self) -> None:
+    def closed(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Called after the port closed (a printer reports itself offline here)."""
 
     def bad_frame(self, frame: BadFrame) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,7 @@ class IdCardDriver(SerialDriver):
         self._seen: dict[str, float] = {}  # card hash -> when it was last on the reader
         self._answers: asyncio.Queue[idcard.Response] = asyncio.Queue()
         self._decoder = idcard.Decoder()
-        self.tickets: list[str] = []  # ticket numbers taken, newest last
+        self.tickets: deque[str] = deque(maxlen=100)  # ticket numbers taken, newest last
 
     async def session(self, port: SerialPort) -> None:
         self._decoder = idcard.Decoder()

@@ -51,7 +51,9 @@ def parse_options(raw: Mapping[str, Any]) -> KeypadOptions:
     opts = Options(raw, OPTION_KEYS)
     service = opts.optional_string("transfer_service", max_len=1)
     if service is not None and not ("A" <= service <= "Z"):
-        raise OptionError("transfer_service", f'expected a service code such as "B", got "{service}"')
+        raise OptionError(
+            "transfer_service", f'expected a service code such as "B", got "{service}"'
+        )
     return KeypadOptions(
         pause_reason=opts.string("pause_reason", "暂时离开", max_len=64),
         transfer_service=service,
@@ -157,7 +159,9 @@ class Keypad485Driver(SerialDriver):
     async def key(self, port: SerialPort, pad: Pad, key: kp.Key) -> None:
         op = kp.KEY_TO_OP.get(key)
         if op is None:
-            self.log.info("%s: %s: the %s key has no hall operation", self.label, pad.link.device_id, key)
+            self.log.info(
+                "%s: %s: the %s key has no hall operation", self.label, pad.link.device_id, key
+            )
             return
         args: dict[str, Any] = {}
         if key is kp.Key.PAUSE:

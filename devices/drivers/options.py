@@ -43,8 +43,10 @@ class Options:
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
         ):
             raise OptionError(key, f"expected a number from {low} to {high}, got {_show(value)}")
         return float(value)
@@ -59,7 +61,8 @@ class Options:
         value = self.raw.get(key, default)
         if not isinstance(value, str) or not value.strip() or len(value) > max_len:
             raise OptionError(
-                key, f"expected a non-empty text of at most {max_len} characters, got {_show(value)}"
+                key,
+                f"expected a non-empty text of at most {max_len} characters, got {_show(value)}",
             )
         return value
 
@@ -81,5 +84,7 @@ class Options:
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
-            raise OptionError(key, f'expected a table of texts, e.g. {{ "4" = "综合窗口" }}, got {_show(value)}')
+            raise OptionError(
+                key, f'expected a table of texts, e.g. {{ "4" = "综合窗口" }}, got {_show(value)}'
+            )
         return dict(value)

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import DeviceConfig
-from . import ops_backoffice, ops_calls, ops_tickets, ops_windows
+from . import ops_backoffice, ops_calls, ops_ratings, ops_tickets, ops_windows
 from .errors import DomainError
-from .ops_calls import LEVEL_LABELS
+from .ops_ratings import LEVEL_LABELS
 from .state import Call, HallState, Outcome
 
 __all__ = ["HANDLERS", "LEVEL_LABELS", "OP_KINDS", "Call", "HallState", "Outcome", "decide"]
@@ -32,7 +32,8 @@ HANDLERS: dict[str, Handler] = {
     "ticket.start": ops_calls.start,
     "ticket.finish": ops_calls.finish,
     "ticket.transfer": ops_calls.transfer,
-    "eval.submit": ops_calls.evaluate,
+    "eval.submit": ops_ratings.evaluate,
+    "ratings.sweep": ops_ratings.sweep_unrated,
     "appointment.book": ops_backoffice.book_appointment,
     "appointment.cancel": ops_backoffice.cancel_appointment,
     "catalogue.change": ops_backoffice.change_catalogue,
@@ -55,6 +56,7 @@ OP_KINDS: dict[str, frozenset[str]] = {
     "ticket.finish": _WINDOW_STAFF,
     "ticket.transfer": _WINDOW_STAFF,
     "eval.submit": frozenset({"window_pad", "evaluator"}),
+    "ratings.sweep": frozenset({"hub"}),
     "appointment.book": frozenset({"back_office"}),
     "appointment.cancel": frozenset({"back_office"}),
     "catalogue.change": frozenset({"back_office"}),

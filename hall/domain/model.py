@@ -46,6 +46,7 @@ class Ticket:
     outcome: str | None = None
     origin_service: str | None = None  # the service it was issued for, when transferred
     rated: bool = False
+    unrated_reported: bool = False  # reported to the back office as unrated (never invented)
     slot_start: float | None = None  # an appointment's slot: its priority counts from then
 
     def to_json(self) -> str:

@@ -1,4 +1,4 @@
-"""Calling: next, recall, no-show, start, finish, transfer; and the 好差评 rating after a visit."""
+"""Calling: next, recall, no-show, start, finish, transfer."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Any
 from ..config import DeviceConfig
 from . import args as A
 from .errors import DomainError
-from .model import Ticket, Window, rfc3339
+from .model import Ticket, Window
 from .ops_windows import require_signed_in, ticket_in_hand, window_of
 from .queue import ahead_of, select_next
 from .state import Call, HallState, Outcome
 from .states import ENDED_STATES, ticket_next
-
-LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
 def _finished(state: HallState, ticket: Ticket, now: float, outcome_name: str) -> Ticket:
@@ -220,42 +218,4 @@ def transfer(
         tickets=outcome.tickets,
         windows=outcome.windows,
         events=outcome.events,
-    )
-
-
-def evaluate(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
-) -> Outcome:
-    no = A.ticket_number(args, "ticket")
-    level = A.required_int(args, "level", 1, 5)
-    ticket = state.tickets.get(no)
-    if ticket is None:
-        raise DomainError("not_found", f"no ticket {no} today")
-    if ticket.state != "done":
-        raise DomainError("invalid_state", f"{no} is {ticket.state}: only a served ticket is rated")
-    if ticket.window != device.window:
-        raise DomainError("forbidden", f"{no} was not served at window {device.window}")
-    if ticket.rated:
-        raise DomainError("invalid_state", f"{no} has already been rated (one rating per visit)")
-    evaluation = {
-        "ticket": no,
-        "case_id": f"{state.config.hall.id}-{ticket.day}-{no}",
-        "window": ticket.window,
-        "staff": ticket.staff,
-        "level": level,
-        "label": LEVEL_LABELS[level],
-        "bad": level <= 2,
-        "at": rfc3339(now, state.tz),
-    }
-    after = ticket.evolve(rated=True)
-    events: tuple[dict[str, Any], ...] = (
-        state.event("eval.submitted", now, evaluation=evaluation, device=device.id),
-    )
-    if level <= 2:
-        events += (state.event("alarm.bad_rating", now, evaluation=evaluation),)
-    return Outcome(
-        result={"evaluation": evaluation},
-        tickets=((ticket, after),),
-        events=events,
-        evaluations=(evaluation,),
     )

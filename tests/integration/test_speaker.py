@@ -34,7 +34,7 @@ TONE_S = 1.0  # each stand-in phrase
 
 
 def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,17 @@ async def eventually(
             if task.done():
                 task.result()  # raises what ended it
                 pytest.fail(f"the relay stopped while waiting for: {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout:g} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT_S
+) -> None:
+    """Poll until `await check()` holds (e.g. a Redis query); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not await check():
         if time.monotonic() > deadline:
             pytest.fail(f"not within {timeout:g} s: {what}")
         await asyncio.sleep(0.02)

@@ -160,8 +160,8 @@ async def test_a_back_office_that_does_not_answer_is_retried(
     ):
         await c.ok("pad-1", "window.open", {"staff": "S001"})
         no = await serve_and_rate(c)
-        await run.until(lambda: office.office.stats.timeouts >= 2, "two attempts timed out")
-        assert office.stored() == 0 and run.relay.failed >= 2
+        await run.until(lambda: office.office.stats.timeouts >= 2, "tried again after a timeout")
+        assert office.stored() == 0 and run.relay.failed >= 1
         await office.control("ok")
         await run.until(lambda: office.stored() == 2, "the case and its evaluation stored")
         assert office.arrival() == in_order(no)
@@ -239,8 +239,7 @@ async def test_a_refusal_goes_to_the_dead_letters_and_retry_brings_it_back(
         assert status == 1 and "no dead letters of case" in out, out
 
     assert await outbox.dead_entries() == []
-    for key in (outbox.held_key, outbox.requeued_key, outbox.key):
-        assert not await redis_client.exists(key) or key == outbox.key
+    assert not await redis_client.exists(outbox.held_key, outbox.requeued_key)
     assert await outbox_len(redis_client, hall_id) == 0
 
 
