@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _load(args.config)
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, speaker=args.speaker))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except StartupError as exc:
@@ -170,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="run the hub for the hall a configuration describes")
     run.add_argument("--config", required=True, help="the hall's TOML file")
+    run.add_argument(
+        "--speaker",
+        metavar="DEVICE",
+        help="also run this speaker device in the hub's process (a one-box hall)",
+    )
     run.set_defaults(func=_run)
 
     check = commands.add_parser("check-config", help="validate a hall's TOML file")

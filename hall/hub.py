@@ -35,6 +35,16 @@ SERVICES_MIN_INTERVAL_S = 0.1  # guidance updates are coalesced to at most 10 a 
 UNRATED_SWEEP_INTERVAL_S = 60.0
 
 
+def _event_index(outcome: Outcome, ticket_no: str) -> int:
+    """Where the call of `ticket_no` is among the outcome's events: its sequence offset."""
+    for index, event in enumerate(outcome.events):
+        if event["type"] in ("ticket.called", "ticket.recalled") and event["ticket"]["no"] == (
+            ticket_no
+        ):
+            return index
+    return len(outcome.events) - 1
+
+
 class Hub:
     def __init__(
         self,
@@ -253,11 +263,10 @@ class Hub:
                 self._publish_window(ticket.window)
         if outcome.calls:
             self._publish_board()
-            # The call is the operation's last event: the announcement carries its number.
-            call_seq = first_seq + len(outcome.events) - 1
             for call in outcome.calls:
+                seq = first_seq + _event_index(outcome, call.ticket)
                 self.link.publish(
-                    self.topics.announce, dumps(views.announcement(self.state, call, call_seq))
+                    self.topics.announce, dumps(views.announcement(self.state, call, seq))
                 )
         for printer, ticket_no in outcome.prints:
             printed = self.state.tickets[ticket_no]

@@ -97,6 +97,8 @@ def parse_request(payload: bytes) -> Request:
         data = json.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"payload is not UTF-8 JSON: {exc}", _sniff_id(payload)) from None
+    except RecursionError:
+        raise BadRequest("payload is nested too deeply", _sniff_id(payload)) from None
     if not isinstance(data, dict):
         raise BadRequest(f"payload must be a JSON object, got {type(data).__name__}")
     request_id = _usable_id(data.get("id"))
@@ -110,6 +112,13 @@ def parse_request(payload: bytes) -> Request:
         args = {}
     if not isinstance(args, dict):
         raise BadRequest(f"args must be a JSON object, got {type(args).__name__}", request_id)
+    try:
+        # "\ud800" is valid JSON but no valid text: refuse it before it reaches a response.
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise BadRequest("payload holds an unpaired UTF-16 surrogate escape", request_id) from None
+    except RecursionError:
+        raise BadRequest("payload is nested too deeply", request_id) from None
     return Request(request_id, op, args)
 
 

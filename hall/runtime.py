@@ -123,10 +123,16 @@ def _safe(url: str) -> str:
     return url
 
 
-async def serve(
-    config: HallConfig, extra: Callable[[Running], Coroutine[None, None, None]] | None = None
-) -> None:
-    """Run the hall until SIGTERM/SIGINT; `extra` runs beside the hub (the demo's traffic)."""
+Extra = Callable[[Running], Coroutine[None, None, None]]
+
+
+async def serve(config: HallConfig, extra: Extra | None = None, speaker: str | None = None) -> None:
+    """Run the hall until SIGTERM/SIGINT.
+
+    `extra` runs beside the hub (the demo's traffic); `speaker` names a speaker device to run
+    in this process too, for a one-box hall (announcement WAVs go to the sound card, or to
+    `var/announcements` beside the configuration when there is none).
+    """
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -140,6 +146,10 @@ async def serve(
                     group.create_task(running.relay.run())
                 if extra is not None:
                     group.create_task(extra(running))
+                if speaker is not None:
+                    from .speaker import run_speaker
+
+                    group.create_task(run_speaker(running.endpoint, config, speaker))
         except asyncio.CancelledError:
             log.info("stopping: hall %s going offline", config.hall.id)
             with contextlib.suppress(Exception):

@@ -169,6 +169,7 @@ class SerialDriver(abc.ABC):
         self.binding = binding
         self.log = logging.getLogger(f"devices.{spec.protocol or 'serial'}")
         self.connected = asyncio.Event()
+        self.disconnected = asyncio.Event()  # set while the port is closed after a failure
         self.opened = 0  # how many times the port has been opened
         self.bad_frames = 0
         self._bad_log = Throttle()
@@ -202,6 +203,7 @@ class SerialDriver(abc.ABC):
             failing_since = None
             self.opened += 1
             self.log.info("%s: open at %d baud", self.label, self.spec.baud)
+            self.disconnected.clear()
             self.connected.set()
             started = time.monotonic()
             try:
@@ -213,6 +215,7 @@ class SerialDriver(abc.ABC):
             finally:
                 self.connected.clear()
                 await port.close()
+                self.disconnected.set()
                 self.closed()
             if time.monotonic() - started > self.backoff_max_s:
                 backoff.reset()  # it worked for a while: retry soon

@@ -53,6 +53,8 @@ def parse_options(raw: Mapping[str, Any]) -> LineProtoOptions:
 
 
 class LineProtoDriver(SerialDriver):
+    retry_s = 2.0  # a text the device did not take is sent again after this (doubling)
+
     def __init__(
         self, spec: PortSpec, binding: Binding, options: LineProtoOptions, env: DriverEnv
     ) -> None:
@@ -72,7 +74,10 @@ class LineProtoDriver(SerialDriver):
         self.led.resend()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._read(port))
-            group.create_task(send_loop(self.led, lambda text: self._send(port, text), self.label))
+            send = send_loop(
+                self.led, lambda text: self._send(port, text), self.label, retry_s=self.retry_s
+            )
+            group.create_task(send)
 
     async def _read(self, port: SerialPort) -> None:
         decoder = lineproto.Decoder()

@@ -40,6 +40,7 @@ class Ticket:
     window: str | None = None
     staff: str | None = None
     called_at: float | None = None
+    recalled_at: float | None = None  # the latest recall: the board shows it at the top again
     started_at: float | None = None
     finished_at: float | None = None
     recalls: int = 0

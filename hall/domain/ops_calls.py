@@ -115,7 +115,7 @@ def recall(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now:
     cap = state.config.queue.recall_cap
     if hand.recalls >= cap:
         raise DomainError("invalid_state", f"{hand.no} has been recalled {cap} times: the limit")
-    after = hand.evolve(recalls=hand.recalls + 1)
+    after = hand.evolve(recalls=hand.recalls + 1, recalled_at=now)
     view = after.public(state.tz)
     return Outcome(
         result={"ticket": view},

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from ..config import HallConfig
 from .catalogue import Appointment, Catalogue, ServiceEntry
 from .estimate import ServiceTimes, eta_seconds
-from .model import Ticket, Window
+from .model import Ticket, Window, rfc3339
 from .queue import AgeingRule, ahead_of
 
 RECENT_CALLS = 10
@@ -111,10 +111,15 @@ class HallState:
         return ticket.public(self.tz, ahead, self.eta(ticket.service, ahead))
 
     def recent_calls(self) -> list[dict[str, Any]]:
+        """The board's calls, newest first: a recall brings a ticket back to the top."""
+
+        def last_called(t: Ticket) -> float:
+            return max(t.called_at or 0.0, t.recalled_at or 0.0)
+
         called = [t for t in self.tickets.values() if t.called_at is not None and t.window]
-        called.sort(key=lambda t: t.called_at or 0.0, reverse=True)
+        called.sort(key=last_called, reverse=True)
         return [
-            {"ticket": t.no, "window": t.window, "at": t.public(self.tz)["called_at"]}
+            {"ticket": t.no, "window": t.window, "at": rfc3339(last_called(t), self.tz)}
             for t in called[:RECENT_CALLS]
         ]
 

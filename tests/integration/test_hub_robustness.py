@@ -192,11 +192,6 @@ async def test_garbage_on_status_topics_leaves_the_hub_answering(
     assert status == 200 and json.loads(text)["status"] == "ok", text
 
 
-@pytest.mark.xfail(
-    reason="JSON nested deeper than Python's recursion limit but within 16 KiB raises "
-    "RecursionError in the hub's parser: no bad_request answer and not counted",
-    strict=True,
-)
 async def test_deep_nesting_within_16_kib_is_a_bad_payload(
     hub: Running, client: ContractClient
 ) -> None:
@@ -212,11 +207,6 @@ async def test_deep_nesting_within_16_kib_is_a_bad_payload(
     assert await bad_payload_count(hub) == before + 2
 
 
-@pytest.mark.xfail(
-    reason="a string argument holding a lone UTF-16 surrogate escape (\\ud800) makes the "
-    "hub fail to encode its response: the request gets no answer at all",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("device", "payload"),
     [

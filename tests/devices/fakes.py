@@ -1,0 +1,262 @@
+"""Fake devices (decoding real frames with the codecs) and a fake contract link for drivers."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from devices.codecs import bx6, idcard, lineproto
+from devices.codecs import keypad485 as kp
+from devices.codecs.base import BadFrame
+
+from .ptys import FakeSerialDevice, Pty
+
+# ----------------------------------------------------------------------------- BX-6 card
+
+
+@dataclass(frozen=True)
+class AreaUpdate:
+    """An A7 00 request as the card reads it."""
+
+    area_id: int
+    x: int
+    y: int
+    width: int
+    height: int
+    voice: bytes | None
+    pages: list[bytes]
+
+
+def parse_update_area(data: bytes) -> AreaUpdate:
+    """The data field of an A7 00 frame (one area), by the manual's layout."""
+    assert data[:3] == b"\x01\xa7\x00", data[:3].hex()
+    pos = 3 + 2
+    area_count, area_len = struct.unpack_from("<HI", data, pos)
+    pos += 6
+    assert area_count == 1
+    assert area_len == len(data) - pos
+    area_id, _run, _timeout, _relate_all, related = struct.unpack_from("<BBHBH", data, pos)
+    pos += 7 + 2 * related + 1 + 4  # serials, ImmePlay, reserved
+    area_type, x, y, width, height = struct.unpack_from("<BHHHH", data, pos)
+    pos += 9
+    assert area_type == 0x10
+    assert data[pos] == 0, "border fields are not expected"
+    pos += 1 + 3  # AreaFFlag, BackGroundFlag, Transparency, AreaEqual
+    voice = None
+    if data[pos]:
+        pos += 1 + 4 + 8  # flag, person/volume/speed/mode, replays, delay
+        reserved_len = data[pos]
+        pos += 1 + reserved_len
+        (voice_len,) = struct.unpack_from("<I", data, pos)
+        pos += 4
+        voice = data[pos : pos + voice_len]
+        pos += voice_len
+    else:
+        pos += 1
+    pos += 5
+    (page_count,) = struct.unpack_from("<H", data, pos)
+    pos += 2
+    records = []
+    for _ in range(page_count):
+        record = struct.unpack_from("<IBBBBHBH9xII", data, pos)
+        assert record[0] == 26
+        records.append(record)
+        pos += 30
+    pages = [data[pos + r[-2] : pos + r[-2] + r[-1]] for r in records]
+    return AreaUpdate(area_id, x, y, width, height, voice, pages)
+
+
+class FakeBx6Card(FakeSerialDevice):
+    """Takes every A7 00 frame, answers ACK (or the NAK queued in `refuse`)."""
+
+    def __init__(self, pty: Pty) -> None:
+        super().__init__(pty)
+        self.frames = bx6.FrameDecoder()
+        self.updates: list[AreaUpdate] = []
+        self.bad: list[BadFrame] = []
+        self.refuse: list[int] = []  # NAK error numbers to answer with, in turn
+
+    def handle(self, data: bytes) -> None:
+        for item in self.frames.feed(data):
+            if isinstance(item, BadFrame):
+                self.bad.append(item)
+                continue
+            self.updates.append(parse_update_area(item.data))
+            self.send(bx6.encode_nak(self.refuse.pop(0)) if self.refuse else bx6.encode_ack())
+
+
+class FakeLineStrip(FakeSerialDevice):
+    def __init__(self, pty: Pty) -> None:
+        super().__init__(pty)
+        self.frames = lineproto.FrameDecoder()
+        self.texts: list[lineproto.TextFrame] = []
+
+    def handle(self, data: bytes) -> None:
+        for item in self.frames.feed(data):
+            if isinstance(item, lineproto.TextFrame):
+                self.texts.append(item)
+                self.send(lineproto.encode_ack())
+
+
+class FakePrinter(FakeSerialDevice):
+    """Answers DLE EOT n with `status[n]`; everything else is what it printed."""
+
+    def __init__(self, pty: Pty, status: dict[int, int] | None = None) -> None:
+        super().__init__(pty)
+        self.status = status or {1: 0x12, 4: 0x12}
+        self.printed = bytearray()
+        self.requests: list[int] = []
+        self._pending = bytearray()
+
+    def handle(self, data: bytes) -> None:
+        self._pending += data
+        while True:
+            at = self._pending.find(b"\x10\x04")
+            if at < 0 or at + 2 >= len(self._pending):
+                # Keep what may be the start of a request split across reads.
+                keep = len(self._pending) - (at if at >= 0 else len(self._pending))
+                if at < 0 and self._pending.endswith(b"\x10"):
+                    keep = 1
+                self.printed += self._pending[: len(self._pending) - keep]
+                del self._pending[: len(self._pending) - keep]
+                return
+            self.printed += self._pending[:at]
+            n = self._pending[at + 2]
+            del self._pending[: at + 3]
+            self.requests.append(n)
+            if n in self.status:
+                self.send(bytes([self.status[n]]))
+
+
+class FakeKeypadBus(FakeSerialDevice):
+    """The pads of one RS-485 bus: `press` sends a key; `frames` is what the hub sent."""
+
+    def __init__(self, pty: Pty) -> None:
+        super().__init__(pty)
+        self.decoder = kp.FrameDecoder()
+        self.frames: list[kp.KeypadFrame] = []
+
+    def handle(self, data: bytes) -> None:
+        for item in self.decoder.feed(data):
+            if isinstance(item, kp.KeypadFrame):
+                self.frames.append(item)
+
+    def press(self, address: int, key_code: int) -> bytes:
+        frame = kp.encode_frame(address, 0x01, bytes([key_code]))
+        self.send(frame)
+        return frame
+
+    def rate(self, address: int, value: int) -> bytes:
+        frame = kp.encode_frame(address, kp.FUNC_RATING, bytes([value]))
+        self.send(frame)
+        return frame
+
+    def shown(self, address: int) -> list[bytes]:
+        """The digit cells the hub showed on the keypad at `address`, in order."""
+        return [
+            f.data for f in self.frames if f.address == address and f.function == kp.FUNC_DISPLAY
+        ]
+
+
+def card_text(
+    name: str = "张三丰", id_number: str = "11010519491231002X", address: str = "北京市东城区"
+) -> bytes:
+    """The 256-byte text block of a card (UCS-2 LE, space padded)."""
+    values = {
+        "name": name,
+        "sex": "1",
+        "nation": "01",
+        "birth": "19491231",
+        "address": address,
+        "id_number": id_number,
+        "issuer": "北京市公安局东城分局",
+        "valid_from": "20200101",
+        "valid_to": "20400101",
+    }
+    block = b"".join(
+        values[field].ljust(size // 2).encode("utf-16-le") for field, size in idcard.TEXT_FIELDS
+    )
+    return block + bytes(idcard.TEXT_LEN - len(block))
+
+
+class FakeIdReader(FakeSerialDevice):
+    """A SAM reader: answers find/select/read for the card in `card` (None: no card)."""
+
+    def __init__(self, pty: Pty, card: bytes | None = None) -> None:
+        super().__init__(pty)
+        self.card = card
+        self.commands: list[tuple[int, int]] = []
+        self._buf = bytearray()
+
+    def handle(self, data: bytes) -> None:
+        self._buf += data
+        while True:
+            start = self._buf.find(idcard.PREAMBLE)
+            if start < 0 or len(self._buf) < start + 7:
+                return
+            length = int.from_bytes(self._buf[start + 5 : start + 7], "big")
+            end = start + 7 + length
+            if len(self._buf) < end:
+                return
+            frame = bytes(self._buf[start:end])
+            del self._buf[:end]
+            command = (frame[7], frame[8])
+            self.commands.append(command)
+            self.send(self.answer(command))
+
+    def answer(self, command: tuple[int, int]) -> bytes:
+        if self.card is None:
+            return idcard.encode_response(0x80)
+        if command == idcard.FIND_CARD:
+            return idcard.encode_response(0x9F, b"\x00" * 4)
+        if command == idcard.SELECT_CARD:
+            return idcard.encode_response(0x90, b"\x00" * 8)
+        if command == idcard.READ_CARD:
+            body = (256).to_bytes(2, "big") + (1024).to_bytes(2, "big")
+            return idcard.encode_response(0x90, body + self.card + bytes(1024))
+        return idcard.encode_response(0x21)
+
+
+# ----------------------------------------------------------------------------- contract link
+
+Responder = Callable[[str, dict[str, Any]], Any]
+
+
+class FakeLink:
+    """A contract device link without a broker: records calls, answers with `respond`."""
+
+    def __init__(self, device_id: str, hall: str = "t", respond: Responder | None = None) -> None:
+        self.device_id = device_id
+        self.hall = hall
+        self.listeners: list[Any] = []
+        self.last: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.status: dict[str, Any] = {}
+        self.respond = respond or (lambda op, args: {})
+        self.changed = asyncio.Event()
+
+    def topic(self, leaf: str) -> str:
+        return f"hall/{self.hall}/dev/{self.device_id}/{leaf}"
+
+    async def push(self, topic_or_leaf: str, data: dict[str, Any]) -> None:
+        topic = topic_or_leaf if "/" in topic_or_leaf else self.topic(topic_or_leaf)
+        self.last[topic] = data
+        for listener in list(self.listeners):
+            result = listener(topic, data)
+            if result is not None:
+                await result
+
+    async def call(self, op: str, args: dict[str, Any] | None = None, **kw: Any) -> Any:
+        self.calls.append((op, dict(args or {})))
+        self.changed.set()
+        result = self.respond(op, dict(args or {}))
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def update_status(self, **fields: Any) -> None:
+        self.status.update(fields)
+        self.changed.set()
