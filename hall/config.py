@@ -94,6 +94,34 @@ class QueueRules:
 
 
 @dataclass(frozen=True)
+class UserConfig:
+    """A person who may sign in to the manager dashboard."""
+
+    name: str
+    password_hash: str = field(repr=False)  # argon2id, as printed by `hall hash-password`
+    role: str = "manager"  # manager: may act; viewer: may only look
+
+
+@dataclass(frozen=True)
+class SupervisionRules:
+    """E-supervision (电子监察) alarm thresholds; no national numbers exist, so all are here."""
+
+    waiting_yellow: int = 50  # people waiting for one service
+    waiting_orange: int = 80
+    waiting_red: int = 120
+    wait_target_s: int = 1800  # a ticket waiting longer raises an alarm; also the KPI target
+    service_limit_s: int = 1800  # a visit at a window longer than this
+    pause_limit_s: int = 900  # a window paused longer than this
+    device_offline_s: int = 60  # a device offline longer than this
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    notice: str = ""  # the notice ticker's text at start
+    speak: bool = False  # the /screen page also speaks calls with the browser's voice
+
+
+@dataclass(frozen=True)
 class RatingRules:
     unrated_after_s: int = 1800  # a served visit not rated by then is reported unrated
 
@@ -135,6 +163,8 @@ class DeviceConfig:
     kind: str
     window: str | None = None  # window-bound kinds only
     printer: str | None = None  # kiosks only
+    # A browser page acting as this device (/kiosk/<id>, /pad/<id>) must present this token.
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,6 +180,9 @@ class HallConfig:
     queue: QueueRules = field(default_factory=QueueRules)
     appointments: AppointmentRules = field(default_factory=AppointmentRules)
     ratings: RatingRules = field(default_factory=RatingRules)
+    supervision: SupervisionRules = field(default_factory=SupervisionRules)
+    screen: ScreenConfig = field(default_factory=ScreenConfig)
+    users: tuple[UserConfig, ...] = ()
     api_clients: tuple[ApiClient, ...] = ()
     source: Path | None = None  # the file it was loaded from
 
@@ -174,6 +207,9 @@ TOP_LEVEL_KEYS = (
     "queue",
     "appointments",
     "ratings",
+    "supervision",
+    "screen",
+    "users",
     "api_clients",
     "services",
     "windows",
@@ -187,11 +223,15 @@ _PORTAL_KEYS = ("url", "secret")
 _QUEUE_KEYS = ("recall_cap", "default_service_s")
 _APPOINTMENT_KEYS = ("id_hash_key", "early_s")
 _RATING_KEYS = ("unrated_after_s",)
+_SUPERVISION_KEYS = tuple(SupervisionRules.__dataclass_fields__)
+_SCREEN_KEYS = ("notice", "speak")
+_USER_KEYS = ("name", "password_hash", "role")
+USER_ROLES = ("manager", "viewer")
 _API_CLIENT_KEYS = ("id", "token", "secret")
 MIN_TOKEN_LEN = 16
 _SERVICE_KEYS = ("code", "name", "daily_cap")
 _WINDOW_KEYS = ("id", "services", "name")
-_DEVICE_KEYS = ("id", "kind", "window", "printer")
+_DEVICE_KEYS = ("id", "kind", "window", "printer", "token")
 
 _HALL_ID = re.compile(r"[a-z0-9-]{1,32}")
 _WINDOW_ID = re.compile(r"[a-z0-9-]{1,16}")
@@ -412,6 +452,9 @@ class _Checker:
         queue = self.queue(doc)
         appointments = self.appointments(doc)
         ratings = self.ratings(doc)
+        supervision = self.supervision(doc)
+        screen = self.screen(doc)
+        users = self.users(doc)
         api_clients = self.api_clients(doc)
         services = self.services(doc)
         windows = self.windows(doc, {s.code for s in services})
@@ -428,6 +471,9 @@ class _Checker:
             queue=queue,
             appointments=appointments,
             ratings=ratings,
+            supervision=supervision,
+            screen=screen,
+            users=users,
             api_clients=api_clients,
         )
 
@@ -563,6 +609,57 @@ class _Checker:
         after_s = self.integer(table, ("ratings",), "unrated_after_s", 60, 30 * 86400)
         return RatingRules(RatingRules.unrated_after_s if after_s is None else after_s)
 
+    def supervision(self, doc: dict[str, object]) -> SupervisionRules:
+        path: KeyPath = ("supervision",)
+        table = self.optional_table(doc, "supervision", _SUPERVISION_KEYS)
+        defaults = SupervisionRules()
+        values = {}
+        for key in _SUPERVISION_KEYS:
+            value = self.integer(table, path, key, 1, 7 * 86400)
+            values[key] = getattr(defaults, key) if value is None else value
+        rules = SupervisionRules(**values)
+        if not rules.waiting_yellow <= rules.waiting_orange <= rules.waiting_red:
+            raise self.error(
+                (*path, "waiting_orange"),
+                "expected waiting_yellow <= waiting_orange <= waiting_red",
+                at=path,
+            )
+        return rules
+
+    def screen(self, doc: dict[str, object]) -> ScreenConfig:
+        path: KeyPath = ("screen",)
+        table = self.optional_table(doc, "screen", _SCREEN_KEYS)
+        notice = table.get("notice", "")
+        if not isinstance(notice, str) or len(notice) > 500:
+            raise self.error(
+                (*path, "notice"), f"expected text of at most 500 characters, got {_show(notice)}"
+            )
+        speak = table.get("speak", False)
+        if not isinstance(speak, bool):
+            raise self.error((*path, "speak"), f"expected true or false, got {_show(speak)}")
+        return ScreenConfig(notice=notice, speak=speak)
+
+    def users(self, doc: dict[str, object]) -> tuple[UserConfig, ...]:
+        out: list[UserConfig] = []
+        for i, table in enumerate(self.entries(doc, "users", _USER_KEYS)):
+            path: KeyPath = ("users", i)
+            name = self.string(self.present(table, path, "name"), (*path, "name"))
+            if any(u.name == name for u in out):
+                raise self.error((*path, "name"), f"duplicate user {_show(name)}")
+            password_hash = self.present(table, path, "password_hash")
+            if not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):
+                raise self.error(
+                    (*path, "password_hash"),
+                    "expected an argon2 hash (make one with `hall hash-password`)",
+                )
+            role = table.get("role", "manager")
+            if role not in USER_ROLES:
+                raise self.error(
+                    (*path, "role"), f"expected one of {', '.join(USER_ROLES)}, got {_show(role)}"
+                )
+            out.append(UserConfig(name=name, password_hash=password_hash, role=str(role)))
+        return tuple(out)
+
     def api_clients(self, doc: dict[str, object]) -> tuple[ApiClient, ...]:
         out: list[ApiClient] = []
         for i, table in enumerate(self.entries(doc, "api_clients", _API_CLIENT_KEYS)):
@@ -690,7 +787,15 @@ class _Checker:
             printer = self.opt_string(table, path, "printer")
             if printer is not None and kind != "kiosk":
                 raise self.error((*path, "printer"), f"not allowed for a {kind} (kiosks only)")
-            out.append(DeviceConfig(id=device_id, kind=kind, window=window, printer=printer))
+            token = self.opt_string(table, path, "token")
+            if token is not None and len(token) < MIN_TOKEN_LEN:
+                raise self.error(
+                    (*path, "token"),
+                    f"expected at least {MIN_TOKEN_LEN} characters (value not shown)",
+                )
+            out.append(
+                DeviceConfig(id=device_id, kind=kind, window=window, printer=printer, token=token)
+            )
         kinds_by_id = {d.id: d.kind for d in out}
         for i, device in enumerate(out):
             if device.printer is None:

@@ -193,7 +193,7 @@ def test_byte_order_mark_is_ignored() -> None:
 HALL_KEYS = "accepted here: id, name, timezone"
 TOP_KEYS = (
     "accepted here: hall, broker, store, http, portal, queue, appointments, ratings, "
-    "api_clients, "
+    "supervision, screen, users, api_clients, "
     "services, windows, devices"
 )
 
@@ -221,7 +221,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "unknown key in a [[devices]] entry",
         variant('window = "1"', 'windwo = "1"'),
-        "hall.toml:28: devices[2].windwo: unknown key (accepted here: id, kind, window, printer)",
+        "hall.toml:28: devices[2].windwo: unknown key (accepted here: id, kind, window, printer, token)",
     ),
     (
         "bad hall id",

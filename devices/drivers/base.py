@@ -170,6 +170,7 @@ class SerialDriver(abc.ABC):
         self.log = logging.getLogger(f"devices.{spec.protocol or 'serial'}")
         self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()  # set while the port is closed after a failure
+        self.news = asyncio.Event()  # set on every change worth watching (monitoring, tests)
         self.opened = 0  # how many times the port has been opened
         self.bad_frames = 0
         self._bad_log = Throttle()
@@ -205,6 +206,7 @@ class SerialDriver(abc.ABC):
             self.log.info("%s: open at %d baud", self.label, self.spec.baud)
             self.disconnected.clear()
             self.connected.set()
+            self.news.set()
             started = time.monotonic()
             try:
                 await self.session(port)
@@ -216,6 +218,7 @@ class SerialDriver(abc.ABC):
                 self.connected.clear()
                 await port.close()
                 self.disconnected.set()
+                self.news.set()
                 self.closed()
             if time.monotonic() - started > self.backoff_max_s:
                 backoff.reset()  # it worked for a while: retry soon
@@ -231,6 +234,7 @@ class SerialDriver(abc.ABC):
     def bad_frame(self, frame: BadFrame) -> None:
         """Log a malformed frame (throttled) and go on."""
         self.bad_frames += 1
+        self.news.set()
         if not self._bad_log.allow():
             return
         held, self._bad_log.held = self._bad_log.held, 0

@@ -163,6 +163,7 @@ class Bx6Driver(SerialDriver):
         reply = await wait_event(self._replies, self.options.answer_timeout_s)
         if isinstance(reply, bx6.Ack):
             self.shown = text
+            self.news.set()
             self.log.debug("%s: shows %r", self.label, text)
             return True
         if isinstance(reply, bx6.Nak):

@@ -194,6 +194,7 @@ class EscPosDriver(SerialDriver):
             return
         await port.write(data)
         self.printed += 1
+        self.news.set()
         self.log.info("%s: printed ticket %s", self.label, job["ticket"]["no"])
 
     async def check_status(self, port: SerialPort) -> None:

@@ -164,6 +164,7 @@ class IdCardDriver(SerialDriver):
         ticket = result.get("ticket", {}) if isinstance(result, dict) else {}
         number = ticket.get("no") if isinstance(ticket, dict) else None
         self.tickets.append(str(number))
+        self.news.set()
         self.log.info("%s: card %s took ticket %s", self.label, who, number)
 
 

@@ -102,6 +102,7 @@ class LineProtoDriver(SerialDriver):
         reply = await wait_event(self._replies, self.options.answer_timeout_s)
         if isinstance(reply, lineproto.Ack):
             self.shown = text
+            self.news.set()
             self.log.debug("%s: shows %r", self.label, text)
             return True
         if isinstance(reply, lineproto.Nak):

@@ -16,7 +16,7 @@ from displays.bitmap import HexFont, unpack_bx6
 
 from .conftest import running
 from .fakes import FakeBx6Card, FakeLineStrip, FakeLink
-from .ptys import Pty, SwappablePort
+from .ptys import Pty, SwappablePort, wait_until
 
 CALLED = {
     "window": "1",
@@ -67,7 +67,7 @@ async def test_bx6_draws_the_state_text_as_pixels(env: DriverEnv, font: HexFont)
         assert update.voice is None
         drawn = unpack_bx6(update.pages[0], 64, 16)
         assert drawn == font.render("请A001号", 64, 16, align="center"), drawn.to_text()
-        await card.wait_for(lambda: driver.shown == "请A001号")
+        await wait_until(driver.news, lambda: driver.shown == "请A001号")
         # The same text again sends nothing; a new text is drawn.
         await link.push("state", CALLED)
         await link.push("state", SERVING)
@@ -118,7 +118,7 @@ async def test_bx6_sends_again_after_a_nak(env: DriverEnv) -> None:
     driver = make_bx6(pty.name, link, env)
     async with running(driver):
         await link.push("state", CALLED)
-        await card.wait_for(lambda: len(card.updates) == 2 and driver.shown == "请A001号")
+        await wait_until(driver.news, lambda: len(card.updates) == 2 and driver.shown == "请A001号")
     assert card.updates[0] == card.updates[1]
     pty.close()
 
@@ -136,10 +136,10 @@ async def test_bx6_skips_garbage_and_keeps_working(
         broken[-2] ^= 0x01
         card.send(b"\x00\xffnoise" + bytes(broken) + b"\x5a\x13")
         await link.push("state", CALLED)
-        await card.wait_for(lambda: driver.shown == "请A001号")
+        await wait_until(driver.news, lambda: driver.shown == "请A001号")
         assert driver.bad_frames >= 1
         await link.push("state", SERVING)
-        await card.wait_for(lambda: driver.shown == "A001 办理中")
+        await wait_until(driver.news, lambda: driver.shown == "A001 办理中")
     assert "skipped a malformed frame" in caplog.text
     pty.close()
 
@@ -153,7 +153,7 @@ async def test_bx6_reopens_a_vanished_port_and_shows_the_text_again(
     driver = make_bx6(str(port.path), link, env)
     async with running(driver):
         await link.push("state", CALLED)
-        await card.wait_for(lambda: driver.shown == "请A001号")
+        await wait_until(driver.news, lambda: driver.shown == "请A001号")
         # Unplugged: the pty goes away and so does its stable name.
         card.unplug()
         port.unplug()
@@ -199,9 +199,9 @@ async def test_lineproto_sends_the_state_text(env: DriverEnv) -> None:
     driver = make_lineproto(pty.name, link, env, address=5)
     async with running(driver):
         await link.push("state", CALLED)
-        await strip.wait_for(lambda: driver.shown == "请A001号")
+        await wait_until(driver.news, lambda: driver.shown == "请A001号")
         await link.push("state", {**CALLED, "text": "暂停服务 午休", "state": "paused"})
-        await strip.wait_for(lambda: driver.shown == "暂停服务 午休")
+        await wait_until(driver.news, lambda: driver.shown == "暂停服务 午休")
     assert strip.texts == [
         lineproto.TextFrame(5, "请A001号"),
         lineproto.TextFrame(5, "暂停服务 午休"),
@@ -219,7 +219,7 @@ async def test_lineproto_cuts_to_cells_skips_garbage_and_survives_unplugging(
     async with running(driver):
         strip.send(b"\x00garbage\x99")
         await link.push("state", {**CALLED, "text": "暂停服务 午休"})
-        await strip.wait_for(lambda: driver.shown == "暂停服务 午休")
+        await wait_until(driver.news, lambda: driver.shown == "暂停服务 午休")
         assert strip.texts[-1].text == "暂停服务"
         strip.unplug()
         port.unplug()
