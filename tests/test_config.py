@@ -221,7 +221,8 @@ CASES: list[tuple[str, str, str]] = [
     (
         "unknown key in a [[devices]] entry",
         variant('window = "1"', 'windwo = "1"'),
-        "hall.toml:28: devices[2].windwo: unknown key (accepted here: id, kind, window, printer, token)",
+        "hall.toml:28: devices[2].windwo: unknown key "
+        "(accepted here: id, kind, window, printer, token)",
     ),
     (
         "bad hall id",
