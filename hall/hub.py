@@ -70,6 +70,10 @@ class Hub:
         )
         self.engine = HallEngine(config, store, clock)
         self.devices_online: dict[str, bool] = {}
+        self.devices_since: dict[str, float] = {}  # when each device's status last changed
+        # Called with every published event (with its seq) and on every device status change:
+        # the live dashboard, the screen pages and `hall watch` listen here.
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.window_devices: dict[str, list[str]] = {}
         for device in config.devices:
             if device.kind in WINDOW_BOUND_KINDS and device.window:
@@ -195,6 +199,15 @@ class Hub:
             online = json.loads(payload or b"{}").get("state") == "online"
             if self.devices_online.get(device_id) != online:
                 log.info("device %s is %s", device_id, "online" if online else "offline")
+                self.devices_since[device_id] = self.clock()
+                self._notify(
+                    {
+                        "type": "device.status",
+                        "device": device_id,
+                        "online": online,
+                        "at": round(self.clock(), 3),
+                    }
+                )
             self.devices_online[device_id] = online
 
     def _respond(self, device_id: str, response: dict[str, Any] | bytes) -> None:
@@ -248,7 +261,16 @@ class Hub:
 
     def _publish_events(self, outcome: Outcome, first_seq: int) -> None:
         for offset, event in enumerate(outcome.events):
-            self.link.publish(self.topics.events, dumps({"seq": first_seq + offset, **event}))
+            numbered = {"seq": first_seq + offset, **event}
+            self.link.publish(self.topics.events, dumps(numbered))
+            self._notify(numbered)
+
+    def _notify(self, event: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not stop the hall
+                log.exception("a listener failed on %s", event.get("type"))
 
     # ----- publishing ----------------------------------------------------------------------
     def _publish_effects(self, outcome: Outcome, first_seq: int) -> None:

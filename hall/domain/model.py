@@ -47,6 +47,7 @@ class Ticket:
     outcome: str | None = None
     origin_service: str | None = None  # the service it was issued for, when transferred
     rated: bool = False
+    rating: int | None = None  # the 好差评 level 1-5, once rated
     unrated_reported: bool = False  # reported to the back office as unrated (never invented)
     slot_start: float | None = None  # an appointment's slot: its priority counts from then
 

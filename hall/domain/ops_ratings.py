@@ -48,7 +48,7 @@ def evaluate(
         "bad": level <= 2,
         "at": rfc3339(now, state.tz),
     }
-    after = ticket.evolve(rated=True)
+    after = ticket.evolve(rated=True, rating=level)
     events: tuple[dict[str, Any], ...] = (
         state.event("eval.submitted", now, evaluation=evaluation, device=device.id),
     )
