@@ -172,6 +172,7 @@ class MqttLink:
             finally:
                 self._client = None
                 self.connected.clear()
+                _retrieve_disconnect(client)
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 10.0)
 
@@ -225,6 +226,14 @@ class MqttLink:
             return
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await self._client.publish(topic, payload, qos=1, retain=retain, timeout=3)
+
+
+def _retrieve_disconnect(client: aiomqtt.Client) -> None:
+    """Mark aiomqtt's disconnection future as seen, so asyncio doesn't report it as lost."""
+    disconnected = getattr(client, "_disconnected", None)
+    if isinstance(disconnected, asyncio.Future) and disconnected.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            disconnected.exception()
 
 
 async def publish_once(
