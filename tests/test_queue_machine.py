@@ -291,6 +291,14 @@ class QueueMachine(RuleBasedStateMachine):
             assert numbers == list(range(1, len(numbers) + 1))
 
     @invariant()
+    def board_list_matches_a_full_sort(self) -> None:
+        state = self.engine.state
+        kept = [c["ticket"] for c in state.recent_calls()]
+        called = [t for t in state.tickets.values() if t.called_at is not None and t.window]
+        called.sort(key=lambda t: max(t.called_at or 0.0, t.recalled_at or 0.0), reverse=True)
+        assert kept == [t.no for t in called[:10]]
+
+    @invariant()
     def waiting_index_matches(self) -> None:
         counts = self.engine.state.waiting_counts()
         for service in ("A", "B"):

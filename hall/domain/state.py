@@ -22,6 +22,14 @@ from .queue import AgeingRule, ahead_of
 RECENT_CALLS = 10
 
 
+def _last_called(ticket: Ticket) -> float:
+    return max(ticket.called_at or 0.0, ticket.recalled_at or 0.0)
+
+
+def _on_board(ticket: Ticket) -> bool:
+    return ticket.called_at is not None and ticket.window is not None
+
+
 @dataclass(frozen=True)
 class Call:
     """A call or recall to show and announce."""
@@ -72,6 +80,7 @@ class HallState:
         for t in self.tickets.values():
             if t.state == "waiting":
                 self.waiting.setdefault(t.service, {})[t.no] = t
+        self._recent: list[str] | None = None  # ticket numbers on the board, newest first
 
     @property
     def services(self) -> tuple[ServiceEntry, ...]:
@@ -112,16 +121,26 @@ class HallState:
 
     def recent_calls(self) -> list[dict[str, Any]]:
         """The board's calls, newest first: a recall brings a ticket back to the top."""
-
-        def last_called(t: Ticket) -> float:
-            return max(t.called_at or 0.0, t.recalled_at or 0.0)
-
-        called = [t for t in self.tickets.values() if t.called_at is not None and t.window]
-        called.sort(key=last_called, reverse=True)
+        if self._recent is None:
+            called = [t for t in self.tickets.values() if _on_board(t)]
+            called.sort(key=_last_called, reverse=True)
+            self._recent = [t.no for t in called[:RECENT_CALLS]]
+        shown = [self.tickets[no] for no in self._recent]
         return [
-            {"ticket": t.no, "window": t.window, "at": rfc3339(last_called(t), self.tz)}
-            for t in called[:RECENT_CALLS]
+            {"ticket": t.no, "window": t.window, "at": rfc3339(_last_called(t), self.tz)}
+            for t in shown
         ]
+
+    def _board_changed(self, before: Ticket | None, after: Ticket) -> None:
+        """Keep the board's short list without sorting the whole day on every call."""
+        if self._recent is None:
+            return
+        if _on_board(after):
+            if before is None or _last_called(before) != _last_called(after):
+                self._recent = [after.no, *(no for no in self._recent if no != after.no)]
+                del self._recent[RECENT_CALLS:]
+        elif after.no in self._recent:
+            self._recent = None  # it left the board (transferred): rebuild once
 
     def services_view(self) -> list[dict[str, Any]]:
         counts = self.waiting_counts()
@@ -141,8 +160,9 @@ class HallState:
 
     # ----- applying a committed outcome ------------------------------------------------------
     def apply(self, outcome: Outcome) -> None:
-        for _before, after in outcome.tickets:
+        for before, after in outcome.tickets:
             self.tickets[after.no] = after
+            self._board_changed(before, after)
             for queue in self.waiting.values():
                 queue.pop(after.no, None)
             if after.state == "waiting":
