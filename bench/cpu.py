@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+OTHER = "other processes"
 
 
 def process_cpu_s(pid: int) -> float:
@@ -66,9 +67,7 @@ class CpuMeter:
         used = {
             name: (process_cpu_s(pid) - self._start[name]) / wall for name, pid in self.pids.items()
         }
-        used["other processes"] = max(
-            0.0, (machine_busy_s() - self._busy) / wall - sum(used.values())
-        )
+        used[OTHER] = max(0.0, (machine_busy_s() - self._busy) / wall - sum(used.values()))
         return used
 
 

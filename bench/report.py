@@ -80,8 +80,8 @@ def render_table(table: Table) -> str:
     for s in table.samples:
         if s.offered is not None and s.send_lag_p99 is not None:
             notes.append(
-                f"{s.label}: offered {s.offered:,.0f}/s; the client's sends were at "
-                f"most {ms(s.send_lag_p99)} ms late at p99."
+                f"{s.label}: offered {s.offered:,.0f}/s; p99 lateness of the client's sends "
+                f"against that schedule: {ms(s.send_lag_p99)} ms."
             )
         if s.cpu:
             notes.append(f"{s.label}: {describe(s.cpu)}")

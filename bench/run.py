@@ -35,7 +35,7 @@ from bench.report import (
     write_benchmarks,
 )
 from bench.session import make_env, options, scaled
-from bench.targets import Env, baseline, hub, new_hall_id
+from bench.targets import Env
 
 CALL_P99_LIMIT_S = 0.020
 TAKE_P50_RATIO_LIMIT = 3.0
@@ -47,19 +47,11 @@ async def run_all(env: Env, scale: float) -> tuple[list[Table], list[Check]]:
     saturated_n = scaled(saturate.COUNT, scale)
     call_n = scaled(call.COUNT, scale)
 
-    async with baseline(env, new_hall_id("base")) as target:
-        print("baseline: paced ticket.take …", flush=True)
-        base_paced = await take.paced_take(env, target, paced_n, take.RATE, "baseline")
-        print("baseline: saturated ticket.take …", flush=True)
-        base_saturated = await saturate.saturated_take(env, target, saturated_n, "baseline")
-    async with hub(env, new_hall_id("take")) as target:
-        print("hub: paced ticket.take …", flush=True)
-        hub_paced = await take.paced_take(env, target, paced_n, take.RATE, "hub")
-    print("hub: call.next → LED state …", flush=True)
-    led, res, waiting = await call.call_to_display(env, call_n)
-    async with hub(env, new_hall_id("sat"), kiosks=saturate.KIOSKS) as target:
-        print("hub: saturated ticket.take …", flush=True)
-        hub_saturated = await saturate.saturated_take(env, target, saturated_n, "hub")
+    base_paced = await take.measure(env, "baseline", paced_n)
+    base_saturated = await saturate.measure(env, "baseline", saturated_n)
+    hub_paced = await take.measure(env, "hub", paced_n)
+    led, res, waiting = await call.measure(env, call_n)
+    hub_saturated = await saturate.measure(env, "hub", saturated_n)
 
     tables = [
         take.paced_table(hub_paced, base_paced, paced_n),
@@ -73,6 +65,8 @@ async def run_all(env: Env, scale: float) -> tuple[list[Table], list[Check]]:
 def overhead_table(
     hub_paced: Sample, base_paced: Sample, hub_saturated: Sample, base_saturated: Sample
 ) -> Table:
+    hub_cpu = hub_saturated.server_cpu_per_request
+    base_cpu = base_saturated.server_cpu_per_request
     table = Table("4. The hub against the baseline (same broker, Redis, clients and load)", [])
     table.notes = [
         f"paced `ticket.take` p50: hub {hub_paced.percentile(50) * 1000:.2f} ms / baseline "
@@ -83,6 +77,8 @@ def overhead_table(
         f"{ratio(hub_paced.percentile(99), base_paced.percentile(99)):.2f}×",
         f"saturated rate: hub {hub_saturated.rate:,.0f}/s / baseline {base_saturated.rate:,.0f}/s"
         f" = **{ratio(hub_saturated.rate, base_saturated.rate):.2f}×**",
+        f"server CPU per `ticket.take` (saturated): hub {hub_cpu * 1000:.2f} ms / baseline "
+        f"{base_cpu * 1000:.2f} ms = {ratio(hub_cpu, base_cpu):.2f}×",
         "The baseline (`bench/baseline.py`): one MQTT hop in, one Redis EVALSHA (INCR + HSET + "
         "SET EX of the response), one MQTT hop out; requests one at a time, like the hub.",
     ]

@@ -41,6 +41,14 @@ def options(prog: str, description: str) -> argparse.ArgumentParser:
         "quiet (default 30; 0: do not wait)",
     )
     parser.add_argument(
+        "--attempts",
+        type=int,
+        default=3,
+        metavar="N",
+        help="measure again, up to N runs in all, while other processes used over a quarter "
+        "of a core during a measurement; keep the least disturbed run (default 3)",
+    )
+    parser.add_argument(
         "--scale",
         type=float,
         default=1.0,
@@ -58,7 +66,11 @@ def make_env(args: argparse.Namespace, servers: Servers) -> Env:
         args.profile.mkdir(parents=True, exist_ok=True)
         args.profile = args.profile.resolve()
     return Env(
-        servers, in_process=args.in_process, profile_dir=args.profile, patience_s=args.patience
+        servers,
+        in_process=args.in_process,
+        profile_dir=args.profile,
+        patience_s=args.patience,
+        attempts=args.attempts,
     )
 
 

@@ -75,19 +75,18 @@ class Gateway:
 
     async def go_offline(self) -> None:
         """Publish every device's retained status `offline` while the links are still up."""
-        await asyncio.gather(
-            *(
-                asyncio.wait_for(link.go_offline(), GOODBYE_TIMEOUT_S)
-                for link in self.links.values()
-            ),
-            return_exceptions=True,
-        )
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(GOODBYE_TIMEOUT_S):
+                await asyncio.gather(
+                    *(link.go_offline() for link in self.links.values()), return_exceptions=True
+                )
 
     async def ready(self, timeout: float = 10.0) -> None:
         """Wait until every link is connected and every port is open."""
         waits = [link.link.connected.wait() for link in self.links.values()]
         waits += [driver.connected.wait() for driver in self.drivers]
-        await asyncio.wait_for(asyncio.gather(*waits), timeout)
+        async with asyncio.timeout(timeout):
+            await asyncio.gather(*waits)
 
 
 async def serve_gateway(config: GatewayConfig) -> None:

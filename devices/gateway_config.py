@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -104,7 +104,7 @@ def load_gateway_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(str(file), None, "", problem) from exc
     except UnicodeDecodeError:
         raise ConfigError(str(file), None, "", "the file is not UTF-8 text") from None
-    return check_gateway_text(text, str(file), base_dir=file.parent)
+    return replace(check_gateway_text(text, str(file), base_dir=file.parent), source=file)
 
 
 def check_gateway_text(text: str, name: str, *, base_dir: Path | None = None) -> GatewayConfig:

@@ -162,6 +162,31 @@ def _outbox(args: argparse.Namespace) -> int:
     return run_outbox_command(config, args.action, key=args.key, as_json=args.json)
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .sessions import hash_password
+
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("hall: the two passwords differ", file=sys.stderr)
+            return 1
+    if not password:
+        print("hall: an empty password is not allowed", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import run_watch
+
+    return run_watch(args.url, args.token, args.user, args.password)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hall", description="Smart service hall hub")
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
@@ -238,6 +263,27 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("--key", help="dead, retry: only the entries of this case id")
     outbox.add_argument("--json", action="store_true", help="print JSON")
     outbox.set_defaults(func=_outbox)
+
+    hashpw = commands.add_parser(
+        "hash-password",
+        help="make an argon2id hash for [[users]] password_hash (asks for the password)",
+    )
+    hashpw.add_argument(
+        "--stdin", action="store_true", help="read the password from the first line of stdin"
+    )
+    hashpw.set_defaults(func=_hash_password)
+
+    watch = commands.add_parser(
+        "watch", help="print the hall's events live, one line each (a terminal view)"
+    )
+    watch.add_argument("--url", required=True, help="the hub's web address, http://host:port")
+    who = watch.add_mutually_exclusive_group(required=True)
+    who.add_argument("--token", help="an [[api_clients]] token (sent as a bearer token)")
+    who.add_argument("--user", help="a dashboard user ([[users]] name)")
+    watch.add_argument(
+        "--password", help="the user's password (default: $HALL_PASSWORD, else asked)"
+    )
+    watch.set_defaults(func=_watch)
 
     args = parser.parse_args(argv)
     logs.setup(json_lines=args.log_json, level=args.log_level.upper())

@@ -103,7 +103,10 @@ class DeviceLink:
                 await self.link.connected.wait()
                 self.link.publish(self.topic("req"), body)
                 try:
-                    return await asyncio.wait_for(asyncio.shield(future), timeout)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation that arrives together with the answer.
+                    async with asyncio.timeout(timeout):
+                        return await asyncio.shield(future)
                 except TimeoutError:
                     log.info("%s: no answer to %s %s yet; retrying", self.device_id, op, rid)
             raise RequestTimeout(f"{self.device_id}: no answer to {op} ({rid})")

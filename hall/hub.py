@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -74,6 +75,13 @@ class Hub:
         # Called with every published event (with its seq) and on every device status change:
         # the live dashboard, the screen pages and `hall watch` listen here.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        # Called with every announcement (as on hall/<id>/announce): the screen pages.
+        self.announce_listeners: list[Callable[[dict[str, Any]], None]] = []
+        # The notice the screens show; the dashboard changes it (kept in memory only).
+        self.notice: str = config.screen.notice
+        # Devices whose browser page (/kiosk, /pad) is connected, and how many times.
+        self._attached: Counter[str] = Counter()
+        self._mqtt_online: dict[str, bool] = {}
         self.window_devices: dict[str, list[str]] = {}
         for device in config.devices:
             if device.kind in WINDOW_BOUND_KINDS and device.window:
@@ -197,18 +205,34 @@ class Hub:
             return
         with contextlib.suppress(ValueError, AttributeError, TypeError):
             online = json.loads(payload or b"{}").get("state") == "online"
-            if self.devices_online.get(device_id) != online:
-                log.info("device %s is %s", device_id, "online" if online else "offline")
-                self.devices_since[device_id] = self.clock()
-                self._notify(
-                    {
-                        "type": "device.status",
-                        "device": device_id,
-                        "online": online,
-                        "at": round(self.clock(), 3),
-                    }
-                )
+            self._mqtt_online[device_id] = online
+            self._set_device_online(device_id, online or self._attached[device_id] > 0)
+
+    def _set_device_online(self, device_id: str, online: bool) -> None:
+        if self.devices_online.get(device_id) != online:
+            log.info("device %s is %s", device_id, "online" if online else "offline")
+            self.devices_since[device_id] = self.clock()
             self.devices_online[device_id] = online
+            self._notify(
+                {
+                    "type": "device.status",
+                    "device": device_id,
+                    "online": online,
+                    "at": round(self.clock(), 3),
+                }
+            )
+
+    def attach_device(self, device_id: str) -> None:
+        """A browser page acting as this device connected: it counts as online meanwhile."""
+        self._attached[device_id] += 1
+        self._set_device_online(device_id, True)
+
+    def detach_device(self, device_id: str) -> None:
+        """The page is gone: the device is as its MQTT status says (offline when none)."""
+        self._attached[device_id] -= 1
+        if self._attached[device_id] <= 0:
+            del self._attached[device_id]
+            self._set_device_online(device_id, self._mqtt_online.get(device_id, False))
 
     def _respond(self, device_id: str, response: dict[str, Any] | bytes) -> None:
         body = response if isinstance(response, bytes) else dumps(response)
@@ -259,6 +283,11 @@ class Hub:
                 self._publish_events(handled.outcome, handled.first_seq)
         return handled
 
+    def publish_events(self, outcome: Outcome, first_seq: int) -> None:
+        """Publish the events of a request carried out just now, after its response went out
+        (for requests from devices; `submit` does it itself for the back office)."""
+        self._publish_events(outcome, first_seq)
+
     def _publish_events(self, outcome: Outcome, first_seq: int) -> None:
         for offset, event in enumerate(outcome.events):
             numbered = {"seq": first_seq + offset, **event}
@@ -287,9 +316,13 @@ class Hub:
             self._publish_board()
             for call in outcome.calls:
                 seq = first_seq + _event_index(outcome, call.ticket)
-                self.link.publish(
-                    self.topics.announce, dumps(views.announcement(self.state, call, seq))
-                )
+                announcement = views.announcement(self.state, call, seq)
+                self.link.publish(self.topics.announce, dumps(announcement))
+                for listener in list(self.announce_listeners):
+                    try:
+                        listener(announcement)
+                    except Exception:  # a listener's bug must not stop the hall
+                        log.exception("an announcement listener failed")
         for printer, ticket_no in outcome.prints:
             printed = self.state.tickets[ticket_no]
             self.link.publish(

@@ -1,7 +1,9 @@
 """The OpenAPI 3.0 document of the hub's HTTP API, served at /api/openapi.json.
 
 A test checks that every route the server has is documented here and the other way round,
-and schemathesis fuzzes the server against this document.
+and schemathesis fuzzes the server against this document. The web pages and their WebSockets
+(docs/web-protocol.md) are listed under the extension key `x-pages`, not under `paths`: they
+are HTML, form posts and WebSocket upgrades, not a JSON API to fuzz.
 """
 
 from __future__ import annotations
@@ -212,5 +214,23 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _ok("AsyncAPI 2.6")},
             }
         },
+    },
+    "x-pages": {
+        "/login": {
+            "get": "the sign-in form (login.html; {{error}} is replaced by the error)",
+            "post": "form fields name, password: 303 to /dashboard with the hall_session "
+            "cookie, or 401 and the form with 用户名或密码错误",
+        },
+        "/logout": {"post": "ends the session; 303 to /login"},
+        "/dashboard": {"get": "dashboard.html; without a session 302 to /login"},
+        "/screen": {"get": "screen.html: the hall's big screen"},
+        "/kiosk/{device}": {"get": "kiosk.html for a kiosk device (404 for others)"},
+        "/pad/{device}": {"get": "pad.html for a window_pad, caller or evaluator (404 else)"},
+        "/t/{no}": {"get": "ticket.html: a ticket's live status (the QR code's page)"},
+        "/static/{path}": {"get": "the pages' CSS, JavaScript and images from hall/web_static/"},
+        "/ws/dashboard": {"get": "WebSocket: dashboard snapshots, events, actions (session)"},
+        "/ws/screen": {"get": "WebSocket: the screen's board, services, notice, announcements"},
+        "/ws/device/{device}": {"get": "WebSocket: a page acting as a contract device"},
+        "/ws/watch": {"get": "WebSocket: every event (bearer token or session)"},
     },
 }

@@ -136,6 +136,28 @@ class HallStore:
             await upgrade.execute()
         return loaded
 
+    # ----- e-supervision: who acknowledged which alarm (not part of the hall's records) ---------
+    @property
+    def alarm_acks_key(self) -> str:
+        return self.key("alarm_acks")
+
+    async def load_alarm_acks(self) -> dict[str, bytes]:
+        """Every stored acknowledgement, by alarm id (the value is the supervisor's JSON)."""
+        raw = await self.client.hgetall(self.alarm_acks_key)
+        return {
+            (k.decode() if isinstance(k, bytes) else str(k)): (
+                v if isinstance(v, bytes) else str(v).encode()
+            )
+            for k, v in raw.items()
+        }
+
+    async def put_alarm_ack(self, alarm_id: str, ack_json: str) -> None:
+        await self.client.hset(self.alarm_acks_key, alarm_id, ack_json)
+
+    async def drop_alarm_acks(self, alarm_ids: list[str]) -> None:
+        if alarm_ids:
+            await self.client.hdel(self.alarm_acks_key, *alarm_ids)
+
     async def put_catalogue(self, catalogue_json: str) -> None:
         """Rewrite the stored catalogue at load (never during operations: they commit)."""
         await self.client.hset(self.key("catalogue"), "current", catalogue_json)

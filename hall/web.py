@@ -1,11 +1,16 @@
-"""The hub's HTTP side: health and Prometheus metrics (pages and the API join it later)."""
+"""The hub's HTTP side: health, Prometheus metrics, the back office's API, the pages and
+their WebSockets (docs/web-protocol.md)."""
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
+from . import live, pages
 from .api import HUB, add_routes
 from .hub import Hub
+from .sessions import Sessions
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -14,8 +19,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _dumps(obj: object) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False)
 
 
@@ -33,4 +36,8 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     add_routes(app, hub)
+    pages.add_routes(app)
+    pages.install(app, Sessions(hub.config.users, clock=hub.clock))
+    live.add_routes(app)
+    live.install(app, hub)
     return app

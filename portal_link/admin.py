@@ -59,8 +59,8 @@ async def _store(config: HallConfig) -> AsyncIterator[redis.Redis]:
                 await client.aclose()
     except EmbeddedError as exc:
         raise AdminError(
-            f"{exc} The hall uses the embedded Redis, which its running hub holds: stop the "
-            "hub first, or give the hall a Redis server ([store] url)."
+            f"{exc} (`hall outbox` reaches the embedded Redis only while the hub is stopped; "
+            "a hall with its own Redis server, [store] url, can be looked at any time)"
         ) from exc
 
 

@@ -150,15 +150,37 @@ class Outbox:
                 await self.client.xgroup_delconsumer(self.key, GROUP, name)
 
     async def take(self, consumer: str, count: int, block_ms: int) -> list[Taken]:
-        """This consumer's pending entries first (oldest first); else wait for new ones."""
-        reply = await self.client.xreadgroup(GROUP, consumer, {self.key: "0"}, count=count)
-        taken = _entries(reply)
+        """This consumer's pending entries first (oldest first); else wait for new ones.
+
+        Entries pending with another consumer (a relay that read them and was then fenced or
+        killed) are older than any entry read after them, so they are taken over and come
+        first: checked before waiting, and again when new entries arrive.
+        """
+        taken = await self._mine(consumer, count)
         if taken:
             return taken
+        if await self._others_pending(consumer):
+            await self.claim_all(consumer)
+            return await self._mine(consumer, count)
         reply = await self.client.xreadgroup(
             GROUP, consumer, {self.key: ">"}, count=count, block=block_ms
         )
+        taken = _entries(reply)
+        if taken and await self._others_pending(consumer):
+            await self.claim_all(consumer)
+            return await self._mine(consumer, count)
+        return taken
+
+    async def _mine(self, consumer: str, count: int) -> list[Taken]:
+        reply = await self.client.xreadgroup(GROUP, consumer, {self.key: "0"}, count=count)
         return _entries(reply)
+
+    async def _others_pending(self, consumer: str) -> bool:
+        summary = await self.client.xpending(self.key, GROUP)
+        return any(
+            _text(c.get("name")) != consumer and int(c.get("pending", 0)) > 0
+            for c in summary.get("consumers") or ()
+        )
 
     # ----- settling one entry --------------------------------------------------------------
     async def route(self, taken: Taken, entry: OutboxEntry, attempts: int = 0) -> Route:

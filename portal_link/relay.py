@@ -20,9 +20,10 @@ ticket's order is kept across the dead-letter stream and ``hall outbox retry`` i
 in `outbox.py`.
 
 Failures (no answer, a timeout, 408, 429, 5xx) are retried with exponential backoff and full
-jitter, honouring ``Retry-After`` on 429 and 503. A refusal (any other 4xx), an entry older
-than ``max_age_s`` (from its stream id) or one that cannot be read goes to the dead-letter
-stream with the reason, the HTTP status and the number of attempts.
+jitter, honouring ``Retry-After`` on 429 and 503. A refusal (any other 4xx), an entry that
+cannot be read, or one still not accepted when it is older than ``max_age_s`` (from its stream
+id; it is always tried at least once, so a hub that was off for a long holiday sends its
+backlog) goes to the dead-letter stream with the reason, the HTTP status and the attempts.
 
 A relay whose hub was fenced by a newer hub (a newer epoch in the store) stops, so two
 relays never deliver side by side (which would break the order).
@@ -88,6 +89,19 @@ class Attempt:
     status: int | None  # None: no answer
     detail: str  # the answer's start, or what went wrong
     retry_after: str | None = None
+
+
+def _cancel_if_requested() -> None:
+    """Raise a cancellation that a Redis call swallowed.
+
+    redis-py can lose a task's CancelledError when the cancel arrives in the middle of a
+    command (redis/redis-py#2028; seen with 8.1 on XREADGROUP and pipelines): the call returns
+    and the task runs on. The task still counts the request (``cancelling()``), so every loop
+    here checks it after its Redis calls and stops as it should.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def default_consumer_name() -> str:
@@ -206,6 +220,7 @@ class OutboxRelay:
                 await self.refresh_stats()
             except (RedisError, OSError) as exc:
                 log.debug("outbox stats unavailable: %s", exc)
+            _cancel_if_requested()
             await asyncio.sleep(self.timings.stats_interval_s)
 
     async def _relay_loop(self) -> None:
@@ -221,12 +236,16 @@ class OutboxRelay:
                     log.info("outbox relay: store reachable again")
                 failures = 0
                 while True:
+                    _cancel_if_requested()
+                    await self._check_fence()
                     batch = await self.outbox.take(
                         self.consumer, self.timings.batch, self.timings.block_ms
                     )
                     for taken in batch:
+                        _cancel_if_requested()
                         await self._settle(taken)
             except (RedisError, OSError) as exc:
+                _cancel_if_requested()
                 failures += 1
                 delay = backoff_delay(failures, 0.5, self.timings.reconnect_cap_s, self.rand)
                 log.warning("outbox relay: store unavailable (%s); retrying in %.1f s", exc, delay)
@@ -263,17 +282,8 @@ class OutboxRelay:
     async def _deliver(self, taken: Taken, entry: OutboxEntry) -> None:
         t = self.timings
         attempts = 0
-        last = "never tried"
         while True:
-            age = self.clock() - taken.created_ms / 1000
-            if age > t.max_age_s:
-                reason = f"expired: not accepted within {t.max_age_s / 3600:g} h ({last})"
-                await self.outbox.bury(taken, entry.kind, entry.key, reason, None, attempts)
-                self._count("dead")
-                log.error(
-                    "%s %s moved to the dead-letter stream: %s", entry.kind, entry.key, reason
-                )
-                return
+            _cancel_if_requested()
             await self._check_fence()
             attempts += 1
             attempt = await self._post(entry)
@@ -299,9 +309,25 @@ class OutboxRelay:
                 )
                 return
             self._count("failed")
-            last = f"last: HTTP {attempt.status}" if attempt.status else f"last: {attempt.detail}"
+            # Too old: set aside, but only after a try (a hub that was off for a long holiday
+            # sends its backlog rather than burying it unseen).
+            age = self.clock() - taken.created_ms / 1000
+            if age > t.max_age_s:
+                last = f"HTTP {attempt.status}" if attempt.status else attempt.detail
+                reason = (
+                    f"expired: not accepted within {t.max_age_s / 3600:g} h "
+                    f"({attempts} attempts, last: {last})"
+                )
+                await self.outbox.bury(
+                    taken, entry.kind, entry.key, reason, attempt.status, attempts
+                )
+                self._count("dead")
+                log.error(
+                    "%s %s moved to the dead-letter stream: %s", entry.kind, entry.key, reason
+                )
+                return
             delay = self._delay(attempts, attempt)
-            delay = min(delay, max(0.0, t.max_age_s - age))  # do not wait past its expiry
+            delay = min(delay, max(0.0, t.max_age_s - age))  # try once more when it expires
             if attempts == 1 or attempts % 10 == 0:
                 log.warning(
                     "back office did not accept %s %s (attempt %d, %s); retrying in %.1f s",

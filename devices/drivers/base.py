@@ -34,6 +34,7 @@ Listener = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 READ_CHUNK = 4096
+STILL_FAILING_LOG_S = 300.0  # a port that stays unopenable is reported again this often
 
 
 class HallLink(Protocol):
@@ -119,7 +120,8 @@ class SerialPort:
     async def close(self) -> None:
         self.writer.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.writer.wait_closed(), 2)
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
 
 
 class Backoff:
@@ -172,6 +174,7 @@ class SerialDriver(abc.ABC):
         self.disconnected = asyncio.Event()  # set while the port is closed after a failure
         self.news = asyncio.Event()  # set on every change worth watching (monitoring, tests)
         self.opened = 0  # how many times the port has been opened
+        self.open_failures = 0
         self.bad_frames = 0
         self._bad_log = Throttle()
 
@@ -189,19 +192,18 @@ class SerialDriver(abc.ABC):
         """Open, serve, reopen with backoff; ends only when cancelled."""
         backoff = Backoff(self.backoff_initial_s, self.backoff_max_s)
         failing_since: float | None = None
+        still_failing = Throttle(STILL_FAILING_LOG_S)
         while True:
             try:
                 port = await self.open()
-            except PORT_ERRORS as exc:
-                delay = backoff.next()
-                if failing_since is None:
-                    failing_since = time.monotonic()
-                    self.log.warning("%s: cannot open (%s); retrying", self.label, exc)
-                else:
-                    self.log.debug("%s: still cannot open (%s)", self.label, exc)
-                await asyncio.sleep(delay)
+            except Exception as exc:  # a port error, or a port pyserial refuses: keep trying
+                now = time.monotonic()
+                failing_since = now if failing_since is None else failing_since
+                self._open_failed(exc, now - failing_since, still_failing)
+                await asyncio.sleep(backoff.next())
                 continue
             failing_since = None
+            still_failing = Throttle(STILL_FAILING_LOG_S)
             self.opened += 1
             self.log.info("%s: open at %d baud", self.label, self.spec.baud)
             self.disconnected.clear()
@@ -219,17 +221,36 @@ class SerialDriver(abc.ABC):
                 await port.close()
                 self.disconnected.set()
                 self.news.set()
-                self.closed()
+                self.port_down()
             if time.monotonic() - started > self.backoff_max_s:
                 backoff.reset()  # it worked for a while: retry soon
             await asyncio.sleep(backoff.next())
+
+    def _open_failed(self, exc: Exception, failing_s: float, throttle: Throttle) -> None:
+        self.open_failures += 1
+        self.news.set()
+        self.port_down()
+        if not throttle.allow():
+            return
+        if not isinstance(exc, PORT_ERRORS):
+            self.log.error("%s: cannot open (%r); check port and baud", self.label, exc)
+        elif failing_s == 0:
+            self.log.warning("%s: cannot open (%s); retrying", self.label, exc)
+        else:
+            self.log.warning(
+                "%s: still cannot open after %.0f s (%s); check the cable and the port",
+                self.label,
+                failing_s,
+                exc,
+            )
 
     @abc.abstractmethod
     async def session(self, port: SerialPort) -> None:
         """Serve an open port until it fails (raise an OSError kind) or is cancelled."""
 
-    def closed(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
-        """Called after the port closed (a printer reports itself offline here)."""
+    def port_down(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Called when the port closed or could not be opened (a printer reports itself
+        offline here)."""
 
     def bad_frame(self, frame: BadFrame) -> None:
         """Log a malformed frame (throttled) and go on."""
@@ -246,9 +267,14 @@ class SerialDriver(abc.ABC):
 
 
 async def wait_event(queue: asyncio.Queue[Any], timeout: float) -> Any | None:
-    """The next item of `queue`, or None after `timeout` seconds."""
+    """The next item of `queue`, or None after `timeout` seconds.
+
+    (`asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow a cancellation
+    that comes as the item arrives, and a cancelled driver would then run on.)
+    """
     try:
-        return await asyncio.wait_for(queue.get(), timeout)
+        async with asyncio.timeout(timeout):
+            return await queue.get()
     except TimeoutError:
         return None
 

@@ -152,7 +152,7 @@ class EscPosDriver(SerialDriver):
             group.create_task(self._read(port))
             group.create_task(self._work(port))
 
-    def closed(self) -> None:
+    def port_down(self) -> None:
         self.link.update_status(online=False)
 
     async def _read(self, port: SerialPort) -> None:
@@ -167,7 +167,8 @@ class EscPosDriver(SerialDriver):
         await self.check_status(port)
         while True:
             try:
-                await asyncio.wait_for(self.job_ready.wait(), self.options.status_interval_s)
+                async with asyncio.timeout(self.options.status_interval_s):
+                    await self.job_ready.wait()
             except TimeoutError:
                 await self.check_status(port)
                 continue

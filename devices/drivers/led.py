@@ -121,7 +121,8 @@ async def send_loop(
             continue
         # Not taken: try again later, unless a newer text comes first.
         try:
-            await asyncio.wait_for(led.changed.wait(), delay)
+            async with asyncio.timeout(delay):
+                await led.changed.wait()
         except TimeoutError:
             log.info("%s: sending the text again", label)
             led.changed.set()

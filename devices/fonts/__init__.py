@@ -1,0 +1,1 @@
+"""Font data shipped with the gateway: `hall-subset.hex` (see `devices.font`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -41,9 +41,3 @@ async def running(driver: SerialDriver, *, wait_open: bool = True) -> AsyncItera
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-@pytest.fixture
-def no_warnings_from_asyncio(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    yield
-    assert not [r for r in caplog.records if r.name == "asyncio" and r.levelname == "ERROR"]

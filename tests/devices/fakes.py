@@ -106,7 +106,7 @@ class FakePrinter(FakeSerialDevice):
 
     def __init__(self, pty: Pty, status: dict[int, int] | None = None) -> None:
         super().__init__(pty)
-        self.status = status or {1: 0x12, 4: 0x12}
+        self.status = {1: 0x12, 4: 0x12} if status is None else status
         self.printed = bytearray()
         self.requests: list[int] = []
         self._pending = bytearray()

@@ -149,7 +149,14 @@ def test_the_renderer_fits_encode_update_area(font: HexFont) -> None:
 def test_the_bundled_subset_has_every_hall_character(font: HexFont) -> None:
     subset = load_font(BUNDLED_SUBSET)
     assert all(c in subset for c in SUBSET_CHARS)
-    for text in ("请A001号", "欢迎光临", "暂停服务 午休", "窗口关闭", "A001 → 综合窗口", HALL_PHRASES):
+    for text in (
+        "请A001号",
+        "欢迎光临",
+        "暂停服务 午休",
+        "窗口关闭",
+        "A001 → 综合窗口",
+        HALL_PHRASES,
+    ):
         assert subset.render(text, 256, 16) == font.render(text, 256, 16)
     header = BUNDLED_SUBSET.read_text(encoding="utf-8").splitlines()[:12]
     assert any("GNU Unifont 15.0.01" in line for line in header)
@@ -159,7 +166,7 @@ def test_the_bundled_subset_has_every_hall_character(font: HexFont) -> None:
 def test_load_font_reports_bad_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.hex"
     bad.write_text("0041:12\n", encoding="utf-8")
-    with pytest.raises(FontError, match="bad.hex:1"):
+    with pytest.raises(FontError, match=r"bad\.hex:1"):
         load_font(bad)
     with pytest.raises(OSError):
         load_font(tmp_path / "missing.hex")

@@ -24,6 +24,7 @@ from tests.support import write_hall_config
 SECRET = "whsec_" + base64.b64encode(b"hall portal link tests: 32 bytes").decode()
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=5)
 WAIT_S = 15.0
+STOP_S = 5.0
 
 # Small delays, so that outages and retries play out in a test's time.
 FAST = RelayTimings(
@@ -171,5 +172,9 @@ async def relaying(
         yield RelayRun(relay, task)
     finally:
         task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_S)
+        if not done:
+            task.print_stack()
+            pytest.fail(f"the relay did not stop within {STOP_S:g} s of being cancelled")
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            task.result()

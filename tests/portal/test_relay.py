@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -171,7 +172,7 @@ async def test_a_back_office_that_does_not_answer_is_retried(
 async def hall_outbox(config: Path, *args: str) -> tuple[int, str]:
     """`hall outbox ...` as its own process: exit status and output."""
     process = await asyncio.create_subprocess_exec(
-        "python",
+        sys.executable,
         "-m",
         "hall.cli",
         "outbox",

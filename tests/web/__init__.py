@@ -1,0 +1,1 @@
+"""The web pages' server side: dashboard, screen, device bridge, sign-in, watch."""

@@ -1,0 +1,91 @@
+"""`hall watch`: a subprocess against a running hub prints the hall's events as they happen."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from hall.runtime import Running
+from tests.integration.contract_client import ContractClient
+
+from .conftest import API_TOKEN, PASSWORD
+
+
+async def start_watch(hub: Running, *args: str, **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hall.cli",
+        "watch",
+        "--url",
+        hub.http_url,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+    )
+
+
+async def read_until(stream: asyncio.StreamReader, wanted: str, lines: list[str]) -> None:
+    while not any(wanted in line for line in lines):
+        raw = await stream.readline()
+        if not raw:
+            raise AssertionError(f"the watch ended before {wanted!r}: {lines}")
+        lines.append(raw.decode().rstrip("\n"))
+
+
+async def stop(process: asyncio.subprocess.Process) -> int:
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+    return await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_hall_watch_prints_the_events_while_tickets_are_taken(
+    web_hub: Running, mqtt: ContractClient
+) -> None:
+    process = await start_watch(web_hub, "--token", API_TOKEN)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        status: list[str] = []
+        await asyncio.wait_for(read_until(process.stderr, "已连接", status), 15)
+        await mqtt.ok("pad-1", "window.open", {"staff": "S001"})
+        for _ in range(3):
+            await mqtt.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await mqtt.ok("kiosk-2", "ticket.take", {"service": "B", "priority": "green"})
+        await mqtt.ok("pad-1", "call.next")
+        await mqtt.ok("pad-1", "window.pause", {"reason": "午休"})
+        lines: list[str] = []
+        await asyncio.wait_for(read_until(process.stdout, "暂停 1号窗口", lines), 15)
+    finally:
+        code = await stop(process)
+    text = "\n".join(lines)
+    assert "签到 1号窗口 工号 S001" in text
+    for no in ("A001", "A002", "A003"):
+        assert f"取号 {no} 社保医保 (前面" in text
+    assert "取号 B001 不动产登记 绿色通道" in text
+    assert "叫号 B001 → 1号窗口" in text  # the green channel first
+    assert "暂停 1号窗口: 午休" in text
+    assert all(line[:8].count(":") == 2 for line in lines)  # each line starts with its time
+    assert code == 0
+
+
+async def test_hall_watch_signs_in_as_a_user(web_hub: Running, mqtt: ContractClient) -> None:
+    process = await start_watch(web_hub, "--user", "admin", HALL_PASSWORD=PASSWORD)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        await asyncio.wait_for(read_until(process.stderr, "已连接", []), 15)
+        await mqtt.ok("kiosk-1", "ticket.take", {"service": "C"})
+        lines: list[str] = []
+        await asyncio.wait_for(read_until(process.stdout, "取号 C001 企业开办", lines), 15)
+    finally:
+        await stop(process)
+
+
+async def test_hall_watch_says_why_when_it_is_refused(web_hub: Running) -> None:
+    for args in (("--token", "not-a-known-token-000"), ("--user", "admin", "--password", "x")):
+        process = await start_watch(web_hub, *args)
+        _out, err = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 2, args
+        assert b"hall watch:" in err and b"refused" in err, err
