@@ -1,7 +1,7 @@
 """Live pages over WebSockets: /ws/dashboard, /ws/screen, /ws/device/<device>, /ws/watch.
 
 One producer (`Live.run`) turns the hub's changes into messages at most 4 times a second;
-each connected client has its own `Outbox` and sender task. An outbox holds one slot per kind
+each connected client has its own `Mailbox` (hall/mailbox.py) and sender task: one slot per kind
 of message (a newer snapshot replaces one not yet sent), a bounded batch that goes out with
 the rate-limited message (the dashboard's events, the screen's announcements) and a queue for
 answers. Nothing the producer does waits for a client, so a slow client only ever misses
@@ -18,7 +18,6 @@ import logging
 import socket
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -31,19 +30,17 @@ from .domain.model import rfc3339
 from .domain.supervision import Ack, Alarm, Supervisor
 from .engine import HubFenced
 from .hub import Hub
+from .mailbox import MIN_INTERVAL_S, Mailbox
 from .pages import SESSIONS, same_origin, session_of
 from .protocol import MAX_ID_LEN, BadRequest, Request, error_response, parse_request
 from .sessions import Session, Sessions
 
 log = logging.getLogger("hall.live")
 
-MIN_INTERVAL_S = 0.25  # at most 4 snapshots a second, per client and for the producer
 TICK_S = 1.0  # alarms are reviewed at least this often (time thresholds)
 PERIODIC_SNAPSHOT_S = 5.0  # a dashboard gets a fresh snapshot this often even when idle
-EVENTS_KEPT = 50  # per dashboard client between two sends; the oldest go first
 ANNOUNCEMENTS_KEPT = 20
 WATCH_EVENTS_KEPT = 1000
-SEND_TIMEOUT_S = 30.0  # a client that accepts nothing for this long is disconnected
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_NOTICE_CHARS = 200
 HEARTBEAT_S = 30.0
@@ -55,119 +52,11 @@ def _dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-class Outbox:
-    """One client's messages waiting to be sent, and the task that sends them."""
-
-    def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        *,
-        interval: float = MIN_INTERVAL_S,
-        batch_max: int = EVENTS_KEPT,
-        queue_max: int = 200,
-        name: str = "",
-        session: str | None = None,
-    ) -> None:
-        self.ws = ws
-        self.name = name
-        self.session = session  # the sign-in session's token, for pages that need one
-        self._finish: tuple[int, str] | None = None
-        self.interval = interval
-        self._slots: dict[str, str] = {}  # sent as soon as possible, newest wins
-        self._limited: str | None = None  # sent at most once per `interval`, newest wins
-        self._batch: deque[str] = deque(maxlen=batch_max)  # goes out after `_limited`
-        self._queue: deque[str] = deque(maxlen=queue_max)  # in order, as soon as possible
-        self._wake = asyncio.Event()
-        self._next_at = 0.0
-        self.sent_limited = 0
-        self.sending_since: float | None = None  # monotonic start of a send still going on
-        self.replaced = 0  # rate-limited messages replaced before they could be sent
-        self.dropped = 0  # batch or queue entries dropped because the client was behind
-
-    def set_slot(self, key: str, text: str) -> None:
-        self._slots[key] = text
-        self._wake.set()
-
-    def set_limited(self, text: str) -> None:
-        if self._limited is not None:
-            self.replaced += 1
-        self._limited = text
-        self._wake.set()
-
-    def add_batch(self, text: str) -> None:
-        if len(self._batch) == self._batch.maxlen:
-            self.dropped += 1
-        self._batch.append(text)
-        self._wake.set()
-
-    def push(self, text: str) -> None:
-        if len(self._queue) == self._queue.maxlen:
-            self.dropped += 1
-        self._queue.append(text)
-        self._wake.set()
-
-    def finish(self, code: int, reason: str) -> None:
-        """Close the connection once what is queued has been sent."""
-        self._finish = (code, reason)
-        self._wake.set()
-
-    async def _send(self, text: str) -> None:
-        self.sending_since = time.monotonic()
-        try:
-            async with asyncio.timeout(SEND_TIMEOUT_S):
-                await self.ws.send_str(text)
-        finally:
-            self.sending_since = None
-
-    async def run(self) -> None:
-        """Send until the connection ends; a client that stalls too long is disconnected."""
-        try:
-            while not self.ws.closed:
-                self._wake.clear()
-                while self._slots:
-                    key = next(iter(self._slots))
-                    await self._send(self._slots.pop(key))
-                while self._queue:
-                    await self._send(self._queue.popleft())
-                if self._finish is not None:
-                    code, reason = self._finish
-                    await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 5)
-                    return
-                timeout: float | None = None
-                if self._limited is not None or self._batch:
-                    timeout = self._next_at - time.monotonic()
-                    if timeout <= 0:
-                        text, self._limited = self._limited, None
-                        if text is not None:
-                            await self._send(text)
-                            self.sent_limited += 1
-                        while self._batch:
-                            await self._send(self._batch.popleft())
-                        self._next_at = time.monotonic() + self.interval
-                        continue
-                if self._wake.is_set():
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            log.warning("%s accepted nothing for %.0f s: disconnected", self.name, SEND_TIMEOUT_S)
-            await self._abort()
-        except (ConnectionError, RuntimeError) as exc:  # closing, or closed under us
-            log.debug("%s: sending stopped: %s", self.name, exc)
-            await self._abort()
-
-    async def _abort(self) -> None:
-        try:
-            await asyncio.wait_for(self.ws.close(code=1011, message=b"too slow"), 2)
-        except (TimeoutError, ConnectionError, RuntimeError):
-            pass
-
-
 class DeviceClient:
     """A page acting as a contract device."""
 
-    def __init__(self, outbox: Outbox, device: DeviceConfig) -> None:
-        self.outbox = outbox
+    def __init__(self, mailbox: Mailbox, device: DeviceConfig) -> None:
+        self.mailbox = mailbox
         self.device = device
         self.last_state: str | None = None
         self.last_services: str | None = None
@@ -180,9 +69,9 @@ class Live:
         self.hub = hub
         self.sessions = sessions
         self.supervisor = Supervisor(hub.config.supervision)
-        self.dashboards: set[Outbox] = set()
-        self.screens: set[Outbox] = set()
-        self.watchers: set[Outbox] = set()
+        self.dashboards: set[Mailbox] = set()
+        self.screens: set[Mailbox] = set()
+        self.watchers: set[Mailbox] = set()
         self.devices: set[DeviceClient] = set()
         self._wake = asyncio.Event()
         self._dashboard_dirty = True
@@ -197,10 +86,10 @@ class Live:
     # ----- what the hub tells us ------------------------------------------------------------
     def _on_event(self, event: dict[str, Any]) -> None:
         text = _dumps({"type": "event", "event": event})
-        for outbox in self.watchers:
-            outbox.push(text)
-        for outbox in self.dashboards:
-            outbox.add_batch(text)
+        for mailbox in self.watchers:
+            mailbox.push(text)
+        for mailbox in self.dashboards:
+            mailbox.add_batch(text)
         self._dashboard_dirty = True
         if event.get("type") != "device.status":
             self._screen_dirty = self._services_dirty = True
@@ -214,9 +103,9 @@ class Live:
         # The screen that shows the call goes first, then the call: never ahead of the screen.
         screen = _dumps(self.screen_message())
         text = _dumps({"type": "announce", **announcement})
-        for outbox in self.screens:
-            outbox.set_limited(screen)
-            outbox.add_batch(text)
+        for mailbox in self.screens:
+            mailbox.set_limited(screen)
+            mailbox.add_batch(text)
         self._screen_dirty = False
 
     def _alarm_event(self, kind: str, alarm: Alarm) -> None:
@@ -226,10 +115,10 @@ class Live:
             "alarm": alarm.view(self.hub.state.tz),
         }
         text = _dumps({"type": "event", "event": event})
-        for outbox in self.dashboards:
-            outbox.add_batch(text)
-        for outbox in self.watchers:
-            outbox.push(text)
+        for mailbox in self.dashboards:
+            mailbox.add_batch(text)
+        for mailbox in self.watchers:
+            mailbox.push(text)
         self._dashboard_dirty = True
 
     # ----- messages -------------------------------------------------------------------------
@@ -286,9 +175,9 @@ class Live:
         if text != client.last_state:
             client.last_state = text
             if queued:
-                client.outbox.push(text)
+                client.mailbox.push(text)
             else:
-                client.outbox.set_slot("state", text)
+                client.mailbox.set_slot("state", text)
 
     def refresh_device_services(
         self, client: DeviceClient, text: str, *, queued: bool = False
@@ -296,9 +185,9 @@ class Live:
         if text != client.last_services:
             client.last_services = text
             if queued:
-                client.outbox.push(text)
+                client.mailbox.push(text)
             else:
-                client.outbox.set_slot("services", text)
+                client.mailbox.set_slot("services", text)
 
     def services_text(self) -> str:
         return _dumps({"type": "services", "services": self.hub.state.services_view()})
@@ -328,22 +217,22 @@ class Live:
                 await self.hub.store.drop_alarm_acks(drops)
             except (RedisError, OSError) as exc:
                 log.warning("could not forget alarm acknowledgements: %s", exc)
-        for outbox in [*self.dashboards, *self.watchers]:
-            if outbox.session is not None and self.sessions.get(outbox.session) is None:
-                outbox.finish(1008, "session expired")  # signed in 12 h ago: sign in again
+        for mailbox in [*self.dashboards, *self.watchers]:
+            if mailbox.session is not None and self.sessions.get(mailbox.session) is None:
+                mailbox.finish(1008, "session expired")  # signed in 12 h ago: sign in again
         now = time.monotonic()
         if self.dashboards and (
             self._dashboard_dirty or now - self._last_snapshot >= PERIODIC_SNAPSHOT_S
         ):
             text = _dumps({"type": "snapshot", "data": self.snapshot()})
-            for outbox in self.dashboards:
-                outbox.set_limited(text)
+            for mailbox in self.dashboards:
+                mailbox.set_limited(text)
             self._last_snapshot = now
         self._dashboard_dirty = False
         if self.screens and self._screen_dirty:
             text = _dumps(self.screen_message())
-            for outbox in self.screens:
-                outbox.set_limited(text)
+            for mailbox in self.screens:
+                mailbox.set_limited(text)
         self._screen_dirty = False
         if self.devices and self._services_dirty:
             text = self.services_text()
@@ -378,9 +267,9 @@ class Live:
 
     def session_ended(self, token: str) -> None:
         """Someone signed out: close the pages that session opened."""
-        for outbox in [*self.dashboards, *self.watchers]:
-            if outbox.session == token:
-                outbox.finish(1008, "signed out")
+        for mailbox in [*self.dashboards, *self.watchers]:
+            if mailbox.session == token:
+                mailbox.finish(1008, "signed out")
 
     def changed(self) -> None:
         """Something the pages show changed outside the hall's events (the notice)."""
@@ -388,27 +277,31 @@ class Live:
         self._wake.set()
 
     async def close_all(self) -> None:
-        clients = [*self.dashboards, *self.screens, *self.watchers]
-        clients += [c.outbox for c in self.devices]
-        for outbox in clients:
+        """Say goodbye to every page (the hub is stopping); a stuck one is not waited for."""
+        outboxes = [*self.dashboards, *self.screens, *self.watchers]
+        outboxes += [c.mailbox for c in self.devices]
+
+        async def close(mailbox: Mailbox) -> None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(outbox.ws.close(code=1001, message=b"hub stopping"), 2)
+                await asyncio.wait_for(mailbox.ws.close(code=1001, message=b"hub stopping"), 2)
+
+        await asyncio.gather(*(close(o) for o in outboxes))
 
     # ----- connections ----------------------------------------------------------------------
     async def serve(
         self,
         request: web.Request,
-        outbox: Outbox,
-        clients: set[Outbox] | None,
+        mailbox: Mailbox,
+        clients: set[Mailbox] | None,
         on_text: Callable[[str], Awaitable[None]] | None,
         on_binary: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
         """Run one connection: its sender, and its messages in order until it closes."""
-        sender = asyncio.create_task(outbox.run(), name=f"send {outbox.name}")
+        sender = asyncio.create_task(mailbox.run(), name=f"send {mailbox.name}")
         if clients is not None:
-            clients.add(outbox)
+            clients.add(mailbox)
         try:
-            async for message in outbox.ws:
+            async for message in mailbox.ws:
                 if message.type == WSMsgType.TEXT and on_text is not None:
                     await on_text(message.data)
                 elif message.type == WSMsgType.BINARY and on_binary is not None:
@@ -417,7 +310,7 @@ class Live:
                     break
         finally:
             if clients is not None:
-                clients.discard(outbox)
+                clients.discard(mailbox)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
@@ -461,19 +354,19 @@ async def ws_dashboard(request: web.Request) -> web.WebSocketResponse:
     if not same_origin(request):
         raise _refuse(web.HTTPForbidden, "bad_origin", "the Origin is not this hub")
     ws = await _accept(request)
-    outbox = Outbox(ws, name=f"dashboard of {session.user}", session=session.token)
-    outbox.set_limited(_dumps({"type": "snapshot", "data": live.snapshot()}))
+    mailbox = Mailbox(ws, name=f"dashboard of {session.user}", session=session.token)
+    mailbox.set_limited(_dumps({"type": "snapshot", "data": live.snapshot()}))
     token = session.token
 
     async def on_text(text: str) -> None:
         current = request.app[SESSIONS].get(token)
         if current is None:
-            outbox.push(_result(None, ("unauthorized", "the session ended: sign in again")))
-            outbox.finish(1008, "session ended")
+            mailbox.push(_result(None, ("unauthorized", "the session ended: sign in again")))
+            mailbox.finish(1008, "session ended")
             return
-        outbox.push(await _dashboard_action(live, current, text))
+        mailbox.push(await _dashboard_action(live, current, text))
 
-    await live.serve(request, outbox, live.dashboards, on_text)
+    await live.serve(request, mailbox, live.dashboards, on_text)
     return ws
 
 
@@ -533,13 +426,13 @@ async def _dashboard_action(live: Live, session: Session, text: str) -> str:
 async def ws_screen(request: web.Request) -> web.WebSocketResponse:
     live = request.app[LIVE]
     ws = await _accept(request)
-    outbox = Outbox(ws, batch_max=ANNOUNCEMENTS_KEPT, name="screen")
-    outbox.set_limited(_dumps(live.screen_message()))
+    mailbox = Mailbox(ws, batch_max=ANNOUNCEMENTS_KEPT, name="screen")
+    mailbox.set_limited(_dumps(live.screen_message()))
 
     async def ignore(_text: str) -> None:
         return None
 
-    await live.serve(request, outbox, live.screens, ignore)
+    await live.serve(request, mailbox, live.screens, ignore)
     return ws
 
 
@@ -559,9 +452,9 @@ async def ws_device(request: web.Request) -> web.WebSocketResponse:
     if "Origin" in request.headers and not same_origin(request):
         raise _refuse(web.HTTPForbidden, "bad_origin", "the Origin is not this hub")
     ws = await _accept(request)
-    outbox = Outbox(ws, name=f"device page {device.id}")
-    client = DeviceClient(outbox, device)
-    outbox.push(_dumps(live.device_message(device)))  # first: who the page is
+    mailbox = Mailbox(ws, name=f"device page {device.id}")
+    client = DeviceClient(mailbox, device)
+    mailbox.push(_dumps(live.device_message(device)))  # first: who the page is
     live.refresh_device_state(client, queued=True)
     live.refresh_device_services(client, live.services_text(), queued=True)
 
@@ -572,17 +465,17 @@ async def ws_device(request: web.Request) -> web.WebSocketResponse:
             hub.m_bad.inc(answered="yes" if exc.request_id else "no")
             if exc.request_id is not None:
                 reply = error_response(exc.request_id, "bad_request", exc.message)
-                outbox.push(_dumps({"type": "response", **reply}))
+                mailbox.push(_dumps({"type": "response", **reply}))
             return
         try:
             handled = await hub.submit(device, parsed)
         except HubFenced:
             reply = error_response(parsed.id, "internal", "this hub was replaced by a newer one")
-            outbox.push(_dumps({"type": "response", **reply}))
+            mailbox.push(_dumps({"type": "response", **reply}))
             await ws.close(code=1011, message=b"hub replaced")
             return
         live.refresh_device_state(client)  # the device's screen first, then its answer
-        outbox.push(_dumps({"type": "response", **json.loads(handled.response)}))
+        mailbox.push(_dumps({"type": "response", **json.loads(handled.response)}))
         if handled.outcome is not None:
             hub.publish_events(handled.outcome, handled.first_seq)
 
@@ -592,7 +485,7 @@ async def ws_device(request: web.Request) -> web.WebSocketResponse:
     hub.attach_device(device.id)
     live.devices.add(client)
     try:
-        await live.serve(request, outbox, None, on_text, on_payload)
+        await live.serve(request, mailbox, None, on_text, on_payload)
     finally:
         live.devices.discard(client)
         hub.detach_device(device.id)
@@ -617,22 +510,22 @@ async def ws_watch(request: web.Request) -> web.WebSocketResponse:
     token: str | None = None
     if who is None:
         session = session_of(request)
-        if session is None:
+        if session is None or not session.may_act:
             raise _refuse(
                 web.HTTPForbidden,
                 "unauthorized",
-                "send Authorization: Bearer <api client token> or a dashboard session cookie",
+                "send Authorization: Bearer <api client token> or a manager's session cookie",
             )
         if "Origin" in request.headers and not same_origin(request):
             raise _refuse(web.HTTPForbidden, "bad_origin", "the Origin is not this hub")
         who, token = session.user, session.token
     ws = await _accept(request)
-    outbox = Outbox(ws, queue_max=WATCH_EVENTS_KEPT, name=f"watch of {who}", session=token)
+    mailbox = Mailbox(ws, queue_max=WATCH_EVENTS_KEPT, name=f"watch of {who}", session=token)
 
     async def ignore(_text: str) -> None:
         return None
 
-    await live.serve(request, outbox, live.watchers, ignore)
+    await live.serve(request, mailbox, live.watchers, ignore)
     return ws
 
 

@@ -151,16 +151,18 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
 
 
 async def static(request: web.Request) -> web.StreamResponse:
-    """The pages' CSS, JavaScript, fonts and images from hall/web_static/ (no listing)."""
+    """The pages' CSS, JavaScript, fonts and images (no listing): ``/static/<path>`` is
+    ``hall/web_static/static/<path>``, else ``hall/web_static/<path>``."""
     relative = request.match_info["path"]
     root = STATIC_DIR.resolve()
-    try:
-        path = (root / relative).resolve()
-    except (OSError, ValueError):
-        raise web.HTTPNotFound() from None
-    if not path.is_relative_to(root) or not path.is_file() or path.suffix == ".html":
-        raise web.HTTPNotFound()
-    return web.FileResponse(path, headers=_NO_CACHE)
+    for base in (root / "static", root):
+        try:
+            path = (base / relative).resolve()
+        except (OSError, ValueError):
+            raise web.HTTPNotFound() from None
+        if path.is_relative_to(root) and path.is_file():
+            return web.FileResponse(path, headers=_NO_CACHE)
+    raise web.HTTPNotFound()
 
 
 def add_routes(app: web.Application) -> None:

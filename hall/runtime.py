@@ -112,7 +112,7 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
             _safe(store_url),
             http_url,
         )
-        yield Running(hub, endpoint, store_url, http_url, relay)
+        yield Running(hub, endpoint, store_url, http_url, relay=relay)
 
 
 def _safe(url: str) -> str:

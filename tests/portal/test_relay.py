@@ -108,6 +108,7 @@ async def test_a_hall_day_arrives_once_signed_and_in_order(
             assert evaluations["A002"]["case_id"] == cases["A002"]["case_id"]
 
             # Accepted entries leave the outbox; the hub's /metrics shows the relay.
+            await run.until(lambda: run.relay.delivered == 5, "all five acknowledged")
             assert await outbox_len(redis_client, hall_id) == 0
             await running.relay.refresh_stats()
             async with (
@@ -235,6 +236,7 @@ async def test_a_refusal_goes_to_the_dead_letters_and_retry_brings_it_back(
         status, out = await hall_outbox(portal_config_path, "retry", "--key", case_id)
         assert status == 0 and "put 2 entries back" in out, out
         await run.until(lambda: office.stored() == 4, "the retried case and evaluation stored")
+        await run.until(lambda: run.relay.delivered == 4, "all acknowledged")
         assert office.arrival() == in_order(accepted, refused)
         status, out = await hall_outbox(portal_config_path, "retry", "--key", case_id)
         assert status == 1 and "no dead letters of case" in out, out
@@ -263,6 +265,7 @@ async def test_an_evaluation_overtaken_by_a_retried_case_waits_for_it(
         await office.control("ok")
         async with relaying(running) as run:
             await run.until(lambda: office.stored() == 2, "case and evaluation stored")
+            await run.until(lambda: run.relay.delivered == 2, "both acknowledged")
     assert office.arrival() == in_order(no)
     assert office.office.stats.refused == 1  # the rating was sent once, after its case
     assert not await redis_client.exists(outbox.requeued_key)

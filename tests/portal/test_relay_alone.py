@@ -80,7 +80,11 @@ async def test_the_relay_rides_out_a_redis_restart(
             lambda: "store unavailable" in caplog.text, "the relay notices", tasks=[task]
         )
         await asyncio.to_thread(server.start)
-        await add(client, hall_id, "A002")
+        writer = aredis.Redis.from_url(server.url)  # the test's own, fresh connection
+        try:
+            await add(writer, hall_id, "A002")
+        finally:
+            await writer.aclose()
         await eventually(
             lambda: back_office.stored() == 2, "the case after the restart", tasks=[task]
         )
@@ -116,7 +120,7 @@ async def test_entries_left_pending_by_another_relay_come_first(
         pipe.xreadgroup(GROUP, "fenced-relay", {key: ">"}, count=10)
         pipe.xadd(key, {"entry": case_entry(hall_id, "A003")})
         await pipe.execute()
-        await eventually(lambda: back_office.stored() == 3, "all three stored", tasks=[task])
+        await eventually(lambda: relay.delivered == 3, "all three acknowledged", tasks=[task])
     finally:
         task.cancel()
         await asyncio.wait({task}, timeout=STOP_S)

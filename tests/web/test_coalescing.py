@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from hall.live import Live, Outbox
+from hall.live import Live
+from hall.mailbox import Mailbox
 from hall.runtime import Running
 from tests.integration.conftest import running_hub
 from tests.integration.contract_client import ContractClient
@@ -124,7 +125,7 @@ async def test_a_stalled_client_does_not_delay_the_others(
     cookie = await sign_in(http, busy_hub)
     stalled_writer = await stalled_dashboard(busy_hub, cookie)
     live = live_of(busy_hub)
-    stalled: Outbox = next(iter(live.dashboards))
+    stalled: Mailbox = next(iter(live.dashboards))
     await asyncio.gather(
         *(mqtt_busy.ok("kiosk-2", "ticket.take", {"service": "A"}) for _ in range(BURST))
     )

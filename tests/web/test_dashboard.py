@@ -8,6 +8,7 @@ import json
 import aiohttp
 import pytest
 import redis.asyncio as aredis
+from yarl import URL
 
 from hall.runtime import Running
 from tests.integration.contract_client import ContractClient
@@ -24,7 +25,7 @@ async def test_a_wrong_password_is_401_with_the_form_and_the_right_one_sets_the_
         ) as response:
             assert response.status == 401
             assert "用户名或密码错误" in await response.text()
-    assert not http.cookie_jar.filter_cookies(web_hub.http_url)
+    assert not http.cookie_jar.filter_cookies(URL(web_hub.http_url))
     async with http.post(
         web_hub.http_url + "/login",
         data={"name": "admin", "password": PASSWORD},

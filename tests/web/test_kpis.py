@@ -53,7 +53,7 @@ def visit(no: str, issued: float, wait: float, service: float, rating: int | Non
     )
 
 
-EMPTY = {
+EMPTY: dict[str, Any] = {
     "arrivals": 0,
     "served": 0,
     "no_show": 0,

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 import websockets
 
+from hall.pages import STATIC_DIR
 from hall.runtime import Running
 from tests.integration.contract_client import ContractClient
 
@@ -176,6 +177,15 @@ async def test_the_pages_are_served_for_known_devices_only(
         async with http.get(web_hub.http_url + path) as response:
             # The pages are written separately: served when installed, else 404.
             assert response.status in (200, 404), path
-    for path in ("/static/../sessions.py", "/static/%2e%2e/sessions.py", "/static/nothing.css"):
+    for path in (
+        "/static/../sessions.py",
+        "/static/%2e%2e/sessions.py",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/nothing.css",
+    ):
         async with http.get(web_hub.http_url + path) as response:
             assert response.status == 404, path
+    if (STATIC_DIR / "static" / "app.css").is_file():  # the pages' own files, when installed
+        for path in ("/static/app.css", "/static/static/app.css"):
+            async with http.get(web_hub.http_url + path) as response:
+                assert response.status == 200 and response.content_type == "text/css", path

@@ -84,7 +84,11 @@ async def test_hall_watch_signs_in_as_a_user(web_hub: Running, mqtt: ContractCli
 
 
 async def test_hall_watch_says_why_when_it_is_refused(web_hub: Running) -> None:
-    for args in (("--token", "not-a-known-token-000"), ("--user", "admin", "--password", "x")):
+    for args in (
+        ("--token", "not-a-known-token-000"),
+        ("--user", "admin", "--password", "x"),
+        ("--user", "guest", "--password", PASSWORD),  # a viewer: the watch is for managers
+    ):
         process = await start_watch(web_hub, *args)
         _out, err = await asyncio.wait_for(process.communicate(), 15)
         assert process.returncode == 2, args
