@@ -18,6 +18,7 @@ import asyncio
 import json
 from collections import deque
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 from .load import REPLY_TIMEOUT_S, Device, Sample, Timed, run_closed, run_paced, summarise
@@ -143,7 +144,11 @@ async def scenario(env: Env, scale: float = 1.0, base: Sample | None = None) -> 
 
 
 def call_table(led: Sample, res: Sample, waiting: int, count: int, base: Sample | None) -> Table:
-    samples = [s for s in (base, led, res) if s is not None]
+    # The baseline of scenario 1 for scale; its notes are with scenario 1.
+    shown = None if base is None else replace(
+        base, label="baseline (scenario 1)", cpu={}, offered=None, send_lag_p99=None, note=""
+    )
+    samples = [s for s in (shown, led, res) if s is not None]
     notes = [
         f"{WINDOWS} windows open, each serving three of A-H; {waiting:,} tickets waiting "
         "at the first timed call, and every timed call.next also ends the ticket in hand. "

@@ -90,6 +90,15 @@ class HallEngine:
         async with self._lock:
             return await self._handle(device, request)
 
+    async def new_day_if_due(self) -> bool:
+        """Start the hall's new day at midnight even when no request comes to trigger it."""
+        async with self._lock:
+            today = local_day(self.clock(), self.state.tz)
+            if today == self.state.day:
+                return False
+            await self.load(today)
+            return True
+
     async def _handle(self, device: DeviceConfig, request: Request) -> Handled:
         now = self.clock()
         today = local_day(now, self.state.tz)

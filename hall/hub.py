@@ -33,7 +33,7 @@ __all__ = ["Hub", "HubFenced"]
 
 log = logging.getLogger("hall.hub")
 SERVICES_MIN_INTERVAL_S = 0.1  # guidance updates are coalesced to at most 10 a second
-UNRATED_SWEEP_INTERVAL_S = 60.0
+HOUSEKEEPING_INTERVAL_S = 10.0
 
 
 def _event_index(outcome: Outcome, ticket_no: str) -> int:
@@ -160,7 +160,7 @@ class Hub:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.link.run(self._on_message))
             group.create_task(self._publish_services_loop())
-            group.create_task(self._sweep_unrated_loop())
+            group.create_task(self._housekeeping_loop())
 
     async def shutdown(self) -> None:
         """Say goodbye on the broker: the retained hub status goes offline."""
@@ -352,12 +352,16 @@ class Hub:
             self._publish_board()
             await asyncio.sleep(SERVICES_MIN_INTERVAL_S)
 
-    async def _sweep_unrated_loop(self) -> None:
-        """Report visits left unrated once their time to rate is over (checked each minute)."""
+    async def _housekeeping_loop(self) -> None:
+        """Start the new day at midnight, and report visits left unrated once their time to
+        rate is over."""
         hub_device = DeviceConfig(id=f"hub-{self.config.hall.id}", kind="hub")
         sweeps = 0
         while True:
-            await asyncio.sleep(UNRATED_SWEEP_INTERVAL_S)
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+            if await self.engine.new_day_if_due():
+                log.info("hall %s: a new day, %s", self.config.hall.id, self.state.day)
+                self._republish_all()
             if not unrated_due(self.state, self.clock()):
                 continue
             sweeps += 1
