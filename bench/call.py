@@ -145,8 +145,12 @@ async def scenario(env: Env, scale: float = 1.0, base: Sample | None = None) -> 
 
 def call_table(led: Sample, res: Sample, waiting: int, count: int, base: Sample | None) -> Table:
     # The baseline of scenario 1 for scale; its notes are with scenario 1.
-    shown = None if base is None else replace(
-        base, label="baseline (scenario 1)", cpu={}, offered=None, send_lag_p99=None, note=""
+    shown = (
+        None
+        if base is None
+        else replace(
+            base, label="baseline (scenario 1)", cpu={}, offered=None, send_lag_p99=None, note=""
+        )
     )
     samples = [s for s in (shown, led, res) if s is not None]
     notes = [
@@ -157,8 +161,8 @@ def call_table(led: Sample, res: Sample, waiting: int, count: int, base: Sample 
     ]
     if base is not None:
         notes.append(
-            "baseline: the paced run of scenario 1, for scale (one hop in, one "
-            "script, one hop out)."
+            "baseline (scenario 1): the baseline's paced `ticket.take` run, for scale: one "
+            "hop in, one script, one hop out."
         )
     return Table(
         f"2. `call.next` → window LED `state`, paced {RATE:.0f} req/s "

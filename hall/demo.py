@@ -9,6 +9,7 @@ Set HALL_DEMO_SEED (any value) to make the simulated choices repeatable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -20,6 +21,13 @@ from typing import Any
 from displays.phrasing import window_display_name
 
 from .config import HallConfig
+from .demo_extras import (
+    HUMAN_PREFIX,
+    page_lines,
+    reference_back_office,
+    run_demo_speaker,
+    speaker_device,
+)
 from .device_link import DeviceError, DeviceLink
 from .embedded import EmbeddedError
 from .protocol import Topics
@@ -160,11 +168,10 @@ class Simulation:
         extra = (topics.board, topics.services, topics.announce, topics.events)
         self.watch = DeviceLink(endpoint, hall, screen, extra_topics=extra)
         self.watch.listeners.append(commentary.on_message)
-        self.kiosks = [
-            DeviceLink(endpoint, hall, d.id) for d in config.devices if d.kind == "kiosk"
-        ]
+        simulated = [d for d in config.devices if not d.id.startswith(HUMAN_PREFIX)]
+        self.kiosks = [DeviceLink(endpoint, hall, d.id) for d in simulated if d.kind == "kiosk"]
         self.pads: dict[str, DeviceLink] = {}  # window id -> its (first) window pad
-        for d in config.devices:
+        for d in simulated:
             if d.kind == "window_pad" and d.window is not None and d.window not in self.pads:
                 self.pads[d.window] = DeviceLink(endpoint, hall, d.id)
         self.links = [self.watch, *self.kiosks, *self.pads.values()]
@@ -182,6 +189,7 @@ class Simulation:
             f"  数据      {data}",
             f"  模拟      {len(self.kiosks)} 台取号机、{len(self.pads)} 个窗口平板, "
             f"约 {rate:g} 人/秒取号, {ends}",
+            *page_lines(running, config),
             "  停止      按 Ctrl-C\n",
         ]
         print(*lines, sep="\n", flush=True)
@@ -297,6 +305,10 @@ async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
     async def traffic(running: Running) -> None:
         sim = Simulation(config, running, rng, commentary)
         sim.banner(duration_s, rate)
+        speaker = speaker_device(config)
+        voice = None
+        if speaker is not None:
+            voice = asyncio.create_task(run_demo_speaker(running, config, speaker))
         try:
             if not await sim.run(duration_s, rate):
                 failure.append(
@@ -305,6 +317,10 @@ async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
                 )
         finally:
             print(commentary.summary("演示结束"), flush=True)
+            if voice is not None:
+                voice.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await voice
         server.cancel()  # stop the hall as Ctrl-C would
 
     devices = {d.id for d in config.devices} | {"demo-screen"}
@@ -317,7 +333,13 @@ async def run_demo(config: HallConfig, duration_s: float, rate: float) -> None:
     loggers = [logging.getLogger(name) for name in ("hall.bus", "hall.hub")] if quiet else []
     for logger in loggers:
         logger.addFilter(chatter)
-    server = asyncio.create_task(serve(config, extra=traffic))
+
+    async def hall_with_back_office() -> None:
+        nonlocal config
+        async with reference_back_office(config) as config:
+            await serve(config, extra=traffic)
+
+    server = asyncio.create_task(hall_with_back_office())
     try:
         await server
     except asyncio.CancelledError:

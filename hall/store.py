@@ -61,7 +61,16 @@ class HallStore:
 
     @classmethod
     def from_url(cls, url: str, hall_id: str) -> HallStore:
-        return cls(redis.from_url(url, decode_responses=False), hall_id)
+        # A read timeout above any blocking read (the relay's XREADGROUP waits 2 s) and a
+        # health check, so a connection dropped by a firewall is noticed before it is used.
+        client = redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+        )
+        return cls(client, hall_id)
 
     # ----- keys ----------------------------------------------------------------------------
     def key(self, *parts: str) -> str:

@@ -78,7 +78,9 @@ class RelayTimings:
     backoff_cap_s: float = 60.0  # no retry waits longer (unless Retry-After says so)
     retry_after_cap_s: float = 900.0  # a back office's Retry-After is honoured up to this
     max_age_s: float = 72 * 3600.0  # older entries go to the dead-letter stream
-    block_ms: int = 5000  # how long one XREADGROUP waits for new entries
+    # How long one XREADGROUP waits for new entries: well under the store client's read
+    # timeout (redis-py's default is 5 s), so an idle outbox is never taken for an outage.
+    block_ms: int = 2000
     batch: int = 32  # entries read at once (delivered one by one)
     stats_interval_s: float = 5.0  # how often backlog, oldest age and dead count are read
     reconnect_cap_s: float = 30.0  # backoff cap while Redis is unreachable
