@@ -91,8 +91,12 @@ class MqttLink:
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
+        item = Outgoing(topic, payload, retain, qos)
+        if self._client is not None and self._outgoing.empty():
+            self._hand_over(self._client, item)  # connected and nothing queued before it
+            return
         try:
-            self._outgoing.put_nowait(Outgoing(topic, payload, retain, qos))
+            self._outgoing.put_nowait(item)
         except asyncio.QueueFull:
             self.stats.dropped_outgoing += 1
             log.warning(
@@ -192,33 +196,24 @@ class MqttLink:
                 )
 
     async def _send(self, client: aiomqtt.Client) -> None:
-        in_flight: set[asyncio.Task[None]] = set()
-        slots = asyncio.Semaphore(self.max_in_flight)
-        try:
-            while True:
-                item = await self._outgoing.get()
-                await slots.acquire()
-                # Tasks start in creation order, so the broker gets messages in publish order.
-                task = asyncio.create_task(self._publish_one(client, item, slots))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-        finally:
-            for task in in_flight:
-                task.cancel()
+        """Hand over what was queued while disconnected, in order."""
+        while True:
+            item = await self._outgoing.get()
+            self._hand_over(client, item)
 
-    async def _publish_one(
-        self, client: aiomqtt.Client, item: Outgoing, slots: asyncio.Semaphore
-    ) -> None:
-        try:
-            await client.publish(
-                item.topic, item.payload, qos=item.qos, retain=item.retain, timeout=30
-            )
+    def _hand_over(self, client: aiomqtt.Client, item: Outgoing) -> None:
+        """Give a message to the MQTT client's own queue, without waiting for the broker.
+
+        aiomqtt's `publish()` waits for each QoS 1 acknowledgement (a task and a timer per
+        message); the hub needs none of that per message: paho keeps QoS 1 messages in flight
+        and resends them itself, and publishing through it keeps the order of the calls.
+        """
+        info = client._client.publish(item.topic, item.payload, item.qos, item.retain)
+        if info.rc == 0:
             self.stats.published += 1
-        except aiomqtt.MqttError as exc:
+        else:
             self.stats.publish_failures += 1
-            log.warning("publish to %s failed: %s", item.topic, exc)
-        finally:
-            slots.release()
+            log.warning("publish to %s failed (paho code %s)", item.topic, info.rc)
 
     async def publish_now(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish and wait for the broker's acknowledgement (used at shutdown)."""

@@ -325,9 +325,10 @@ class Hub:
                         log.exception("an announcement listener failed")
         for printer, ticket_no in outcome.prints:
             printed = self.state.tickets[ticket_no]
+            view = outcome.result.get("ticket") or self.state.ticket_view(printed)
             self.link.publish(
                 self.topics.device(printer, "cmd"),
-                dumps(views.print_job(self.state, printed, self.status_url)),
+                dumps(views.print_job(self.state, printed, view, self.status_url)),
             )
         if outcome.tickets or outcome.windows or outcome.catalogue:
             self._services_dirty.set()

@@ -62,11 +62,14 @@ def announcement(state: HallState, call: Call, seq: int) -> dict[str, Any]:
     }
 
 
-def print_job(state: HallState, ticket: Ticket, status_url: str | None) -> dict[str, Any]:
+def print_job(
+    state: HallState, ticket: Ticket, view: dict[str, Any], status_url: str | None
+) -> dict[str, Any]:
+    """The kiosk printer's job; `view` is the ticket as the kiosk was just told it."""
     service = state.service(ticket.service)
     return {
         "job": "print",
-        "ticket": state.ticket_view(ticket),
+        "ticket": view,
         "hall_name": state.config.hall.name,
         "service_name": service.name if service else ticket.service,
         "qr_url": f"{status_url}/t/{ticket.no}" if status_url else None,

@@ -117,6 +117,10 @@ def hall_document(
             doc[key] = table
         else:
             doc[key] = value
+    if "windows" in overrides and "devices" not in overrides:
+        # The demo's devices bound to a window the override left out go with it.
+        kept = {w["id"] for w in doc["windows"]}
+        doc["devices"] = [d for d in doc["devices"] if d.get("window", next(iter(kept))) in kept]
     return doc
 
 

@@ -7,7 +7,7 @@ RFC 3339 times in the hall's timezone.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -18,6 +18,18 @@ Priority = Literal["normal", "green", "appointment"]
 PRIORITIES: tuple[Priority, ...] = ("normal", "green", "appointment")
 # Lower rank is called first: green channel, then appointments inside their slot, then normal.
 PRIORITY_RANK: dict[str, int] = {"green": 0, "appointment": 1, "normal": 2}
+
+
+def _record_json(record: Ticket | Window) -> str:
+    """A record's stored form. Every field is a plain value, so no deep copy (as
+    `dataclasses.asdict` makes) is needed; sorted keys keep the text stable for
+    compare-and-set in the store."""
+    names = _FIELD_NAMES[type(record)]
+    return json.dumps(
+        {name: getattr(record, name) for name in names},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def rfc3339(ts: float | None, tz: ZoneInfo) -> str | None:
@@ -52,7 +64,7 @@ class Ticket:
     slot_start: float | None = None  # an appointment's slot: its priority counts from then
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return _record_json(self)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Ticket:
@@ -102,7 +114,7 @@ class Window:
     served: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return _record_json(self)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Window:
@@ -122,3 +134,8 @@ class Window:
             "since": rfc3339(self.since, tz),
             "served": self.served,
         }
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(sorted(f.name for f in fields(cls))) for cls in (Ticket, Window)
+}

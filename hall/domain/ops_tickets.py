@@ -54,7 +54,9 @@ def take(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: f
         appointment=appointment.code if appointment else None,
         slot_start=slot_start,
     )
-    ahead = ahead_of(ticket, state.waiting.get(code, {}).values(), now)
+    queue = state.waiting.get(code, {})
+    # A normal ticket is the latest arrival of the lowest class: everyone waiting is ahead.
+    ahead = len(queue) if priority == "normal" else ahead_of(ticket, queue.values(), now)
     waiting = state.waiting_counts()
     waiting[code] = waiting.get(code, 0) + 1
     eta = eta_seconds(

@@ -77,7 +77,7 @@ async def test_the_dashboard_socket_needs_a_session_and_the_hubs_own_origin(
         assert data["hall"]["id"] == web_hub.hub.config.hall.id
         assert data["notice"] == "欢迎光临"
         assert [s["code"] for s in data["services"]] == ["A", "B", "C"]
-        assert [w["id"] for w in data["windows"]] == ["1", "2", "3", "4"]
+        assert [w["id"] for w in data["windows"]] == ["1", "2", "3", "4", "5"]
         assert data["kpis"]["arrivals"] == 0
 
 
