@@ -10,7 +10,7 @@ from . import args as A
 from .errors import DomainError
 from .model import Ticket, Window
 from .ops_windows import require_signed_in, ticket_in_hand, window_of
-from .queue import ahead_of, select_next
+from .queue import ahead_of
 from .state import Call, HallState, Outcome
 from .states import ENDED_STATES, ticket_next
 
@@ -56,9 +56,7 @@ def call_next(
         )
         if done.started_at is not None:
             learned.append((done.service, now - done.started_at))
-    chosen = select_next(
-        _candidates(state, window.id), state.window_services[window.id], now, state.rules
-    )
+    chosen = state.next_for(window.id, now)
     if chosen is None:
         after_w = window.evolve(ticket=None, served=served, served_day=state.day)
         return Outcome(
@@ -91,13 +89,6 @@ def call_next(
         learned=tuple(learned),
         calls=(Call(called.no, window.id, 0),),
     )
-
-
-def _candidates(state: HallState, window_id: str) -> list[Ticket]:
-    found: list[Ticket] = []
-    for code in state.window_services[window_id]:
-        found.extend(state.waiting.get(code, {}).values())
-    return found
 
 
 def _hand_or_fail(state: HallState, device: DeviceConfig) -> tuple[Window, Ticket]:

@@ -17,7 +17,8 @@ from ..config import HallConfig
 from .catalogue import Appointment, Catalogue, ServiceEntry
 from .estimate import ServiceTimes, eta_seconds
 from .model import Ticket, Window, rfc3339
-from .queue import AgeingRule, ahead_of
+from .queue import AgeingRule, ahead_of, select_next
+from .queue_index import QueueIndex
 
 RECENT_CALLS = 10
 
@@ -81,6 +82,7 @@ class HallState:
             if t.state == "waiting":
                 self.waiting.setdefault(t.service, {})[t.no] = t
         self._recent: list[str] | None = None  # ticket numbers on the board, newest first
+        self.index = QueueIndex(t for q in self.waiting.values() for t in q.values())
 
     @property
     def services(self) -> tuple[ServiceEntry, ...]:
@@ -91,6 +93,14 @@ class HallState:
     def window_services(self) -> dict[str, tuple[str, ...]]:
         assert self.catalogue is not None
         return self.catalogue.window_services
+
+    def next_for(self, window_id: str, now: float) -> Ticket | None:
+        """Who this window calls next (the queue policy; ageing rules when configured)."""
+        preference = self.window_services[window_id]
+        if self.rules:
+            candidates = [t for code in preference for t in self.waiting.get(code, {}).values()]
+            return select_next(candidates, preference, now, self.rules)
+        return self.index.select(preference, now)
 
     def service(self, code: str) -> ServiceEntry | None:
         assert self.catalogue is not None
@@ -163,10 +173,12 @@ class HallState:
         for before, after in outcome.tickets:
             self.tickets[after.no] = after
             self._board_changed(before, after)
-            for queue in self.waiting.values():
-                queue.pop(after.no, None)
+            if before is not None:
+                self.waiting.get(before.service, {}).pop(after.no, None)
+            self.index.remove(after.no)
             if after.state == "waiting":
                 self.waiting.setdefault(after.service, {})[after.no] = after
+                self.index.add(after)
         for _before_w, after_w in outcome.windows:
             self.windows[after_w.id] = after_w
         if outcome.counter is not None:
