@@ -22,7 +22,9 @@ import aiomqtt
 log = logging.getLogger("hall.bus")
 
 MessageHandler = Callable[[str, bytes], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
 ConnectHook = Callable[[], Awaitable[None]]
+BATCH_LIMIT = 64
 # Nagle's algorithm costs ~20 ms per request/response hop on loopback: always off.
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
@@ -108,15 +110,31 @@ class MqttLink:
         return self._outgoing.qsize()
 
     # ----- running -------------------------------------------------------------------------
-    async def run(self, handler: MessageHandler) -> None:
-        """Deliver messages to `handler` one at a time, in order; runs until cancelled."""
+    async def run(self, handler: MessageHandler, batch: BatchHandler | None = None) -> None:
+        """Deliver messages to `handler` one at a time, in order; runs until cancelled.
+
+        With `batch`, the messages already waiting when one is taken (up to BATCH_LIMIT) are
+        delivered together, in order, so their owner can do their I/O together.
+        """
         async with asyncio.TaskGroup() as group:
             group.create_task(self._connection_loop())
-            group.create_task(self._dispatch(handler))
+            group.create_task(self._dispatch(handler, batch))
 
-    async def _dispatch(self, handler: MessageHandler) -> None:
+    async def _dispatch(self, handler: MessageHandler, batch: BatchHandler | None) -> None:
         while True:
-            topic, payload = await self._incoming.get()
+            first = await self._incoming.get()
+            if batch is not None and not self._incoming.empty():
+                messages = [first]
+                while len(messages) < BATCH_LIMIT and not self._incoming.empty():
+                    messages.append(self._incoming.get_nowait())
+                try:
+                    await batch(messages)
+                except StopLink:
+                    raise
+                except Exception:  # bad messages must never stop the link
+                    log.exception("batch handler failed on %d messages", len(messages))
+                continue
+            topic, payload = first
             try:
                 await handler(topic, payload)
             except StopLink:

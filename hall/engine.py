@@ -26,7 +26,7 @@ from .domain.estimate import ServiceTimes
 from .domain.hall import HallState, Outcome, decide
 from .domain.numbering import local_day
 from .protocol import Request, dumps, error_response, ok_response
-from .store import Conflict, Fenced, HallStore
+from .store import Commit, Committed, Conflict, Fenced, HallStore
 
 log = logging.getLogger("hall.engine")
 COMMIT_ATTEMPTS = 3
@@ -98,6 +98,92 @@ class HallEngine:
                 return False
             await self.load(today)
             return True
+
+    async def handle_many(self, requests: list[tuple[DeviceConfig, Request]]) -> list[Handled]:
+        """Carry out requests that arrived together, with one round trip to the store.
+
+        Group commit: each request is decided against the hall as the ones before it left
+        it (applied in memory at once), then all are committed in one pipeline, in order,
+        each still by the one atomic script. Repeated ids are found first and go the single
+        path, so nothing is decided on a state a duplicate would have changed. Should any
+        commit still be refused, the stored hall is reloaded (it is the truth) and the
+        refused requests are decided again one by one.
+        """
+        async with self._lock:
+            if len(requests) == 1:
+                return [await self._handle(*requests[0])]
+            try:
+                seen = await self.store.seen([(d.id, r.id) for d, r in requests])
+            except (RedisError, OSError):
+                seen = [True] * len(requests)  # let the single path report the outage
+            batch: list[tuple[DeviceConfig, Request]] = []
+            keys: set[tuple[str, str]] = set()
+            for (device, request), was_seen in zip(requests, seen, strict=True):
+                key = (device.id, request.id)
+                if not was_seen and key not in keys:
+                    batch.append((device, request))
+                    keys.add(key)
+            done = await self._commit_together(batch) if len(batch) > 1 else {}
+            results: list[Handled] = []
+            for device, request in requests:
+                key = (device.id, request.id)
+                handled = done.pop(key, None)
+                results.append(
+                    handled if handled is not None else await self._handle(device, request)
+                )
+            return results
+
+    async def _commit_together(
+        self, batch: list[tuple[DeviceConfig, Request]]
+    ) -> dict[tuple[str, str], Handled]:
+        now = self.clock()
+        if local_day(now, self.state.tz) != self.state.day:
+            return {}  # the day changes: let the single path start it
+        staged: list[tuple[DeviceConfig, Request, Outcome | None, str, Commit]] = []
+        for device, request in batch:
+            outcome: Outcome | None = None
+            try:
+                outcome = decide(self.state, device, request.op, request.args, now)
+                response = ok_response(request.id, outcome.result)
+                code = "ok"
+            except DomainError as exc:
+                response = error_response(request.id, exc.code, exc.message)
+                code = exc.code
+            except Exception:
+                log.exception("operation %s from %s failed", request.op, device.id)
+                continue  # the single path answers it
+            commit = Commit(
+                device.id,
+                request.id,
+                dumps(response),
+                outcome,
+                self.state.day,
+                self._learned_times(outcome),
+                self._outbox(outcome),
+            )
+            if outcome is not None:
+                self.state.apply(outcome)  # the next request is decided after this one
+            staged.append((device, request, outcome, code, commit))
+        try:
+            results = await self.store.commit_many([s[4] for s in staged])
+        except (RedisError, OSError) as exc:
+            results = [exc] * len(staged)
+        done: dict[tuple[str, str], Handled] = {}
+        failed = False
+        for (device, request, outcome, code, _commit), result in zip(staged, results, strict=True):
+            if isinstance(result, Fenced):
+                log.critical("%s; this hub stops", result)
+                raise HubFenced(str(result)) from result
+            if isinstance(result, Committed) and not result.duplicate:
+                done[(device.id, request.id)] = Handled(
+                    result.response, code, outcome, result.first_seq
+                )
+            else:
+                failed = True  # refused or not carried out: decided again one by one
+        if failed:
+            log.warning("a grouped commit was refused; reloading the hall")
+            await self.load(self.state.day)
+        return done
 
     async def _handle(self, device: DeviceConfig, request: Request) -> Handled:
         now = self.clock()

@@ -158,7 +158,7 @@ class Hub:
         if not self.started_at:
             await self.start()
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.link.run(self._on_message))
+            group.create_task(self.link.run(self._on_message, self._on_messages))
             group.create_task(self._publish_services_loop())
             group.create_task(self._housekeeping_loop())
 
@@ -239,15 +239,49 @@ class Hub:
         self.link.publish(self.topics.device(device_id, "res"), body)
 
     async def handle_request(self, device_id: str, payload: bytes) -> None:
+        checked = self._check_request(device_id, payload)
+        if checked is not None:
+            self._finish(checked, await self.submit(*checked))
+
+    async def _on_messages(self, messages: list[tuple[str, bytes]]) -> None:
+        """Requests that arrived together are carried out together (one store round trip);
+        everything else, and the answers, keep their order."""
+        started = time.perf_counter()
+        pending: list[tuple[DeviceConfig, Request]] = []
+        for topic, payload in messages:
+            parsed = self.topics.split_device_topic(topic)
+            if parsed is not None and parsed[1] == "req":
+                checked = self._check_request(parsed[0], payload)
+                if checked is not None:
+                    pending.append(checked)
+                continue
+            await self._flush(pending)
+            await self._on_message(topic, payload)
+        await self._flush(pending)
+        elapsed = time.perf_counter() - started
+        for _ in messages:
+            self.m_latency.observe(elapsed)
+
+    async def _flush(self, pending: list[tuple[DeviceConfig, Request]]) -> None:
+        if not pending:
+            return
+        handled = await self.engine.handle_many(pending)
+        for checked, result in zip(pending, handled, strict=True):
+            self._after(checked[0], checked[1], result)
+            self._finish(checked, result)
+        pending.clear()
+
+    def _check_request(self, device_id: str, payload: bytes) -> tuple[DeviceConfig, Request] | None:
+        """The device and its request, or None when it was refused (and answered if it can be)."""
         try:
             request = parse_request(payload)
         except BadRequest as exc:
             self.m_bad.inc(answered="yes" if exc.request_id else "no")
             if exc.request_id is None:
                 log.warning("dropped a payload from %s: %s", device_id, exc.message)
-                return
+                return None
             self._respond(device_id, error_response(exc.request_id, "bad_request", exc.message))
-            return
+            return None
         device = self.config.device(device_id)
         if device is None:
             op_label = request.op if request.op in HANDLERS else "other"
@@ -260,9 +294,12 @@ class Hub:
                     f"no device {device_id!r} in hall {self.config.hall.id}",
                 ),
             )
-            return
-        handled = await self.submit(device, request)
-        self._respond(device_id, handled.response)
+            return None
+        return device, request
+
+    def _finish(self, checked: tuple[DeviceConfig, Request], handled: Handled) -> None:
+        """Answer the device, then tell the integrations."""
+        self._respond(checked[0].id, handled.response)
         if handled.outcome is not None:
             self._publish_events(handled.outcome, handled.first_seq)
 
@@ -273,6 +310,11 @@ class Hub:
         screens change first, then their answer, then integrations hear about it.
         """
         handled = await self.engine.handle(device, request)
+        self._after(device, request, handled)
+        return handled
+
+    def _after(self, device: DeviceConfig, request: Request, handled: Handled) -> None:
+        """Count it and publish what it changed (screens first), before the answer goes."""
         op_label = request.op if request.op in HANDLERS else "other"
         self.m_requests.inc(op=op_label, code=handled.code)
         if handled.day_changed:
@@ -281,7 +323,6 @@ class Hub:
             self._publish_effects(handled.outcome, handled.first_seq)
             if device.kind == "back_office":
                 self._publish_events(handled.outcome, handled.first_seq)
-        return handled
 
     def publish_events(self, outcome: Outcome, first_seq: int) -> None:
         """Publish the events of a request carried out just now, after its response went out

@@ -44,6 +44,19 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """One operation to commit: what the device is answered and what changes."""
+
+    device: str
+    request_id: str
+    response: bytes
+    outcome: Outcome | None
+    day: str
+    times: ServiceTimes | None = None
+    outbox: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class Committed:
     duplicate: bool  # True: the request id was seen before; `response` is what was answered
     response: bytes
@@ -182,6 +195,52 @@ class HallStore:
         times: ServiceTimes | None = None,
         outbox: tuple[dict[str, Any], ...] = (),
     ) -> Committed:
+        keys, args = self._script_input(
+            Commit(device, request_id, response, outcome, day, times, outbox)
+        )
+        return self._result(response, *(await self._commit(keys=keys, args=args)))
+
+    async def commit_many(self, commits: list[Commit]) -> list[Committed | Exception]:
+        """Several commits in one round trip, carried out in order (each still atomic).
+
+        Each result is what `commit` would return or raise (Fenced, Conflict, a RedisError).
+        """
+        pipe = self.client.pipeline(transaction=False)
+        for commit in commits:
+            keys, args = self._script_input(commit)
+            await self._commit(keys=keys, args=args, client=pipe)
+        replies = await pipe.execute(raise_on_error=False)
+        results: list[Committed | Exception] = []
+        for commit, reply in zip(commits, replies, strict=True):
+            if isinstance(reply, Exception):
+                results.append(reply)
+                continue
+            try:
+                results.append(self._result(commit.response, *reply))
+            except (Fenced, Conflict) as exc:
+                results.append(exc)
+        return results
+
+    async def seen(self, requests: list[tuple[str, str]]) -> list[bool]:
+        """Which (device, request id) pairs have a stored response already."""
+        pipe = self.client.pipeline(transaction=False)
+        for device, request_id in requests:
+            pipe.exists(self.key("idem", device, request_id))
+        return [bool(n) for n in await pipe.execute()]
+
+    def _result(self, response: bytes, status: bytes | str, detail: Any) -> Committed:
+        status = status.decode() if isinstance(status, bytes) else status
+        if status == "ok":
+            return Committed(False, response, int(detail))
+        if status == "dup":
+            return Committed(True, detail, 0)
+        if status == "fenced":
+            raise Fenced(f"hall {self.hall_id} was claimed by a newer hub (epoch {detail!r})")
+        raise Conflict(f"record {detail!r} changed under the hub")
+
+    def _script_input(self, commit: Commit) -> tuple[list[str], list[str | bytes]]:
+        device, request_id, response = commit.device, commit.request_id, commit.response
+        outcome, day, times, outbox = commit.outcome, commit.day, commit.times, commit.outbox
         hashes: list[str] = []
         writes: list[str] = []
 
@@ -238,6 +297,8 @@ class HallStore:
                 )
             if times is not None:
                 for service, _seconds in outcome.learned:
+                    if service not in times.means:
+                        continue  # nothing learned (an implausible measurement)
                     learned = json.dumps([times.means[service], times.counts[service]])
                     write(self.key("times"), service, None, learned, True)
             events = [
@@ -263,12 +324,4 @@ class HallStore:
             self.outbox_key,
             *hashes,
         ]
-        status, detail = await self._commit(keys=keys, args=args)
-        status = status.decode() if isinstance(status, bytes) else status
-        if status == "ok":
-            return Committed(False, response, int(detail))
-        if status == "dup":
-            return Committed(True, detail, 0)
-        if status == "fenced":
-            raise Fenced(f"hall {self.hall_id} was claimed by a newer hub (epoch {detail!r})")
-        raise Conflict(f"record {detail!r} changed under the hub")
+        return keys, args
