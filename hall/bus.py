@@ -164,6 +164,10 @@ class MqttLink:
         )
         # Many publishes in flight is the normal case here, not a warning sign.
         client.pending_calls_threshold = self.max_in_flight * 2
+        # paho logs every packet it sends and receives at DEBUG; formatting those costs
+        # more than the hub's own work per message. Connection trouble still reaches our log.
+        if not log.isEnabledFor(logging.DEBUG):
+            client._client.disable_logger()
         return client
 
     async def _connection_loop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -83,6 +84,7 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
         http_url = f"http://{config.http.host}:{config.http.port}"
         hub = Hub(config, store, endpoint, status_url=http_url)
         await hub.start()
+        _tune_garbage_collector()
         relay = None
         if config.portal is not None:
             from portal_link.relay import OutboxRelay
@@ -113,6 +115,15 @@ async def hall_services(config: HallConfig) -> AsyncIterator[Running]:
             http_url,
         )
         yield Running(hub, endpoint, store_url, http_url, relay=relay)
+
+
+def _tune_garbage_collector() -> None:
+    """A hub holds the day's tickets for hours and allocates a little per message: collect
+    the young generation less often, and leave what was loaded at start out of full
+    collections (each of which would otherwise walk every ticket of the day)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _safe(url: str) -> str:
