@@ -15,23 +15,14 @@ how the card reads each 32-bit word of pixels; "big" if text comes out scrambled
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from devices.codecs import bx6
 from devices.codecs.bx6_area import MAX_AREAS
-from devices.drivers.base import (
-    Binding,
-    DriverEnv,
-    DriverInfo,
-    PortSpec,
-    SerialDriver,
-    SerialPort,
-    wait_event,
-)
-from devices.drivers.led import LedText, ShowOptions, send_loop
+from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec
+from devices.drivers.led import LedDriver, LedText, ShowOptions
 from devices.drivers.options import OptionError, Options
 from displays.bitmap import NARROW, bx6_renderer
 
@@ -98,15 +89,23 @@ def parse_options(raw: Mapping[str, Any]) -> Bx6Options:
     )
 
 
-class Bx6Driver(SerialDriver):
-    retry_s = 2.0  # a text the device did not take is sent again after this (doubling)
+class Bx6Driver(LedDriver):
+    what = "the card"
 
     def __init__(
         self, spec: PortSpec, binding: Binding, options: Bx6Options, env: DriverEnv
     ) -> None:
-        super().__init__(spec, binding)
         if env.font is None:
             raise ValueError("the bx6 driver draws text: the gateway must load a font")
+        lines = max(1, options.height // 16)
+        led = LedText(
+            binding.only(),
+            options.show,
+            env.topics.board,
+            cells=max(1, options.width // NARROW),
+            join=lambda found: "\n".join(found[:lines]),
+        )
+        super().__init__(spec, binding, led, options.answer_timeout_s)
         self.options = options
         self.area = bx6.DynamicArea(
             area_id=options.area,
@@ -117,64 +116,21 @@ class Bx6Driver(SerialDriver):
         )
         self.header = bx6.Header(dst=options.screen, device_type=options.device_type)
         self.render = bx6_renderer(env.font, align=options.align, byteorder=options.byte_order)
-        lines = max(1, options.height // 16)
-        self.led = LedText(
-            binding.only(),
-            options.show,
-            env.topics.board,
-            cells=max(1, options.width // NARROW),
-            join=lambda found: "\n".join(found[:lines]),
-        )
-        self.shown: str | None = None  # the last text the card acknowledged
-        self._replies: asyncio.Queue[bx6.Response] = asyncio.Queue()
 
-    async def session(self, port: SerialPort) -> None:
-        self.led.resend()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._read(port))
-            send = send_loop(
-                self.led, lambda text: self._send(port, text), self.label, retry_s=self.retry_s
-            )
-            group.create_task(send)
-
-    async def _read(self, port: SerialPort) -> None:
-        decoder = bx6.Decoder()
-        while True:
-            for event in decoder.feed(await port.read()):
-                if isinstance(event, bx6.BadFrame):
-                    self.bad_frame(event)
-                else:
-                    self._replies.put_nowait(event)
+    def decoder(self) -> bx6.Decoder:
+        return bx6.Decoder()
 
     def encode(self, text: str) -> bytes:
         return bx6.encode_update_area(
             self.area, text, render=self.render, speak=self.options.speak, header=self.header
         )
 
-    async def _send(self, port: SerialPort, text: str) -> bool:
-        try:
-            frame = self.encode(text)
-        except bx6.Bx6Error as exc:
-            self.log.warning("%s: cannot show %r: %s", self.label, text, exc)
-            return True  # sending it again would not help
-        while not self._replies.empty():
-            self._replies.get_nowait()  # answers to earlier frames
-        await port.write(frame)
-        reply = await wait_event(self._replies, self.options.answer_timeout_s)
+    def verdict(self, reply: object) -> bool | str | None:
         if isinstance(reply, bx6.Ack):
-            self.shown = text
-            self.news.set()
-            self.log.debug("%s: shows %r", self.label, text)
             return True
         if isinstance(reply, bx6.Nak):
-            self.log.warning("%s: the card refused the text: %s", self.label, reply.reason)
-        elif reply is None:
-            self.log.warning(
-                "%s: no answer from the card in %.1f s", self.label, self.options.answer_timeout_s
-            )
-        else:
-            self.log.info("%s: unexpected answer %s", self.label, reply)
-        return False
+            return str(reply.reason)
+        return None
 
 
 INFO = DriverInfo(

@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from devices.drivers.base import HallLink
+from devices.codecs.base import BadFrame
+from devices.codecs.errors import CodecError
+from devices.drivers.base import HallLink, PortSpec, SerialDriver, SerialPort, wait_event
 from devices.drivers.options import Options
 from displays.board import BoardPayload, board_lines
 from displays.ledtext import TEXT_WELCOME, window_strip_text
@@ -127,3 +129,73 @@ async def send_loop(
             log.info("%s: sending the text again", label)
             led.changed.set()
         delay = min(delay * 2, RETRY_MAX_S)
+
+
+class LedDriver(SerialDriver):
+    """A sign that shows one text and answers each frame with an acknowledgement or a
+    refusal. A protocol gives `decoder()`, `encode(text)` and `verdict(reply)`."""
+
+    retry_s = 2.0  # a text the device did not take is sent again after this (doubling)
+    what = "the sign"  # how the log names the device
+
+    def __init__(self, spec: PortSpec, binding: Any, led: LedText, answer_timeout_s: float) -> None:
+        super().__init__(spec, binding)
+        self.led = led
+        self.answer_timeout_s = answer_timeout_s
+        self.shown: str | None = None  # the last text the device acknowledged
+        self._replies: asyncio.Queue[Any] = asyncio.Queue()
+
+    def decoder(self) -> Any:
+        raise NotImplementedError
+
+    def encode(self, text: str) -> bytes:
+        raise NotImplementedError
+
+    def verdict(self, reply: Any) -> bool | str | None:
+        """True: taken; a text: refused, and why; None: not an answer to the frame."""
+        raise NotImplementedError
+
+    async def session(self, port: SerialPort) -> None:
+        self.led.resend()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._read(port))
+            send = send_loop(
+                self.led, lambda text: self._send(port, text), self.label, retry_s=self.retry_s
+            )
+            group.create_task(send)
+
+    async def _read(self, port: SerialPort) -> None:
+        decoder = self.decoder()
+        while True:
+            for event in decoder.feed(await port.read()):
+                if isinstance(event, BadFrame):
+                    self.bad_frame(event)
+                else:
+                    self._replies.put_nowait(event)
+
+    async def _send(self, port: SerialPort, text: str) -> bool:
+        try:
+            frame = self.encode(text)
+        except CodecError as exc:
+            self.log.warning("%s: cannot show %r: %s", self.label, text, exc)
+            return True  # sending it again would not help
+        while not self._replies.empty():
+            self._replies.get_nowait()  # answers to earlier frames
+        await port.write(frame)
+        reply = await wait_event(self._replies, self.answer_timeout_s)
+        if reply is None:
+            self.log.warning(
+                "%s: no answer from %s in %.1f s", self.label, self.what, self.answer_timeout_s
+            )
+            return False
+        verdict = self.verdict(reply)
+        if verdict is True:
+            self.shown = text
+            self.news.set()
+            self.log.debug("%s: shows %r", self.label, text)
+            return True
+        if isinstance(verdict, str):
+            self.log.warning("%s: %s refused %r: %s", self.label, self.what, text, verdict)
+        else:
+            self.log.info("%s: unexpected answer %s", self.label, reply)
+        return False
