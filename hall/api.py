@@ -22,7 +22,7 @@ from .config import ApiClient, DeviceConfig
 from .domain.model import rfc3339
 from .hub import Hub
 from .openapi import OPENAPI
-from .protocol import Request
+from .protocol import Request, dumps_text
 
 log = logging.getLogger("hall.api")
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
@@ -40,12 +40,8 @@ STATUS_OF = {
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, dumps=_dumps
+        {"error": {"code": code, "message": message}}, status=status, dumps=dumps_text
     )
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 async def _authenticate(request: web.Request, body: bytes) -> tuple[ApiClient, str | None]:
@@ -58,7 +54,7 @@ async def _authenticate(request: web.Request, body: bytes) -> tuple[ApiClient, s
             if client.token and hmac.compare_digest(client.token.encode(), token.encode()):
                 return client, request.headers.get("Idempotency-Key")
         raise web.HTTPUnauthorized(
-            text=_dumps({"error": {"code": "unauthorized", "message": "unknown bearer token"}}),
+            text=dumps_text({"error": {"code": "unauthorized", "message": "unknown bearer token"}}),
             content_type="application/json",
         )
     if "webhook-signature" in request.headers:
@@ -71,7 +67,7 @@ async def _authenticate(request: web.Request, body: bytes) -> tuple[ApiClient, s
             except SignatureError as exc:
                 problems.append(str(exc))
         raise web.HTTPUnauthorized(
-            text=_dumps(
+            text=dumps_text(
                 {
                     "error": {
                         "code": "unauthorized",
@@ -84,7 +80,7 @@ async def _authenticate(request: web.Request, body: bytes) -> tuple[ApiClient, s
             content_type="application/json",
         )
     raise web.HTTPUnauthorized(
-        text=_dumps(
+        text=dumps_text(
             {
                 "error": {
                     "code": "unauthorized",
@@ -103,14 +99,14 @@ async def _json_body(request: web.Request) -> tuple[bytes, dict[str, Any]]:
         data = json.loads(body) if body else {}
     except ValueError as exc:
         raise web.HTTPBadRequest(
-            text=_dumps(
+            text=dumps_text(
                 {"error": {"code": "bad_request", "message": f"the body is not JSON: {exc}"}}
             ),
             content_type="application/json",
         ) from None
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(
-            text=_dumps(
+            text=dumps_text(
                 {"error": {"code": "bad_request", "message": "the body must be a JSON object"}}
             ),
             content_type="application/json",
@@ -128,7 +124,7 @@ async def _operate(
     handled = await hub.submit(device, Request(request_id, op, args))
     response = json.loads(handled.response)
     if response["ok"]:
-        return web.json_response(response["result"], status=ok_status, dumps=_dumps)
+        return web.json_response(response["result"], status=ok_status, dumps=dumps_text)
     error = response["error"]
     return _error(STATUS_OF.get(error["code"], 400), error["code"], error["message"])
 
@@ -152,7 +148,7 @@ async def list_appointments(request: web.Request) -> web.Response:
         for a in sorted(state.appointments.values(), key=lambda a: a.slot_start)
         if a.day == day
     ]
-    return web.json_response({"day": day, "appointments": items}, dumps=_dumps)
+    return web.json_response({"day": day, "appointments": items}, dumps=dumps_text)
 
 
 async def change_catalogue(request: web.Request) -> web.Response:
@@ -162,7 +158,9 @@ async def change_catalogue(request: web.Request) -> web.Response:
 
 async def services(request: web.Request) -> web.Response:
     state = request.app[HUB].state
-    return web.json_response({"day": state.day, "services": state.services_view()}, dumps=_dumps)
+    return web.json_response(
+        {"day": state.day, "services": state.services_view()}, dumps=dumps_text
+    )
 
 
 def _ticket_or_404(request: web.Request) -> tuple[Hub, Any]:
@@ -171,7 +169,7 @@ def _ticket_or_404(request: web.Request) -> tuple[Hub, Any]:
     ticket = hub.state.tickets.get(no)
     if ticket is None:
         raise web.HTTPNotFound(
-            text=_dumps({"error": {"code": "not_found", "message": f"no ticket {no} today"}}),
+            text=dumps_text({"error": {"code": "not_found", "message": f"no ticket {no} today"}}),
             content_type="application/json",
         )
     return hub, ticket
@@ -188,7 +186,7 @@ async def ticket_back_office(request: web.Request) -> web.Response:
         "last_window": ticket.window,
         "rated": ticket.rated,
     }
-    return web.json_response({"ticket": view}, dumps=_dumps)
+    return web.json_response({"ticket": view}, dumps=dumps_text)
 
 
 async def ticket_public(request: web.Request) -> web.Response:
@@ -198,15 +196,15 @@ async def ticket_public(request: web.Request) -> web.Response:
     service = hub.state.service(ticket.service)
     view["service_name"] = service.name if service else ticket.service
     view["hall_name"] = hub.config.hall.name
-    return web.json_response({"ticket": view}, dumps=_dumps)
+    return web.json_response({"ticket": view}, dumps=dumps_text)
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(OPENAPI, dumps=_dumps)
+    return web.json_response(OPENAPI, dumps=dumps_text)
 
 
 async def asyncapi(request: web.Request) -> web.Response:
-    return web.json_response(ASYNCAPI, dumps=_dumps)
+    return web.json_response(ASYNCAPI, dumps=dumps_text)
 
 
 def add_routes(app: web.Application, hub: Hub) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -141,26 +142,10 @@ class HallEngine:
             return {}  # the day changes: let the single path start it
         staged: list[tuple[DeviceConfig, Request, Outcome | None, str, Commit]] = []
         for device, request in batch:
-            outcome: Outcome | None = None
-            try:
-                outcome = decide(self.state, device, request.op, request.args, now)
-                response = ok_response(request.id, outcome.result)
-                code = "ok"
-            except DomainError as exc:
-                response = error_response(request.id, exc.code, exc.message)
-                code = exc.code
-            except Exception:
-                log.exception("operation %s from %s failed", request.op, device.id)
+            decided = self._decide(device, request, now)
+            if decided is None:
                 continue  # the single path answers it
-            commit = Commit(
-                device.id,
-                request.id,
-                dumps(response),
-                outcome,
-                self.state.day,
-                self._learned_times(outcome),
-                self._outbox(outcome),
-            )
+            outcome, code, commit = decided
             if outcome is not None:
                 self.state.apply(outcome)  # the next request is decided after this one
             staged.append((device, request, outcome, code, commit))
@@ -192,27 +177,12 @@ class HallEngine:
         if day_changed:
             await self.load(today)
         for _attempt in range(COMMIT_ATTEMPTS):
-            outcome: Outcome | None = None
-            try:
-                outcome = decide(self.state, device, request.op, request.args, now)
-                response = ok_response(request.id, outcome.result)
-                code = "ok"
-            except DomainError as exc:
-                response = error_response(request.id, exc.code, exc.message)
-                code = exc.code
-            except Exception:
-                log.exception("operation %s from %s failed", request.op, device.id)
+            decided = self._decide(device, request, now)
+            if decided is None:
                 return self._internal(request, "internal error")
+            outcome, code, commit = decided
             try:
-                committed = await self.store.commit(
-                    device.id,
-                    request.id,
-                    dumps(response),
-                    outcome,
-                    self.state.day,
-                    times=self._learned_times(outcome),
-                    outbox=self._outbox(outcome),
-                )
+                committed = await self.store.commit(commit)
             except Conflict as exc:
                 log.warning("%s; reloading the hall", exc)
                 await self.load(self.state.day)
@@ -237,6 +207,33 @@ class HallEngine:
             )
         return self._internal(request, "the hall kept changing: retry with the same id")
 
+    def _decide(
+        self, device: DeviceConfig, request: Request, now: float
+    ) -> tuple[Outcome | None, str, Commit] | None:
+        """The pure core's decision and what to commit for it; None on an unexpected error
+        (logged), which is answered `internal` and never stored."""
+        outcome: Outcome | None = None
+        try:
+            outcome = decide(self.state, device, request.op, request.args, now)
+            response = ok_response(request.id, outcome.result)
+            code = "ok"
+        except DomainError as exc:
+            response = error_response(request.id, exc.code, exc.message)
+            code = exc.code
+        except Exception:
+            log.exception("operation %s from %s failed", request.op, device.id)
+            return None
+        commit = Commit(
+            device.id,
+            request.id,
+            dumps(response),
+            outcome,
+            self.state.day,
+            self._learned_times(outcome),
+            self._outbox(outcome),
+        )
+        return outcome, code, commit
+
     @staticmethod
     def _internal(request: Request, message: str) -> Handled:
         # Not stored: a retry with the same id is carried out normally.
@@ -259,8 +256,6 @@ class HallEngine:
 
 
 def _code_of(response: bytes) -> str:
-    import json
-
     try:
         data = json.loads(response)
         return "ok" if data.get("ok") else str(data["error"]["code"])

@@ -32,7 +32,7 @@ from .engine import HubFenced
 from .hub import Hub
 from .mailbox import MIN_INTERVAL_S, Mailbox
 from .pages import SESSIONS, same_origin, session_of
-from .protocol import MAX_ID_LEN, BadRequest, Request, error_response, parse_request
+from .protocol import MAX_ID_LEN, BadRequest, Request, dumps_text, error_response, parse_request
 from .sessions import Session, Sessions
 
 log = logging.getLogger("hall.live")
@@ -46,10 +46,6 @@ MAX_NOTICE_CHARS = 200
 HEARTBEAT_S = 30.0
 SOCKET_SEND_BUFFER = 64 * 1024  # per connection (Linux doubles it)
 LIVE: web.AppKey[Live] = web.AppKey("live")
-
-
-def _dumps(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 class DeviceClient:
@@ -85,7 +81,7 @@ class Live:
 
     # ----- what the hub tells us ------------------------------------------------------------
     def _on_event(self, event: dict[str, Any]) -> None:
-        text = _dumps({"type": "event", "event": event})
+        text = dumps_text({"type": "event", "event": event})
         for mailbox in self.watchers:
             mailbox.push(text)
         for mailbox in self.dashboards:
@@ -101,8 +97,8 @@ class Live:
         if not self.screens:
             return
         # The screen that shows the call goes first, then the call: never ahead of the screen.
-        screen = _dumps(self.screen_message())
-        text = _dumps({"type": "announce", **announcement})
+        screen = dumps_text(self.screen_message())
+        text = dumps_text({"type": "announce", **announcement})
         for mailbox in self.screens:
             mailbox.set_limited(screen)
             mailbox.add_batch(text)
@@ -114,7 +110,7 @@ class Live:
             "at": round(self.hub.clock(), 3),
             "alarm": alarm.view(self.hub.state.tz),
         }
-        text = _dumps({"type": "event", "event": event})
+        text = dumps_text({"type": "event", "event": event})
         for mailbox in self.dashboards:
             mailbox.add_batch(text)
         for mailbox in self.watchers:
@@ -171,7 +167,9 @@ class Live:
         window = self.hub.state.windows.get(window_id) if window_id else None
         if window is None:
             return
-        text = _dumps({"type": "state", "state": views.window_device_state(self.hub.state, window)})
+        text = dumps_text(
+            {"type": "state", "state": views.window_device_state(self.hub.state, window)}
+        )
         if text != client.last_state:
             client.last_state = text
             if queued:
@@ -190,7 +188,7 @@ class Live:
                 client.mailbox.set_slot("services", text)
 
     def services_text(self) -> str:
-        return _dumps({"type": "services", "services": self.hub.state.services_view()})
+        return dumps_text({"type": "services", "services": self.hub.state.services_view()})
 
     # ----- the producer ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -224,13 +222,13 @@ class Live:
         if self.dashboards and (
             self._dashboard_dirty or now - self._last_snapshot >= PERIODIC_SNAPSHOT_S
         ):
-            text = _dumps({"type": "snapshot", "data": self.snapshot()})
+            text = dumps_text({"type": "snapshot", "data": self.snapshot()})
             for mailbox in self.dashboards:
                 mailbox.set_limited(text)
             self._last_snapshot = now
         self._dashboard_dirty = False
         if self.screens and self._screen_dirty:
-            text = _dumps(self.screen_message())
+            text = dumps_text(self.screen_message())
             for mailbox in self.screens:
                 mailbox.set_limited(text)
         self._screen_dirty = False
@@ -331,7 +329,7 @@ async def _accept(request: web.Request) -> web.WebSocketResponse:
 
 def _refuse(status: type[web.HTTPException], code: str, message: str) -> web.HTTPException:
     return status(
-        text=_dumps({"error": {"code": code, "message": message}}),
+        text=dumps_text({"error": {"code": code, "message": message}}),
         content_type="application/json",
     )
 
@@ -339,9 +337,9 @@ def _refuse(status: type[web.HTTPException], code: str, message: str) -> web.HTT
 # ----- /ws/dashboard ---------------------------------------------------------------------------
 def _result(ref: Any, error: tuple[str, str] | None = None) -> str:
     if error is None:
-        return _dumps({"type": "result", "ref": ref, "ok": True})
+        return dumps_text({"type": "result", "ref": ref, "ok": True})
     code, message = error
-    return _dumps(
+    return dumps_text(
         {"type": "result", "ref": ref, "ok": False, "error": {"code": code, "message": message}}
     )
 
@@ -355,7 +353,7 @@ async def ws_dashboard(request: web.Request) -> web.WebSocketResponse:
         raise _refuse(web.HTTPForbidden, "bad_origin", "the Origin is not this hub")
     ws = await _accept(request)
     mailbox = Mailbox(ws, name=f"dashboard of {session.user}", session=session.token)
-    mailbox.set_limited(_dumps({"type": "snapshot", "data": live.snapshot()}))
+    mailbox.set_limited(dumps_text({"type": "snapshot", "data": live.snapshot()}))
     token = session.token
 
     async def on_text(text: str) -> None:
@@ -427,7 +425,7 @@ async def ws_screen(request: web.Request) -> web.WebSocketResponse:
     live = request.app[LIVE]
     ws = await _accept(request)
     mailbox = Mailbox(ws, batch_max=ANNOUNCEMENTS_KEPT, name="screen")
-    mailbox.set_limited(_dumps(live.screen_message()))
+    mailbox.set_limited(dumps_text(live.screen_message()))
 
     async def ignore(_text: str) -> None:
         return None
@@ -454,7 +452,7 @@ async def ws_device(request: web.Request) -> web.WebSocketResponse:
     ws = await _accept(request)
     mailbox = Mailbox(ws, name=f"device page {device.id}")
     client = DeviceClient(mailbox, device)
-    mailbox.push(_dumps(live.device_message(device)))  # first: who the page is
+    mailbox.push(dumps_text(live.device_message(device)))  # first: who the page is
     live.refresh_device_state(client, queued=True)
     live.refresh_device_services(client, live.services_text(), queued=True)
 
@@ -465,17 +463,17 @@ async def ws_device(request: web.Request) -> web.WebSocketResponse:
             hub.m_bad.inc(answered="yes" if exc.request_id else "no")
             if exc.request_id is not None:
                 reply = error_response(exc.request_id, "bad_request", exc.message)
-                mailbox.push(_dumps({"type": "response", **reply}))
+                mailbox.push(dumps_text({"type": "response", **reply}))
             return
         try:
             handled = await hub.submit(device, parsed)
         except HubFenced:
             reply = error_response(parsed.id, "internal", "this hub was replaced by a newer one")
-            mailbox.push(_dumps({"type": "response", **reply}))
+            mailbox.push(dumps_text({"type": "response", **reply}))
             await ws.close(code=1011, message=b"hub replaced")
             return
         live.refresh_device_state(client)  # the device's screen first, then its answer
-        mailbox.push(_dumps({"type": "response", **json.loads(handled.response)}))
+        mailbox.push(dumps_text({"type": "response", **json.loads(handled.response)}))
         if handled.outcome is not None:
             hub.publish_events(handled.outcome, handled.first_seq)
 

@@ -10,8 +10,14 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_ID_LEN = 64
 
 
+def dumps_text(payload: Any) -> str:
+    """Compact JSON with Chinese kept as is (web pages and HTTP answers)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    """The UTF-8 JSON bytes of an MQTT payload."""
+    return dumps_text(payload).encode()
 
 
 @dataclass(frozen=True)

@@ -185,20 +185,10 @@ class HallStore:
         await self.client.hset(self.key("catalogue"), "current", catalogue_json)
 
     # ----- the one write path --------------------------------------------------------------
-    async def commit(
-        self,
-        device: str,
-        request_id: str,
-        response: bytes,
-        outcome: Outcome | None,
-        day: str,
-        times: ServiceTimes | None = None,
-        outbox: tuple[dict[str, Any], ...] = (),
-    ) -> Committed:
-        keys, args = self._script_input(
-            Commit(device, request_id, response, outcome, day, times, outbox)
-        )
-        return self._result(response, *(await self._commit(keys=keys, args=args)))
+    async def commit(self, commit: Commit) -> Committed:
+        """Commit one operation; raises Fenced, Conflict or a RedisError."""
+        keys, args = self._script_input(commit)
+        return self._result(commit.response, *(await self._commit(keys=keys, args=args)))
 
     async def commit_many(self, commits: list[Commit]) -> list[Committed | Exception]:
         """Several commits in one round trip, carried out in order (each still atomic).

@@ -3,23 +3,20 @@ their WebSockets (docs/web-protocol.md)."""
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from . import live, pages
 from .api import HUB, add_routes
 from .hub import Hub
+from .protocol import dumps_text
 from .sessions import Sessions
 
 
 async def healthz(request: web.Request) -> web.Response:
     report = await request.app[HUB].health()
-    return web.json_response(report, status=200 if report["status"] == "ok" else 503, dumps=_dumps)
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    return web.json_response(
+        report, status=200 if report["status"] == "ok" else 503, dumps=dumps_text
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:

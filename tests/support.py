@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
+import sys
 import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +144,28 @@ def write_hall_config(
     path = Path(tmp_path) / f"hall-{hall_id}.toml"
     path.write_text(dumps_toml(doc), encoding="utf-8")
     return path
+
+
+@contextlib.asynccontextmanager
+async def hall_run(
+    config: Path, log: Path, stop_timeout_s: float = 15.0
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`hall run --config <config>` as its own process; killed at the end if still running."""
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hall.cli",
+            "run",
+            "--config",
+            str(config),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await asyncio.wait_for(process.wait(), stop_timeout_s)

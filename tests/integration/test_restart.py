@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import hall_run
 
 from .conftest import running_hub
 from .contract_client import ContractClient
@@ -27,29 +26,6 @@ def is_online(data: object) -> bool:
 
 def is_offline(data: object) -> bool:
     return isinstance(data, dict) and data.get("state") == "offline"
-
-
-@contextlib.asynccontextmanager
-async def hall_run(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`hall run --config <config>` as its own process; killed at the end if still running."""
-    with log.open("ab") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hall.cli",
-            "run",
-            "--config",
-            str(config),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await asyncio.wait_for(process.wait(), RESTART_TIMEOUT_S)
 
 
 async def test_a_restarted_hub_carries_on_where_it_stopped(

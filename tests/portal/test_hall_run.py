@@ -5,10 +5,8 @@ started again; the back office stores it once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,35 +14,13 @@ import redis.asyncio as aredis
 
 from tests.integration.contract_client import ContractClient
 from tests.integration.halls import served
+from tests.support import hall_run
 
 from .conftest import OfficeServer, eventually, eventually_async
 
 pytestmark = pytest.mark.usefixtures("redis_client")
 
 STOP_TIMEOUT_S = 15.0
-
-
-@contextlib.asynccontextmanager
-async def hall_run(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`hall run --config <config>` as its own process; killed at the end if still running."""
-    with log.open("ab") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hall.cli",
-            "run",
-            "--config",
-            str(config),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
 
 
 def online(epoch: int) -> Callable[[object], bool]:
