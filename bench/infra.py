@@ -19,17 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from hall.contract.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on `host` that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def find_binary(name: str) -> str | None:

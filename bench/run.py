@@ -131,7 +131,8 @@ def main() -> int:
     mode = (
         "The hub and the baseline each ran in an in-process task, sharing the clients' event loop."
         if args.in_process
-        else "The hub (`python -m hall.cli run`) and the baseline (`python -m bench.baseline`) "
+        else "The hub (`python -m hall.cli.main run`) and the baseline (`python -m bench.baseline`)"
+        " "
         "each ran as their own process; the load clients, Mosquitto and Redis ran beside "
         "them on the same CPUs."
     )

@@ -1,9 +1,9 @@
 """What the benchmarks load: the hub, and the baseline responder, each with its own hall id.
 
-By default each runs as its own process (`python -m hall.cli run --config ...`,
+By default each runs as its own process (`python -m hall.cli.main run --config ...`,
 `python -m bench.baseline ...`), so the load clients and the server under test do not share an
 event loop. `in_process=True` runs them as tasks in the benchmark's own loop instead (the hub
-through `hall.runtime.hall_services`), which is quicker to debug but not what a hall runs.
+through `hall.hub.runtime.hall_services`), which is quicker to debug but not what a hall runs.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hall.config import load_config
-from hall.runtime import hall_services
+from hall.contract.config import load_config
+from hall.hub.runtime import hall_services
+from hall.web.app import make_app
 from tests.support import write_hall_config
 
 from .baseline import serve as serve_baseline
@@ -209,7 +210,7 @@ async def hub(
     )
     if env.in_process:
         config = load_config(path)
-        async with hall_services(config) as running:
+        async with hall_services(config, make_app) as running:
             task = asyncio.create_task(running.hub.run())
             try:
                 await asyncio.wait_for(running.hub.ready.wait(), START_TIMEOUT_S)
@@ -222,7 +223,7 @@ async def hub(
     argv = [sys.executable]
     if env.profile_dir is not None:
         argv += ["-m", "cProfile", "-o", str(env.profile_dir / f"{hall_id}.prof")]
-    argv += ["-m", "hall.cli", "--log-level", "WARNING", "run", "--config", str(path)]
+    argv += ["-m", "hall.cli.main", "--log-level", "WARNING", "run", "--config", str(path)]
     async with _process(env, "hub", hall_id, argv) as target:
         yield target
 

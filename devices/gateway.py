@@ -20,7 +20,7 @@ from devices.font import load_font
 from devices.gateway_config import GatewayConfig
 from devices.links import GatewayLink
 from displays.bitmap import HexFont
-from hall.protocol import Topics
+from hall.contract.wire import Topics
 
 log = logging.getLogger("devices.gateway")
 GOODBYE_TIMEOUT_S = 3.0

@@ -31,7 +31,6 @@ Every problem is a `ConfigError` naming the file, the line and the key, e.g.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,16 +40,15 @@ from urllib.parse import unquote, urlsplit
 from devices.drivers import DRIVERS
 from devices.drivers.base import DriverInfo, PortSpec
 from devices.drivers.options import OptionError
-from hall.bus import Endpoint
-from hall.config import ConfigError, format_key
-from hall.config_lines import KeyPath, LineMap
+from hall.contract.config_base import FileChecker, parse_toml, read_config_text, show
+from hall.contract.config_lines import KeyPath
+from hall.contract.link import Endpoint
 
 TOP_KEYS = ("gateway", "serial")
 GATEWAY_KEYS = ("hall", "broker", "font", "passwords")
 SERIAL_KEYS = ("port", "baud", "protocol", "device", "devices", "options")
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 ID_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -97,70 +95,26 @@ class GatewayConfig:
 def load_gateway_config(path: str | Path) -> GatewayConfig:
     """Read and check a gateway file; `ConfigError` names the file, line and key."""
     file = Path(path)
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as exc:
-        problem = f"cannot read the file ({exc.strerror or exc})"
-        raise ConfigError(str(file), None, "", problem) from exc
-    except UnicodeDecodeError:
-        raise ConfigError(str(file), None, "", "the file is not UTF-8 text") from None
+    text = read_config_text(file)
     return replace(check_gateway_text(text, str(file), base_dir=file.parent), source=file)
 
 
 def check_gateway_text(text: str, name: str, *, base_dir: Path | None = None) -> GatewayConfig:
-    text = text.removeprefix("\ufeff")
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        at = _TOML_AT.search(str(exc))
-        line = int(at[1]) if at else None
-        raise ConfigError(name, line, "", f"TOML syntax error: {exc}") from None
+    document = parse_toml(text, name)
     base = (base_dir or Path.cwd()).absolute()
-    return _Checker(name, text).gateway(document, base)
+    return _GatewayChecker(name, text).gateway(document, base)
 
 
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"' if len(value) < 60 else f'"{value[:57]}..."'
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return str(value)
-
-
-class _Checker:
-    def __init__(self, name: str, text: str) -> None:
-        self.name = name
-        self.lines = LineMap(text)
-
-    def error(self, path: KeyPath, problem: str) -> ConfigError:
-        return ConfigError(self.name, self.lines.line_of(path), format_key(path), problem)
-
-    def table(self, value: object, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.error(path, f"expected a table, got {_show(value)}")
-        for key in value:
-            if key not in keys:
-                raise self.error((*path, key), f"unknown key (accepted here: {', '.join(keys)})")
-        return value
+class _GatewayChecker(FileChecker):
+    """Validates one parsed gateway file; errors name the file, the line and the key."""
 
     def text(self, table: dict[str, Any], path: KeyPath, key: str, default: str | None) -> str:
-        if key not in table:
-            if default is None:
-                raise self.error((*path, key), "missing required key")
+        if key not in table and default is not None:
             return default
-        value = table[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.error((*path, key), f"expected a non-empty string, got {_show(value)}")
-        return value
+        return self.nonempty_string(self.present(table, path, key), (*path, key))
 
-    def identifier(self, value: object, path: KeyPath) -> str:
-        if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-            raise self.error(path, f"expected 1 to 32 characters a-z, 0-9 or -, got {_show(value)}")
-        return value
+    def device_id(self, value: object, path: KeyPath) -> str:
+        return self.identifier(value, path, ID_PATTERN, 32)
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -169,7 +123,7 @@ class _Checker:
         if "gateway" not in doc:
             raise self.error(("gateway",), "missing [gateway] table (hall and broker)")
         table = self.table(doc["gateway"], ("gateway",), GATEWAY_KEYS)
-        hall = self.identifier(table.get("hall"), ("gateway", "hall"))
+        hall = self.device_id(table.get("hall"), ("gateway", "hall"))
         broker = self.broker(self.text(table, ("gateway",), "broker", DEFAULT_BROKER))
         font = None
         if "font" in table:
@@ -188,9 +142,9 @@ class _Checker:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            raise self.error(path, f"expected mqtt://host:port, got {_show(url)}") from None
+            raise self.error(path, f"expected mqtt://host:port, got {show(url)}") from None
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise self.error(path, f"expected an mqtt:// or mqtts:// URL, got {_show(url)}")
+            raise self.error(path, f"expected an mqtt:// or mqtts:// URL, got {show(url)}")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise self.error(path, "expected no path, query or fragment in the URL")
         tls = parts.scheme == "mqtts"
@@ -206,9 +160,9 @@ class _Checker:
         path: KeyPath = ("gateway", "passwords")
         table = value if isinstance(value, dict) else None
         if table is None:
-            raise self.error(path, f"expected a table of device id = password, got {_show(value)}")
+            raise self.error(path, f"expected a table of device id = password, got {show(value)}")
         for device, password in table.items():
-            self.identifier(device, (*path, device))
+            self.device_id(device, (*path, device))
             if not isinstance(password, str):
                 raise self.error((*path, device), "expected the password as a string")
         return dict(table)
@@ -219,7 +173,7 @@ class _Checker:
         port = self.text(table, path, "port", None)
         baud = table.get("baud", 9600)
         if isinstance(baud, bool) or not isinstance(baud, int) or not 50 <= baud <= 4_000_000:
-            problem = f"expected a baud rate such as 9600, got {_show(baud)}"
+            problem = f"expected a baud rate such as 9600, got {show(baud)}"
             raise self.error((*path, "baud"), problem)
         protocol = self.text(table, path, "protocol", None)
         driver = DRIVERS.get(protocol)
@@ -229,7 +183,7 @@ class _Checker:
         device, addresses = self.devices(table, path, driver)
         raw_options = table.get("options", {})
         if not isinstance(raw_options, dict):
-            raise self.error((*path, "options"), f"expected a table, got {_show(raw_options)}")
+            raise self.error((*path, "options"), f"expected a table, got {show(raw_options)}")
         try:
             options = driver.parse_options(raw_options)
         except OptionError as exc:
@@ -245,7 +199,7 @@ class _Checker:
                 raise self.error(
                     (*path, "devices"), f'{driver.name} speaks for one device: use device = "id"'
                 )
-            return self.identifier(table.get("device"), (*path, "device")), {}
+            return self.device_id(table.get("device"), (*path, "device")), {}
         if "device" in table:
             raise self.error(
                 (*path, "device"),
@@ -256,14 +210,15 @@ class _Checker:
             raise self.error(
                 (*path, "devices"),
                 f'expected a table of address = device id, e.g. {{ "1" = "caller-1" }}, '
-                f"got {_show(value)}",
+                f"got {show(value)}",
             )
         addresses: dict[int, str] = {}
         for key, device in value.items():
             where = (*path, "devices", key)
-            if not key.isdigit() or not 0 <= int(key) <= 255:
+            # ASCII only: str.isdigit takes "²" (int() refuses it) and "١" (int() reads 1).
+            if not (key.isascii() and key.isdigit()) or not 0 <= int(key) <= 255:
                 raise self.error(where, f'expected a bus address "0" to "255", got "{key}"')
-            addresses[int(key)] = self.identifier(device, where)
+            addresses[int(key)] = self.device_id(device, where)
         return None, addresses
 
     def check_unique(self, entries: tuple[SerialEntry, ...]) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hall.bus import Endpoint
-from hall.device_link import DeviceLink
-from hall.protocol import dumps
+from hall.contract.device import DeviceLink
+from hall.contract.link import Endpoint
+from hall.contract.wire import dumps
 
 
 class GatewayLink(DeviceLink):

@@ -29,6 +29,7 @@ MAX_WINDOW_NAME_CHARS: Final = 24
 # Window numbers have a few digits; a longer run looks like a phone or ID number.
 MAX_DIGIT_RUN: Final = 4
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_ANY_DIGIT_RUN = re.compile(r"\d+")  # full-width digits too
 _DEFAULT_NAME = re.compile(r"([0-9]+)号窗口")
 
 Lang = Literal["zh", "en"]
@@ -74,6 +75,27 @@ def check_window_name(window_name: str) -> str:
             f"window name holds more than {MAX_DIGIT_RUN} digits in a row: {window_name!r}"
         )
     return window_name
+
+
+MAX_SAID_CHARS: Final = 200
+
+
+def check_said_text(text: object) -> str:
+    """Return ``text`` if it may be shown or said as given; raise ValueError if not.
+
+    A text from a message is not trusted to be harmless: it must be one line of at most 200
+    characters, and it may not hold a run of more than 4 digits (a phone or ID number is
+    never read out). The message names no part of the text: it might be personal data.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the text is empty")
+    if len(text) > MAX_SAID_CHARS:
+        raise ValueError(f"the text is longer than {MAX_SAID_CHARS} characters")
+    if any(unicodedata.category(ch)[0] == "C" for ch in text):
+        raise ValueError("the text holds control characters")
+    if any(len(run) > MAX_DIGIT_RUN for run in _ANY_DIGIT_RUN.findall(text)):
+        raise ValueError(f"the text holds more than {MAX_DIGIT_RUN} digits in a row")
+    return text
 
 
 def announce_text(ticket_no: str, window_name: str) -> str:

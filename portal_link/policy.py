@@ -13,13 +13,18 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+from hall.contract.backoff import backoff_delay
+
 __all__ = [
     "PATHS",
+    "REFUSED",
+    "DeadLetter",
     "MalformedEntry",
     "OutboxEntry",
     "Verdict",
-    "backoff_delay",
+    "cases_to_retry",
     "classify",
+    "explains_refusal",
     "parse_entry",
     "parse_retry_after",
     "retry_delay",
@@ -31,6 +36,12 @@ __all__ = [
 PATHS: dict[str, str] = {"case": "/cases", "evaluation": "/evaluations"}
 
 Verdict = Literal["delivered", "retry", "refused"]
+
+# How the reason of a dead letter set aside by a permanent refusal begins.
+REFUSED = "refused by the back office"
+# Statuses that refuse an entry for good when the body says why (see `classify`).
+REFUSED_WITH_REASON = (400, 422)
+GONE = 410
 
 
 class MalformedEntry(ValueError):
@@ -77,9 +88,9 @@ def parse_entry(raw: bytes | str) -> OutboxEntry:
 def webhook_id(kind: str, key: str, body: dict[str, Any]) -> str:
     """The message id: the same for every attempt at one entry, different between entries.
 
-    Kind and case id make it readable; a digest of the body tells apart two entries of one
-    kind for one case (a ticket that ended as a no-show, was put back in the queue and ended
-    again is two cases with one case id), so the receiver never drops the second as a repeat.
+    Kind and case id make it readable (a no-show put back in the queue is a new case, with a
+    case id of its own); a digest of the body tells apart any two entries of one kind for one
+    case, so the receiver never drops the second as a repeat.
     """
     canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
@@ -92,28 +103,57 @@ def stream_id_ms(stream_id: bytes | str) -> int:
     return int(text.partition("-")[0])
 
 
-def classify(status: int) -> Verdict:
-    """What an HTTP answer means for the entry.
+def classify(status: int, body: bytes = b"") -> Verdict:
+    """What an HTTP answer means for the entry (device-contract.md, section 5 extensions).
 
-    2xx: delivered. 408 (timeout) and 429 (too many requests), like every 5xx, say "later".
-    Any other 4xx is a refusal that a retry would only repeat: the entry goes to the dead-letter
-    stream. Anything else (a redirect, a 1xx) is a misconfiguration an operator can fix, so the
-    entry is kept and retried.
+    2xx: delivered. Refused for good, into the dead-letter stream: 410 (the back office will
+    never take it), and 400 or 422 whose body is a JSON object with an ``error`` member (the
+    back office read the entry and says why it will not take it: the same bytes would be
+    refused again). Everything else is retried with backoff: 5xx, 408 and 429 say "later";
+    401 and 403 (a secret being rotated), 404 and 405 (a URL or a back office being
+    redeployed), a 400 from a proxy's error page, a redirect: each is a fault an operator
+    fixes, after which the entry goes through unchanged.
     """
     if 200 <= status < 300:
         return "delivered"
-    if 400 <= status < 500 and status not in (408, 429):
+    if status == GONE:
+        return "refused"
+    if status in REFUSED_WITH_REASON and explains_refusal(body):
         return "refused"
     return "retry"
 
 
-def backoff_delay(attempt: int, base_s: float, cap_s: float, rand: Callable[[], float]) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+def explains_refusal(body: bytes) -> bool:
+    """Whether an answer's body is the contract's refusal: a JSON object with ``error``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and bool(data.get("error"))
 
-    ``attempt`` counts failed attempts from 1; ``rand`` returns a float in [0, 1).
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """What the relay needs to know of an entry in the dead-letter stream."""
+
+    key: str  # its case id ("" for an entry that could not be read)
+    reason: str
+
+
+def cases_to_retry(dead: list[DeadLetter]) -> list[str]:
+    """The case ids whose dead letters may go back to the outbox once the back office
+    answers again, oldest first: every case none of whose entries was refused for good.
+
+    An entry that expired while the back office was down, and the entries held behind it,
+    are worth another try; a refusal would only be repeated, and the entries held behind a
+    refused case stay behind it (per-case order). Unreadable entries stay for an operator.
     """
-    ceiling = min(cap_s, base_s * 2.0 ** min(max(attempt - 1, 0), 60))
-    return rand() * ceiling
+    refused = {d.key for d in dead if d.reason.startswith(REFUSED) or not d.key}
+    cases: list[str] = []
+    for letter in dead:
+        if letter.key not in refused and letter.key not in cases:
+            cases.append(letter.key)
+    return cases
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -151,7 +191,8 @@ def retry_delay(
     """How long to wait after failed attempt number ``attempt`` (counted from 1).
 
     A 429 or 503 with a readable ``Retry-After`` waits what it asks, up to
-    ``retry_after_cap_s``; everything else backs off exponentially with full jitter.
+    ``retry_after_cap_s``; everything else backs off by the one rule of
+    `hall.contract.backoff` (exponential, capped, full jitter).
     """
     if status in (429, 503):
         asked = parse_retry_after(retry_after, now)

@@ -12,6 +12,11 @@ evaluations in SQLite. It shows them at ``/`` (an HTML table, staff ids masked) 
 ``/api/cases`` and ``/api/evaluations``; ``/api/stats`` counts requests by what became of them,
 ``/api/requests`` lists the latest requests in arrival order.
 
+A case that carries `documents` (pages captured at the window) has each page fetched once
+from its signed link, its SHA-256 checked against the case's, and its receipt confirmed (a
+DELETE on the same link, after which the hub deletes the page); what became of each is
+listed at ``/api/documents`` (`received_sha256`, `verified`, `confirmed`), never the content.
+
 For tests and demonstrations it can misbehave (``--fail-mode``, or at run time
 ``POST /_control {"mode": ...}``): ``503`` answers Service Unavailable (with ``Retry-After``
 when ``--retry-after``/``"retry_after"`` is set), ``timeout`` answers nothing until the mode
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import html
 import json
 import sqlite3
@@ -35,9 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-from .webhooks import DEFAULT_TOLERANCE_S, SignatureError, secret_key, verify
+from portal_link.webhooks import DEFAULT_TOLERANCE_S, SignatureError, secret_key, verify
 
 __all__ = ["MODES", "BackOffice", "main", "make_app"]
 
@@ -144,6 +151,32 @@ class BackOffice:
         self.stats = Stats()
         self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self._changed = asyncio.Event()
+        self.documents: list[dict[str, Any]] = []  # each page of a case, as it was fetched
+        self.documents_changed = asyncio.Event()  # set on every page fetched
+        self._fetches: set[asyncio.Task[None]] = set()
+
+    # ----- the pages a case links ----------------------------------------------------------
+    def _fetch_documents(self, case_id: str, documents: object) -> None:
+        """Fetch a new case's pages beside the answer (the hub waits for no page)."""
+        if not isinstance(documents, list) or not documents:
+            return
+        task = asyncio.create_task(self._fetch_all(case_id, documents))
+        self._fetches.add(task)
+        task.add_done_callback(self._fetches.discard)
+
+    async def _fetch_all(self, case_id: str, documents: list[Any]) -> None:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for document in documents:
+                record = await _fetch_one(session, case_id, document)
+                self.documents.append(record)
+                changed, self.documents_changed = self.documents_changed, asyncio.Event()
+                changed.set()
+
+    async def close(self) -> None:
+        for task in list(self._fetches):
+            task.cancel()
+        await asyncio.gather(*self._fetches, return_exceptions=True)
 
     def set_mode(self, mode: str, retry_after: str | None = None) -> None:
         self.mode = _mode(mode)
@@ -220,6 +253,8 @@ class BackOffice:
         )
         if stored:
             self.stats.stored += 1
+            if resource == "cases":
+                self._fetch_documents(str(data["case_id"]), data.get("documents"))
         else:
             self.stats.duplicates += 1
         outcome = "stored" if stored else "duplicate"
@@ -236,6 +271,9 @@ class BackOffice:
         kind = KINDS[request.match_info["resource"]]
         rows = await asyncio.to_thread(self.store.list, kind)
         return web.json_response(rows, dumps=_dumps)
+
+    async def api_documents(self, request: web.Request) -> web.Response:
+        return web.json_response(self.documents, dumps=_dumps)
 
     async def api_stats(self, request: web.Request) -> web.Response:
         return web.json_response({**self.stats.__dict__, "mode": self.mode})
@@ -265,6 +303,7 @@ def make_app(office: BackOffice) -> web.Application:
     app.router.add_get("/api/stats", office.api_stats)
     app.router.add_get("/api/requests", office.api_requests)
     app.router.add_get("/api/{resource:cases|evaluations}", office.api_list)
+    app.router.add_get("/api/documents", office.api_documents)
     app.router.add_post("/_control", office.control)
     app.router.add_post("/{path:.*}", office.receive)
 
@@ -272,11 +311,45 @@ def make_app(office: BackOffice) -> web.Application:
         office.set_mode("ok")  # answer the requests still kept waiting, then stop
 
     async def close(_app: web.Application) -> None:
+        await office.close()
         office.store.close()
 
     app.on_shutdown.append(release)
     app.on_cleanup.append(close)
     return app
+
+
+async def _fetch_one(
+    session: aiohttp.ClientSession, case_id: str, document: object
+) -> dict[str, Any]:
+    """Fetch one linked page, check its hash, confirm its receipt; what happened."""
+    if not isinstance(document, dict) or not isinstance(document.get("url"), str):
+        return {"case_id": case_id, "error": "a document without a url"}
+    record: dict[str, Any] = {
+        "case_id": case_id,
+        **{k: document.get(k) for k in ("page", "name", "type", "size", "sha256")},
+        "received_sha256": None,
+        "verified": False,
+        "confirmed": False,
+        "status": None,
+        "error": None,
+    }
+    url = document["url"]
+    try:
+        async with session.get(url) as response:
+            record["status"] = response.status
+            if response.status != 200:
+                record["error"] = (await response.text())[:300]
+                return record
+            content = await response.read()
+        record["received_sha256"] = hashlib.sha256(content).hexdigest()
+        record["verified"] = record["received_sha256"] == document.get("sha256")
+        if record["verified"]:  # only a page that arrived whole is confirmed
+            async with session.delete(url) as response:
+                record["confirmed"] = response.status == 204
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"
+    return record
 
 
 def _mode(mode: str) -> str:

@@ -13,25 +13,35 @@ next one is not tried until the current one is settled (head-of-line blocking). 
 order (a rating never before its case) follows without any bookkeeping, at the price that one
 entry the back office keeps failing on delays those behind it. That price is small here: the
 back office is one endpoint, and when it fails it fails for every entry alike; an entry it
-refuses outright (4xx) or that is too old is set aside in the dead-letter stream at once, so
-it blocks nothing for long. Parallel per-ticket delivery would buy throughput a hall does not
+refuses for good or that is too old is set aside in the dead-letter stream at once, so it
+blocks nothing for long. Parallel per-ticket delivery would buy throughput a hall does not
 need (a few thousand entries a day) with ordering that is much harder to show correct. How a
 ticket's order is kept across the dead-letter stream and ``hall outbox retry`` is described
 in `outbox.py`.
 
-Failures (no answer, a timeout, 408, 429, 5xx) are retried with exponential backoff and full
-jitter, honouring ``Retry-After`` on 429 and 503. A refusal (any other 4xx), an entry that
+Every answer but a 2xx and the refusals the contract documents as permanent (410, and 400 or
+422 with a JSON ``error`` body: `policy.classify`) is retried with exponential backoff and
+full jitter, honouring ``Retry-After`` on 429 and 503. A permanent refusal, an entry that
 cannot be read, or one still not accepted when it is older than ``max_age_s`` (from its stream
 id; it is always tried at least once, so a hub that was off for a long holiday sends its
 backlog) goes to the dead-letter stream with the reason, the HTTP status and the attempts.
 
-A relay whose hub was fenced by a newer hub (a newer epoch in the store) stops, so two
-relays never deliver side by side (which would break the order).
+Dead letters come back by themselves once the back office answers again: after a delivery
+that needed retries, after one following an expiry, and after the first delivery of a run,
+every dead case that was not refused for good goes back to the end of the outbox, its
+entries in order, with later entries of the case behind them (`policy.cases_to_retry`).
+
+A relay whose hub was fenced by a newer hub (a newer epoch in the store) stops (it raises
+`Fenced`), so two relays never deliver side by side (which would break the order).
+
+The outbox is handed in as the `OutboxStore` interface (outbox_port.py): the relay never
+talks to Redis itself. Its counters are plain numbers the hub's metrics read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -42,33 +52,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
-import redis.asyncio as redis
-from redis.exceptions import RedisError
 
-from hall.config import PortalConfig
-from hall.engine import HubFenced
-from hall.metrics import Counter, Registry
-
-from .outbox import Outbox, OutboxStats, Taken
-from .policy import (
+from hall.contract.backoff import backoff_delay
+from hall.contract.cancellation import raise_if_cancel_lost
+from hall.contract.errors import Fenced, StoreUnavailable
+from hall.domain.config import PortalConfig
+from portal_link.outbox_port import CaseDocuments, OutboxStats, OutboxStore, Taken
+from portal_link.policy import (
+    REFUSED,
     MalformedEntry,
     OutboxEntry,
-    backoff_delay,
+    cases_to_retry,
     classify,
     parse_entry,
     retry_delay,
 )
-from .webhooks import signed_headers
+from portal_link.webhooks import signed_headers
 
-__all__ = ["OutboxRelay", "RelayFenced", "RelayTimings"]
+__all__ = ["OutboxRelay", "RelayTimings"]
 
 log = logging.getLogger("portal_link.relay")
 USER_AGENT = "hall-hub-portal-link/1"
 ANSWER_EXCERPT = 300  # characters of a refusal's body kept as part of the reason
-
-
-class RelayFenced(HubFenced):
-    """A newer hub took the hall: this relay stops so that only one delivers."""
+ANSWER_READ = 4096  # bytes of an answer read to tell a documented refusal
 
 
 @dataclass(frozen=True)
@@ -91,19 +97,7 @@ class Attempt:
     status: int | None  # None: no answer
     detail: str  # the answer's start, or what went wrong
     retry_after: str | None = None
-
-
-def _cancel_if_requested() -> None:
-    """Raise a cancellation that a Redis call swallowed.
-
-    redis-py can lose a task's CancelledError when the cancel arrives in the middle of a
-    command (redis/redis-py#2028; seen with 8.1 on XREADGROUP and pipelines): the call returns
-    and the task runs on. The task still counts the request (``cancelling()``), so every loop
-    here checks it after its Redis calls and stops as it should.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
+    body: bytes = b""  # the answer's start, as sent
 
 
 def default_consumer_name() -> str:
@@ -115,7 +109,7 @@ def default_consumer_name() -> str:
 class OutboxRelay:
     def __init__(
         self,
-        store_client: redis.Redis,
+        outbox: OutboxStore,
         hall_id: str,
         portal: PortalConfig,
         *,
@@ -124,9 +118,10 @@ class OutboxRelay:
         epoch: Callable[[], int] | None = None,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        documents: CaseDocuments | None = None,
     ) -> None:
-        self.outbox = Outbox(store_client, hall_id, clock)
-        self.client = store_client
+        self.outbox = outbox
+        self.documents = documents  # the pages captured for a case, linked in its body
         self.hall_id = hall_id
         self.portal = portal
         self.timings = timings or RelayTimings()
@@ -138,8 +133,9 @@ class OutboxRelay:
         self.delivered = 0  # entries the back office accepted
         self.failed = 0  # attempts that failed and will be retried
         self.dead_lettered = 0  # entries set aside in the dead-letter stream
+        self.revived = 0  # dead letters put back by themselves once the back office answered
+        self._revive_due = True  # dead letters may wait from an earlier run
         self.sending: str | None = None  # webhook-id of the entry being sent, if any
-        self._counters: dict[str, Counter] = {}
         self._session: aiohttp.ClientSession | None = None
 
     # ----- metrics -------------------------------------------------------------------------
@@ -161,35 +157,6 @@ class OutboxRelay:
         self.stats = await self.outbox.stats()
         return self.stats
 
-    def register_metrics(self, registry: Registry) -> None:
-        """Add the relay's gauges and counters to the hub's registry (read at scrape time)."""
-        registry.gauge(
-            "hall_outbox_backlog",
-            "Cases and ratings not yet accepted by the back office",
-            lambda: {(): float(self.backlog())},
-        )
-        registry.gauge(
-            "hall_outbox_oldest_age_seconds",
-            "Age of the oldest case or rating not yet accepted by the back office",
-            lambda: {(): self.oldest_age_seconds()},
-        )
-        registry.gauge(
-            "hall_outbox_dead",
-            "Entries in the dead-letter stream (see `hall outbox dead`)",
-            lambda: {(): float(self.dead())},
-        )
-        self._counters = {
-            "delivered": registry.counter(
-                "hall_outbox_delivered_total", "Entries the back office accepted"
-            ),
-            "failed": registry.counter(
-                "hall_outbox_failed_total", "Delivery attempts that failed and will be retried"
-            ),
-            "dead": registry.counter(
-                "hall_outbox_dead_lettered_total", "Entries set aside in the dead-letter stream"
-            ),
-        }
-
     def _count(self, name: str) -> None:
         if name == "delivered":
             self.delivered += 1
@@ -197,9 +164,6 @@ class OutboxRelay:
             self.failed += 1
         else:
             self.dead_lettered += 1
-        counter = self._counters.get(name)
-        if counter is not None:
-            counter.inc()
 
     # ----- life ----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -220,9 +184,9 @@ class OutboxRelay:
         while True:
             try:
                 await self.refresh_stats()
-            except (RedisError, OSError) as exc:
+            except StoreUnavailable as exc:
                 log.debug("outbox stats unavailable: %s", exc)
-            _cancel_if_requested()
+            raise_if_cancel_lost()
             await asyncio.sleep(self.timings.stats_interval_s)
 
     async def _relay_loop(self) -> None:
@@ -238,16 +202,16 @@ class OutboxRelay:
                     log.info("outbox relay: store reachable again")
                 failures = 0
                 while True:
-                    _cancel_if_requested()
+                    raise_if_cancel_lost()
                     await self._check_fence()
                     batch = await self.outbox.take(
                         self.consumer, self.timings.batch, self.timings.block_ms
                     )
                     for taken in batch:
-                        _cancel_if_requested()
+                        raise_if_cancel_lost()
                         await self._settle(taken)
-            except (RedisError, OSError) as exc:
-                _cancel_if_requested()
+            except StoreUnavailable as exc:
+                raise_if_cancel_lost()
                 failures += 1
                 delay = backoff_delay(failures, 0.5, self.timings.reconnect_cap_s, self.rand)
                 log.warning("outbox relay: store unavailable (%s); retrying in %.1f s", exc, delay)
@@ -285,19 +249,23 @@ class OutboxRelay:
         t = self.timings
         attempts = 0
         while True:
-            _cancel_if_requested()
+            raise_if_cancel_lost()
             await self._check_fence()
             attempts += 1
             attempt = await self._post(entry)
-            verdict = classify(attempt.status) if attempt.status is not None else "retry"
+            verdict = (
+                classify(attempt.status, attempt.body) if attempt.status is not None else "retry"
+            )
             if verdict == "delivered":
                 await self.outbox.ack(taken, entry.key)
                 self._count("delivered")
                 if attempts > 1:
                     log.info("%s %s accepted after %d attempts", entry.kind, entry.key, attempts)
+                if attempts > 1 or self._revive_due:
+                    await self._revive_dead()
                 return
             if verdict == "refused":
-                reason = f"refused by the back office: HTTP {attempt.status} {attempt.detail}"
+                reason = f"{REFUSED}: HTTP {attempt.status} {attempt.detail}"
                 await self.outbox.bury(
                     taken, entry.kind, entry.key, reason.strip(), attempt.status, attempts
                 )
@@ -324,6 +292,7 @@ class OutboxRelay:
                     taken, entry.kind, entry.key, reason, attempt.status, attempts
                 )
                 self._count("dead")
+                self._revive_due = True  # tried again once the back office answers
                 log.error(
                     "%s %s moved to the dead-letter stream: %s", entry.kind, entry.key, reason
                 )
@@ -340,6 +309,14 @@ class OutboxRelay:
                     delay,
                 )
             await asyncio.sleep(delay)
+
+    async def _revive_dead(self) -> None:
+        """The back office answers: dead cases not refused for good go back, in order."""
+        self._revive_due = False
+        for key in cases_to_retry(await self.outbox.dead_letters()):
+            moved = await self.outbox.retry(key)
+            self.revived += moved
+            log.info("case %s: %d dead letters back in the outbox", key, moved)
 
     def _delay(self, attempts: int, attempt: Attempt) -> float:
         t = self.timings
@@ -358,7 +335,7 @@ class OutboxRelay:
         session = self._session
         if session is None:
             raise RuntimeError("the relay is not running")
-        body = entry.body_bytes()
+        body = await self._body(entry)
         headers = signed_headers(self.portal.secret, entry.webhook_id, int(self.clock()), body)
         headers["Content-Type"] = "application/json"
         url = self.portal.url + entry.path
@@ -366,24 +343,35 @@ class OutboxRelay:
             async with session.post(
                 url, data=body, headers=headers, allow_redirects=False
             ) as response:
-                text = await response.content.read(ANSWER_EXCERPT)
+                body = await response.content.read(ANSWER_READ)
+                text = body.decode("utf-8", "replace")[:ANSWER_EXCERPT]
                 return Attempt(
                     response.status,
-                    " ".join(text.decode("utf-8", "replace").split()),
+                    " ".join(text.split()),
                     response.headers.get("Retry-After"),
+                    body,
                 )
         except TimeoutError:
             return Attempt(None, f"no answer within {self.timings.request_timeout_s:g} s")
         except aiohttp.ClientError as exc:
             return Attempt(None, f"{type(exc).__name__}: {exc}")
 
+    async def _body(self, entry: OutboxEntry) -> bytes:
+        """The entry as sent; a case with the pages captured for it, each with a link signed
+        now (so a case sent after a long outage carries links that are still valid)."""
+        if self.documents is None or entry.kind != "case":
+            return entry.body_bytes()
+        documents = await self.documents.documents(entry.key)
+        body = {**entry.body, "documents": documents}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
     async def _check_fence(self) -> None:
         if self.epoch is None:
             return
-        stored = await self.client.get(self.outbox.epoch_key)
+        stored = await self.outbox.stored_epoch()
         mine = self.epoch()
-        if stored is not None and int(stored) != mine:
-            raise RelayFenced(
-                f"hall {self.hall_id} was claimed by a newer hub (epoch {int(stored)}, this hub "
+        if stored is not None and stored != mine:
+            raise Fenced(
+                f"hall {self.hall_id} was claimed by a newer hub (epoch {stored}, this hub "
                 f"{mine}); the outbox relay stops"
             )

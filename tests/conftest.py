@@ -1,12 +1,15 @@
-"""Fixtures for every test: the shared broker and Redis, per-test hall ids, private servers.
+"""Fixtures for every test: the shared broker and Redis, per-test hall ids and hall files, a
+running hub and an outside client of it, private servers, and espeak-ng where a test needs it.
 
 ``scripts/test`` starts a private Mosquitto and Redis and exports their URLs in
 HALL_TEST_MQTT_URL and HALL_TEST_REDIS_URL; without them the tests use the standard local ports.
-Each test gets its own hall id, so tests never see each other's keys or topics.
+Each test gets its own hall id, so tests never see each other's keys or topics. A folder or
+module changes the hall its tests run by overriding ``hall_config_path`` (with ``hall_file``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shlex
@@ -15,23 +18,24 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio as aredis
 
-from tests.support import free_port, wait_for_port, write_hall_config
+from hall.hub.runtime import Running
+from tests.integration.contract_client import ContractClient
+from tests.integration.halls import outside_client, running_hub
+from tests.support import free_port, missing, wait_for_port, write_hall_config
 
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
-
-
-def under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 def require_binary(name: str, env_var: str) -> str:
@@ -44,18 +48,12 @@ def require_binary(name: str, env_var: str) -> str:
     if configured:
         if os.access(configured, os.X_OK):
             return configured
-        reason = f"{env_var}={configured} is not an executable file"
-    else:
-        search = os.pathsep.join(
-            [os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"]
-        )
-        found = shutil.which(name, path=search)
-        if found:
-            return found
-        reason = f"{name} is not installed (run scripts/test, or apt-get install {name})"
-    if under_ci():
-        pytest.fail(f"{reason}; CI must have it")
-    pytest.skip(reason)
+        missing(f"{env_var}={configured} is not an executable file")
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+    found = shutil.which(name, path=search)
+    if found:
+        return found
+    missing(f"{name} is not installed (run scripts/test, or apt-get install {name})")
 
 
 class ServerProcess:
@@ -197,18 +195,51 @@ async def redis_client(redis_url: str, hall_id: str) -> AsyncIterator[aredis.Red
             await client.aclose()
 
 
-class PrivateRedisFactory:
-    """``private_redis("--appendonly yes --requirepass x")`` -> a started :class:`PrivateRedis`."""
+ServerT = TypeVar("ServerT", bound=ServerProcess)
+
+
+class ServerFactory:
+    """Starts servers of one kind for one test, each in its own data folder under tmp_path; a
+    ``with`` block kills them all at its end."""
+
+    kind = "server"
 
     def __init__(self, binary: str, tmp_path: Path) -> None:
         self.binary = binary
         self.tmp_path = tmp_path
-        self.servers: list[PrivateRedis] = []
+        self.servers: list[ServerProcess] = []
+
+    def data_dir(self, port: int) -> Path:
+        folder = self.tmp_path / f"{self.kind}-{len(self.servers)}-{port}"
+        folder.mkdir(parents=True)
+        return folder
+
+    def started(self, server: ServerT) -> ServerT:
+        self.servers.append(server)
+        server.start()
+        return server
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        for server in self.servers:
+            server.kill()
+
+
+class PrivateRedisFactory(ServerFactory):
+    """``private_redis("--appendonly yes --requirepass x")`` -> a started :class:`PrivateRedis`."""
+
+    kind = "redis"
 
     def __call__(self, *extra_args: str) -> PrivateRedis:
         port = free_port()
-        data_dir = self.tmp_path / f"redis-{len(self.servers)}-{port}"
-        data_dir.mkdir(parents=True)
+        data_dir = self.data_dir(port)
         argv = [
             self.binary,
             "--port",
@@ -225,13 +256,10 @@ class PrivateRedisFactory:
             "no",
             *_split_args(extra_args),  # later arguments win
         ]
-        server = PrivateRedis("redis", argv, port, data_dir)
-        self.servers.append(server)
-        server.start()
-        return server
+        return self.started(PrivateRedis("redis", argv, port, data_dir))
 
 
-class PrivateMosquittoFactory:
+class PrivateMosquittoFactory(ServerFactory):
     """``private_mosquitto("password_file ...\\nacl_file ...")`` -> a started PrivateMosquitto.
 
     The generated file has the listener, ``set_tcp_nodelay true`` and the persistence folder;
@@ -239,15 +267,11 @@ class PrivateMosquittoFactory:
     Give absolute paths in the extra text (e.g. files written under ``tmp_path``).
     """
 
-    def __init__(self, binary: str, tmp_path: Path) -> None:
-        self.binary = binary
-        self.tmp_path = tmp_path
-        self.servers: list[PrivateMosquitto] = []
+    kind = "mosquitto"
 
     def __call__(self, extra_config: str = "") -> PrivateMosquitto:
         port = free_port()
-        data_dir = self.tmp_path / f"mosquitto-{len(self.servers)}-{port}"
-        data_dir.mkdir(parents=True)
+        data_dir = self.data_dir(port)
         lines = [
             f"listener {port} 127.0.0.1",
             "set_tcp_nodelay true",
@@ -268,37 +292,55 @@ class PrivateMosquittoFactory:
         lines.append(extra_config)
         conf = data_dir / "mosquitto.conf"
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        server = PrivateMosquitto("mosquitto", [self.binary, "-c", str(conf)], port, data_dir)
-        self.servers.append(server)
-        server.start()
-        return server
+        argv = [self.binary, "-c", str(conf)]
+        return self.started(PrivateMosquitto("mosquitto", argv, port, data_dir))
 
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedisFactory]:
     """Factory for redis-servers of this test alone; all are killed at teardown."""
-    factory = PrivateRedisFactory(require_binary("redis-server", "HALL_TEST_REDIS_BIN"), tmp_path)
-    try:
+    binary = require_binary("redis-server", "HALL_TEST_REDIS_BIN")
+    with PrivateRedisFactory(binary, tmp_path) as factory:
         yield factory
-    finally:
-        for server in factory.servers:
-            server.kill()
 
 
 @pytest.fixture
 def private_mosquitto(tmp_path: Path) -> Iterator[PrivateMosquittoFactory]:
     """Factory for Mosquitto brokers of this test alone; all are killed at teardown."""
-    factory = PrivateMosquittoFactory(
-        require_binary("mosquitto", "HALL_TEST_MOSQUITTO_BIN"), tmp_path
-    )
-    try:
+    binary = require_binary("mosquitto", "HALL_TEST_MOSQUITTO_BIN")
+    with PrivateMosquittoFactory(binary, tmp_path) as factory:
         yield factory
-    finally:
-        for server in factory.servers:
-            server.kill()
 
 
 @pytest.fixture
-def hall_config_path(tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str) -> Path:
-    """The demo hall with this test's hall id on the shared broker and Redis."""
-    return write_hall_config(tmp_path, hall_id, mqtt_url, redis_url)
+def hall_file(tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str) -> Callable[..., Path]:
+    """``hall_file(**overrides)``: the demo hall with this test's hall id on the shared broker
+    and Redis, changed by ``overrides`` (see :func:`tests.support.hall_document`), written."""
+    return functools.partial(write_hall_config, tmp_path, hall_id, mqtt_url, redis_url)
+
+
+@pytest.fixture
+def hall_config_path(hall_file: Callable[..., Path]) -> Path:
+    """The hall this test's hub runs: the demo hall, unless a folder or module says otherwise."""
+    return hall_file()
+
+
+@pytest.fixture
+async def hub(hall_config_path: Path) -> AsyncIterator[Running]:
+    """A hub on ``hall_config_path``, with its pages, API and live sockets, ready."""
+    async with running_hub(hall_config_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(hub: Running, hall_id: str) -> AsyncIterator[ContractClient]:
+    """An outside client (it knows only the device contract) connected to the hub's broker."""
+    async with outside_client(hub, hall_id) as outside:
+        yield outside
+
+
+@pytest.fixture
+def espeak() -> None:
+    """The test speaks with espeak-ng."""
+    if shutil.which("espeak-ng") is None:
+        missing("espeak-ng is not installed (apt-get install espeak-ng)")

@@ -1,28 +1,121 @@
-"""Helpers shared by the tests: free ports, hall files, and waiting for a server to listen."""
+"""Helpers shared by the tests: free ports, hall files, waiting until something holds (with a
+deadline), waiting for a server to listen, running a part in the background, and what a test
+does when a tool it needs is missing."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
+import os
 import socket
 import sys
 import time
 import tomllib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
+
+from hall.contract.ports import free_port as free_port  # the product's, for the tests
+from hall.domain.config import DEVICE_KINDS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = REPO_ROOT / "config" / "demo-hall.toml"
+POLL_INTERVAL_S = 0.02
+STOP_WAIT_S = 30.0  # a part asked to stop that is still running after this is stuck
+WAIT_S = 15.0  # generous: a loaded machine is slow, and a passing test never waits this long
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+async def eventually(
+    check: Callable[[], object],
+    what: str = "the condition",
+    timeout: float = WAIT_S,
+    *,
+    news: asyncio.Event | None = None,
+    tasks: Iterable[asyncio.Task[Any]] = (),
+) -> None:
+    """Wait until `check()` holds (awaited when it returns an awaitable, e.g. a Redis query).
+
+    With `news` (an event the watched object sets on every change) it waits for that instead
+    of polling. Raises TimeoutError naming `what` after `timeout` seconds; when one of `tasks`
+    ends first, raises what ended it (or AssertionError if it ended quietly).
+    """
+    watched = list(tasks)
+
+    async def loop() -> None:
+        while True:
+            if news is not None:
+                news.clear()
+            holds = check()
+            if inspect.isawaitable(holds):
+                holds = await holds
+            if holds:
+                return
+            for task in watched:
+                if task.done():
+                    task.result()
+                    raise AssertionError(f"a watched task ended while waiting for: {what}")
+            if news is None:
+                await asyncio.sleep(POLL_INTERVAL_S)
+            else:
+                await news.wait()
+
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            await loop()
+    except TimeoutError:
+        if deadline.expired():
+            raise TimeoutError(f"not within {timeout:g} s: {what}") from None
+        raise
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing(reason: str) -> NoReturn:
+    """Something a test needs is not installed: skipped on a developer's machine, failed under
+    CI (CI=true), where ``scripts/test`` installs everything."""
+    if under_ci():
+        pytest.fail(f"{reason}; CI must have it")
+    pytest.skip(reason)
+
+
+@contextlib.asynccontextmanager
+async def background(
+    run: Coroutine[Any, Any, object],
+    ready: asyncio.Event | None = None,
+    *,
+    timeout: float = 10.0,
+    quiet: tuple[type[Exception], ...] = (),
+) -> AsyncIterator[asyncio.Task[object]]:
+    """Run `run` as a task for the body of the `async with` (entered once `ready` is set, when
+    given), then cancel it and wait for its end; an exception of `quiet` it ends with is
+    swallowed too."""
+    task = asyncio.create_task(run)
+    try:
+        if ready is not None:
+            await asyncio.wait_for(ready.wait(), timeout)
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not task.done():
+            _print_task_stacks()
+            raise AssertionError(f"{run!r} did not stop within {STOP_WAIT_S} s")
+        with contextlib.suppress(asyncio.CancelledError, *quiet):
+            task.result()
+
+
+def _print_task_stacks() -> None:
+    """Where every task of the loop waits: what a part that does not stop is stuck on."""
+    for pending in asyncio.all_tasks():
+        print(f"--- {pending.get_name()}: {pending.get_coro()!r}", file=sys.stderr)
+        pending.print_stack(file=sys.stderr)
 
 
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
@@ -86,6 +179,11 @@ def dumps_toml(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
+# Tests drive devices far faster than people press buttons: their halls lift every device's
+# request limit, except where a test sets `rate_limits` itself to see the limit at work.
+UNLIMITED_RATES = {kind: {"per_s": 10_000.0, "burst": 100_000} for kind in DEVICE_KINDS}
+
+
 def hall_document(
     hall_id: str,
     mqtt_url: str,
@@ -107,6 +205,7 @@ def hall_document(
     doc["store"] = {"url": redis_url}
     port = http_port if http_port is not None else free_port()
     doc["http"] = {"listen": f"127.0.0.1:{port}"}
+    doc["rate_limits"] = dict(UNLIMITED_RATES)
     for key, value in overrides.items():
         if value is None:
             doc.pop(key, None)
@@ -155,7 +254,7 @@ async def hall_run(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "hall.cli",
+            "hall.cli.main",
             "run",
             "--config",
             str(config),

@@ -11,7 +11,7 @@ import aiomqtt
 import pytest
 import redis.asyncio as aredis
 
-from hall.embedded import EmbeddedError, embedded_broker, embedded_redis
+from hall.hub.embedded import EmbeddedError, embedded_broker, embedded_redis
 from tests.support import free_port
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]

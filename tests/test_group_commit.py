@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aredis
 
-from hall.config import DeviceConfig
-from hall.engine import HallEngine
-from hall.protocol import Request
-from hall.store import HallStore
+from hall.contract.wire import Request
+from hall.domain.actor import Actor
+from hall.hub.engine import HallEngine
+from hall.store.hall_store import HallStore
 from tests.domain.hallfile import small_hall
 
 
@@ -30,10 +30,10 @@ async def engine(redis_url: str) -> AsyncIterator[HallEngine]:
     await client.aclose()
 
 
-def device(engine: HallEngine, device_id: str) -> DeviceConfig:
+def device(engine: HallEngine, device_id: str) -> Actor:
     found = engine.config.device(device_id)
     assert found is not None
-    return found
+    return Actor.of_device(found)
 
 
 def answer(handled_response: bytes) -> dict[str, object]:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from hall.engine import HallEngine
-from hall.protocol import Request
-from hall.store import HallStore
+from hall.contract.wire import Request
+from hall.domain.actor import Actor
+from hall.hub.engine import HallEngine
+from hall.store.hall_store import HallStore
 from tests.domain.hallfile import small_hall
 
 REDIS_URL = os.environ.get("HALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -95,7 +97,7 @@ class QueueMachine(RuleBasedStateMachine):
         config = self.config.device(device)
         assert config is not None
         handled = self.loop.run_until_complete(
-            self.engine.handle(config, Request(f"r{self.requests}", op, args))
+            self.engine.handle(Actor.of_device(config), Request(f"r{self.requests}", op, args))
         )
         response: dict[str, Any] = json.loads(handled.response)
         return response
@@ -164,42 +166,40 @@ class QueueMachine(RuleBasedStateMachine):
             return None
         return response
 
+    def _on_called(
+        self, window: str, op: str, may: Callable[[ModelTicket], bool] = lambda _t: True
+    ) -> ModelTicket | None:
+        """Send `op` for the ticket in `window`'s hand: it must succeed exactly when that ticket
+        is called (and the model says it `may`), else fail with invalid_state. The ticket, when
+        it succeeded."""
+        response = self._with_hand(window, op)
+        if response is None:
+            return None
+        held = self.model.tickets[self.model.hand[window] or ""]
+        if held.state != "called" or not may(held):
+            assert response["error"]["code"] == "invalid_state"
+            return None
+        assert response["ok"], response
+        return held
+
     @rule(window=st.sampled_from(list(WINDOWS)))
     def recall(self, window: str) -> None:
-        response = self._with_hand(window, "call.recall")
-        if response is None:
-            return
-        held = self.model.tickets[self.model.hand[window] or ""]
-        if held.state != "called" or held.recalls >= 3:
-            assert response["error"]["code"] == "invalid_state"
-            return
-        assert response["ok"], response
-        held.recalls += 1
+        held = self._on_called(window, "call.recall", lambda t: t.recalls < 3)
+        if held is not None:
+            held.recalls += 1
 
     @rule(window=st.sampled_from(list(WINDOWS)))
     def no_show(self, window: str) -> None:
-        response = self._with_hand(window, "call.no_show")
-        if response is None:
-            return
-        held = self.model.tickets[self.model.hand[window] or ""]
-        if held.state != "called":
-            assert response["error"]["code"] == "invalid_state"
-            return
-        assert response["ok"], response
-        held.state = "no_show"
-        self.model.hand[window] = None
+        held = self._on_called(window, "call.no_show")
+        if held is not None:
+            held.state = "no_show"
+            self.model.hand[window] = None
 
     @rule(window=st.sampled_from(list(WINDOWS)))
     def start(self, window: str) -> None:
-        response = self._with_hand(window, "ticket.start")
-        if response is None:
-            return
-        held = self.model.tickets[self.model.hand[window] or ""]
-        if held.state != "called":
-            assert response["error"]["code"] == "invalid_state"
-            return
-        assert response["ok"], response
-        held.state = "serving"
+        held = self._on_called(window, "ticket.start")
+        if held is not None:
+            held.state = "serving"
 
     @rule(window=st.sampled_from(list(WINDOWS)))
     def finish(self, window: str) -> None:
@@ -251,8 +251,9 @@ class QueueMachine(RuleBasedStateMachine):
         config = self.config.device("kiosk-1")
         assert config is not None
         request = Request("repeat-me", "ticket.take", {"service": "A"})
-        first = self.loop.run_until_complete(self.engine.handle(config, request))
-        again = self.loop.run_until_complete(self.engine.handle(config, request))
+        kiosk = Actor.of_device(config)
+        first = self.loop.run_until_complete(self.engine.handle(kiosk, request))
+        again = self.loop.run_until_complete(self.engine.handle(kiosk, request))
         assert again.duplicate and again.response == first.response
         if not first.duplicate and json.loads(first.response)["ok"]:
             m = self.model
@@ -293,7 +294,7 @@ class QueueMachine(RuleBasedStateMachine):
     @invariant()
     def board_list_matches_a_full_sort(self) -> None:
         state = self.engine.state
-        kept = [c["ticket"] for c in state.recent_calls()]
+        kept = [call.ticket for call in state.recent_calls()]
         called = [t for t in state.tickets.values() if t.called_at is not None and t.window]
         called.sort(key=lambda t: max(t.called_at or 0.0, t.recalled_at or 0.0), reverse=True)
         assert kept == [t.no for t in called[:10]]

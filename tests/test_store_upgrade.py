@@ -7,9 +7,10 @@ import uuid
 
 import redis.asyncio as aredis
 
-from hall.engine import HallEngine
-from hall.protocol import Request
-from hall.store import HallStore
+from hall.contract.wire import Request
+from hall.domain.actor import Actor
+from hall.hub.engine import HallEngine
+from hall.store.hall_store import HallStore
 from tests.domain.hallfile import small_hall
 
 
@@ -20,8 +21,9 @@ async def test_an_old_ticket_shape_is_upgraded_at_load(redis_url: str) -> None:
     try:
         engine = HallEngine(config, HallStore(client, hall_id))
         await engine.start()
-        kiosk, pad = config.device("kiosk-1"), config.device("pad-1")
-        assert kiosk is not None and pad is not None
+        kiosk_config, pad_config = config.device("kiosk-1"), config.device("pad-1")
+        assert kiosk_config is not None and pad_config is not None
+        kiosk, pad = Actor.of_device(kiosk_config), Actor.of_device(pad_config)
         await engine.handle(kiosk, Request("t1", "ticket.take", {"service": "A"}))
         day = engine.state.day
         key = f"{{hall:{hall_id}}}:tickets:{day}"

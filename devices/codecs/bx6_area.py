@@ -1,8 +1,11 @@
 """BX-6 dynamic areas (command A7 00): an area's geometry and play rules, its pages, its voice.
 
-Layout of the data field for one area, from the manual (version 2.0), little-endian::
+Layout of the data field for one area, from the manual (version 2.0), little-endian, checked
+field by field against Onbon's own SDK (GitHub onbonlab/bx.dual.dyn.java:
+`BxReqSendDynArea.build`, `BxAreaDynamic.build`, `BxPage.buildPara`)::
 
-    01 A7 00 | reserved u16 | AreaNum u16 (1) | AreaDataLen u32 (bytes after this field)
+    01 A7 00 | reserved u16 | AreaNum u16 (1) | AreaDataLen u32 (the area's parameters and
+    page records only, not the page data: `BxReqSendDynArea.build` writes `bd.para.length`)
     AreaId u8 | RunMode u8 | Timeout u16 | RelateAllPro u8 | RelateProNum u16 | serials u16…
     ImmePlay u8 | reserved u32 | AreaType u8 (0x10) | X, Y, Width, Height u16
     AreaFFlag u8 (0: no border fields) | BackGroundFlag u8 | Transparency u8 | AreaEqual u8
@@ -195,6 +198,9 @@ def _sound_fields(voice: Voice | None) -> bytes:
 
 
 def _area_fields(area: DynamicArea, voice: Voice | None, page_count: int) -> bytes:
+    # Field order and sizes as Onbon's `BxAreaDynamic.build` writes them (id, run mode,
+    # timeout, relate-all, program count and serials, ImmePlay, 4 reserved, type 0x10, x, y,
+    # w, h, border, background, transparency, AreaEqual, SoundFlag, 5 reserved, page count).
     related = b"".join(struct.pack("<H", serial) for serial in area.related_programs)
     return (
         struct.pack(
@@ -218,6 +224,8 @@ def _area_fields(area: DynamicArea, voice: Voice | None, page_count: int) -> byt
 
 
 def _page_fields(page: Page, area: DynamicArea, offset: int) -> bytes:
+    # Onbon's `BxPage.buildPara` (18 bytes) followed by the DataOffset and DataLen that
+    # `BxAreaDynamic.build` appends; PageDataLen is `para.length + 8` there, i.e. 26.
     style = page.style
     valid_len = area.width if style.valid_len is None else min(style.valid_len, area.width)
     return struct.pack(
@@ -242,7 +250,14 @@ def encode_update_pages(
     voice: Voice | None = None,
     header: Header = ANY_SCREEN,
 ) -> bytes:
-    """A7 00 for one area: its parameters, then every page's parameters, then the page data."""
+    """A7 00 for one area: its parameters, then every page's parameters, then the page data.
+
+    AreaDataLen counts the parameters and page records only: the card finds the page data by
+    each record's DataOffset and DataLen. Onbon's SDK builds it so
+    (onbonlab/bx.dual.dyn.java, `BxReqSendDynArea.build`: `array.add(bd.para.length)`, where
+    `BxAreaDynamic.build` returns the parameters and the page data apart), and so does the
+    manual's version-1.5 table, where AreaDataLen ends before the pages' data.
+    """
     if not pages:
         raise Bx6Error("a dynamic area needs at least one page")
     if len(pages) > 0xFFFF:
@@ -252,8 +267,8 @@ def encode_update_pages(
     for page in pages:
         params += _page_fields(page, area, offset)
         offset += len(page.bitmap)
-    area_data = bytes(params) + b"".join(page.bitmap for page in pages)
-    fields = b"\x00\x00" + struct.pack("<HI", 1, len(area_data)) + area_data
+    page_data = b"".join(page.bitmap for page in pages)
+    fields = b"\x00\x00" + struct.pack("<HI", 1, len(params)) + bytes(params) + page_data
     return encode_frame(bytes([0x01, GROUP_DYNAMIC, CMD_UPDATE_AREA]) + fields, header)
 
 

@@ -11,6 +11,13 @@ From Onbon's "6th动态区域用户手册" (protocol version 0xF0)::
   over the unescaped header and data, sent low byte first.
 - escapes, applied to everything between the markers: A5→A6 02, A6→A6 01, 5A→5B 02,
   5B→5B 01. A receiver takes any run of A5 as the start.
+
+Checked against Onbon's SDK (GitHub onbonlab/bx.dual.dyn.java): `BxFrameHeader.build` (the
+12 bytes before DataLen, in this order), `BxReq.pack` (DataLen = the request's fields + 3 for
+RtnReq, CmdGroup and Cmd, a u32), `BxFrameWrapper.wrap` (8 × A5, the same four escapes, one
+5A) and `BxUtils.CRC16` (the same table as here). The SDK's `pack` leaves the CRC out; the
+manual's frame layout and its ping example (section 5.5.1, CRC `C6 86`) carry it, so frames
+here follow the manual. The SDK's default DstAddr is FFFF; the manual's example uses FFFE.
 """
 
 from __future__ import annotations

@@ -16,10 +16,27 @@ How Chinese printers take text (from python-escpos issues):
 So `render_ticket` sends FS & (Chinese character mode on) before GB18030/GBK/GB2312 text, and
 FS . (off) before text in any other encoding (e.g. UTF-8 for printers configured for it); the
 encoding is the printer's setting, not a guess.
+
+Four-byte GB18030 characters. In Chinese mode a printer reads text as single bytes 00-7F and
+byte pairs with a lead byte 81-FE; GB18030's four-byte sequences (81-FE, 30-39, 81-FE, 30-39:
+CJK Extension B and later, e.g. 𠀀 U+20000, and everything outside GBK such as ß or emoji)
+are read as two unrelated pairs, and the printer's resident font (GB2312 or GBK) has no glyph
+for them anyway. So in a GB encoding each character whose code is not one ASCII byte or one
+byte pair is printed as a defined fallback (`printable_text`): `？` (full-width, A3 BF) for a
+wide character, so that a name keeps its width, and `?` for any other. A raster image of the
+glyph is not an option: the rare characters this concerns lie beyond Unifont's plane-0 file,
+the font the gateway has. The ticket still prints; with any other encoding (UTF-8 on a printer
+set up for it) a character the encoding lacks is still an `EscPosError`.
+
+Character sizes. GS ! n takes the width multiplier - 1 in bits 4-6 and the height's in bits
+0-2; the command's range is 1-8 for each, but printers differ (`PRINTER_MODELS`), and a value
+beyond what a printer takes is ignored or printed at another size. `render_ticket` asks for
+the hall name at 2 × 2 and the number at 4 × 4 and limits each to the model's maximum.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from typing import Final
@@ -28,15 +45,19 @@ from devices.codecs.base import BadFrame
 from devices.codecs.errors import CodecError
 
 __all__ = [
+    "PRINTER_MODELS",
     "BadFrame",
     "Decoder",
     "EscPosError",
     "PrintTicket",
+    "PrinterModel",
     "PrinterStatus",
     "StatusReport",
     "encode_qr",
+    "encode_size",
     "encode_status_request",
     "parse_status",
+    "printable_text",
     "render_ticket",
 ]
 
@@ -54,9 +75,12 @@ BOLD_OFF: Final = ESC + b"E\x00"
 PARTIAL_CUT: Final = GS + b"V\x42\x00"  # feed to the cutter, then cut leaving a hinge
 LF: Final = b"\n"
 
-SIZE_NORMAL: Final = 0x00
-SIZE_DOUBLE: Final = 0x11  # GS ! n: width ×2, height ×2
-SIZE_NUMBER: Final = 0x33  # width ×4, height ×4
+# The sizes a ticket asks for, as (width, height) multipliers; each limited to the model's.
+SIZE_NORMAL: Final = (1, 1)
+SIZE_HALL_NAME: Final = (2, 2)
+SIZE_NUMBER: Final = (4, 4)
+FALLBACK_NARROW: Final = "?"
+FALLBACK_WIDE: Final = "？"  # U+FF1F, GB2312 A3 BF
 
 GB_ENCODINGS: Final = frozenset({"gb18030", "gbk", "gb2312", "cp936"})
 QR_ERROR_LEVELS: Final[dict[str, int]] = {"L": 48, "M": 49, "Q": 50, "H": 51}
@@ -67,8 +91,41 @@ class EscPosError(CodecError):
     """A ticket that cannot be printed as asked, or a byte that is not a status byte."""
 
 
-def _size(n: int) -> bytes:
-    return GS + b"!" + bytes([n])
+@dataclass(frozen=True, slots=True)
+class PrinterModel:
+    """The largest GS ! character size a printer takes, and where that is written."""
+
+    name: str
+    max_width: int
+    max_height: int
+    source: str
+
+
+PRINTER_MODELS: Final[dict[str, PrinterModel]] = {
+    m.name: m
+    for m in (
+        # The command's own range, as Epson's TM series and the printers that follow its
+        # reference take it (Axiohm APOS, Posiflex Aura, Woosim Porti manuals: 1-8 each).
+        PrinterModel("generic", 8, 8, "ESC/POS GS ! n: 1-8 times, width and height"),
+        PrinterModel("epson-tm-t88", 8, 8, "Epson TM-T88 series: GS ! 1-8 times"),
+        PrinterModel("posiflex-aura", 8, 8, "Posiflex Aura command manual: GS ! 1-8 times"),
+        # Pinnacle PP7M's manual lists width 1 or 2 and height 1-8.
+        PrinterModel("pinnacle-pp7m", 2, 8, "Pinnacle PP7M manual: width 1-2, height 1-8"),
+        # Matrix T5's GS ! has a double-height and a double-width bit only.
+        PrinterModel("matrix-t5", 2, 2, "Matrix T5 user's manual: double height and width"),
+        # Any printer that only doubles (choose it when a 4 × 4 number prints wrong).
+        PrinterModel("double-only", 2, 2, "printers whose GS ! only doubles"),
+    )
+}
+GENERIC: Final = PRINTER_MODELS["generic"]
+
+
+def encode_size(width: int, height: int, model: PrinterModel = GENERIC) -> bytes:
+    """GS ! n for `width` × `height` times the normal size, each limited to `model`'s."""
+    if not (1 <= width <= 8 and 1 <= height <= 8):
+        raise EscPosError(f"character size is 1-8 times each way, not {width} x {height}")
+    w, h = min(width, model.max_width), min(height, model.max_height)
+    return GS + b"!" + bytes([(w - 1) << 4 | (h - 1)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +142,43 @@ class PrintTicket:
     footer: str | None = None
 
 
+def _is_gb(encoding: str) -> bool:
+    return encoding.lower().replace("-", "").replace("_", "") in GB_ENCODINGS
+
+
+def _two_byte(char: str, encoding: str) -> bytes | None:
+    """`char`'s code in `encoding` if it is one ASCII byte or one byte pair, else None."""
+    try:
+        code = char.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+    if (len(code) == 1 and code[0] < 0x80) or (len(code) == 2 and code[0] >= 0x81):
+        return code
+    return None
+
+
+def printable_text(text: str, encoding: str = "gb18030") -> str:
+    """`text` as a printer in Chinese mode prints it: each character without a one- or
+    two-byte code in `encoding` (GB18030's four-byte ones, or any GB2312 lacks) replaced by
+    `？` when it is wide and by `?` otherwise; control characters as spaces."""
+    out = []
+    for char in text:
+        if ord(char) < 0x20 or char == "\x7f":
+            out.append(" ")
+        elif _two_byte(char, encoding) is not None:
+            out.append(char)
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            out.append(FALLBACK_WIDE)
+        else:
+            out.append(FALLBACK_NARROW)
+    return "".join(out)
+
+
 def _encode(text: str, encoding: str, what: str) -> bytes:
     cleaned = "".join(" " if ord(c) < 0x20 or c == "\x7f" else c for c in text)
     try:
+        if _is_gb(encoding):
+            return printable_text(cleaned, encoding).encode(encoding)
         return cleaned.encode(encoding)
     except UnicodeEncodeError as exc:
         bad = cleaned[exc.start : exc.end]
@@ -125,16 +216,20 @@ def render_ticket(
     *,
     qr_module_size: int = 6,
     feed_lines: int = 3,
+    model: PrinterModel = GENERIC,
 ) -> bytes:
-    """The whole ticket, from ESC @ to the partial cut, ready to write to the printer."""
+    """The whole ticket, from ESC @ to the partial cut, ready to write to the printer.
+
+    Character sizes are limited to what `model` takes; in a GB encoding, characters without
+    a two-byte code print as a fallback (`printable_text`).
+    """
     if ticket.ahead < 0:
         raise EscPosError(f"people ahead cannot be negative ({ticket.ahead})")
     if ticket.eta_min is not None and ticket.eta_min < 0:
         raise EscPosError(f"estimated wait cannot be negative ({ticket.eta_min})")
     if not 0 <= feed_lines <= 255:
         raise EscPosError(f"feed lines is 0-255, not {feed_lines}")
-    enc = encoding.lower().replace("-", "").replace("_", "")
-    if enc in GB_ENCODINGS:
+    if _is_gb(encoding):
         out = bytearray(INIT + CHINESE_ON)
     else:
         out = bytearray(INIT + CHINESE_OFF)
@@ -142,13 +237,14 @@ def render_ticket(
     def line(text: str, what: str) -> None:
         out.extend(_encode(text, encoding, what) + LF)
 
-    out += ALIGN_CENTER + BOLD_ON + _size(SIZE_DOUBLE)
+    normal = encode_size(*SIZE_NORMAL, model)
+    out += ALIGN_CENTER + BOLD_ON + encode_size(*SIZE_HALL_NAME, model)
     line(ticket.hall_name, "hall name")
-    out += BOLD_OFF + _size(SIZE_NORMAL)
+    out += BOLD_OFF + normal
     line(ticket.service_name, "service name")
-    out += LF + _size(SIZE_NUMBER) + BOLD_ON
+    out += LF + encode_size(*SIZE_NUMBER, model) + BOLD_ON
     line(ticket.number, "ticket number")
-    out += BOLD_OFF + _size(SIZE_NORMAL) + LF
+    out += BOLD_OFF + normal + LF
     line(f"前面还有 {ticket.ahead} 人", "people ahead")
     if ticket.eta_min is not None:
         line(f"预计等待约 {ticket.eta_min} 分钟", "estimated wait")

@@ -15,6 +15,8 @@ Keys (last data byte): 0B rate (评价: the visit ends and the pad asks for a ra
 13 transfer. Confirm after a digit makes a combination: 6+confirm no-show, 0+confirm hold,
 3+confirm call back. 1+confirm (start serving) and 9+confirm (close the window) are this
 hub's own combinations: the keypad has no keys for them, and these combinations are free.
+Digits typed and then confirm (or confirm alone) that are not one of these combinations are a
+`DigitEntry`: how a clerk signs in, staff number then PIN (`devices.drivers.keypad485`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "KEY_TO_OP",
     "BadFrame",
     "Decoder",
+    "DigitEntry",
     "FrameDecoder",
     "Key",
     "KeyPress",
@@ -49,6 +52,7 @@ __all__ = [
     "encode_show_ticket",
     "encode_show_waiting",
     "parse_frame",
+    "typed_digits",
 ]
 
 HEAD: Final = 0xFF
@@ -151,6 +155,24 @@ class Rating:
     level: int
     value: int
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DigitEntry:
+    """Digits typed on the keypad at `address` and confirmed (`digits` may be empty: confirm
+    alone). A digit-and-confirm combination is a `KeyPress`; its digit is in its `data`."""
+
+    address: int
+    digits: str
+    function: int
+    data: bytes
+
+
+def typed_digits(data: bytes) -> str | None:
+    """The digits of a keypad's data that ends with confirm, or None when it is not one."""
+    if not data or data[-1] != CONFIRM or any(b > 9 for b in data[:-1]):
+        return None
+    return "".join(str(b) for b in data[:-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,13 +357,15 @@ class Decoder:
     def skipped(self) -> int:
         return self._frames.skipped
 
-    def feed(self, data: bytes) -> list[KeyPress | Rating | UnknownKey | BadFrame]:
-        events: list[KeyPress | Rating | UnknownKey | BadFrame] = []
+    def feed(self, data: bytes) -> list[KeyPress | Rating | DigitEntry | UnknownKey | BadFrame]:
+        events: list[KeyPress | Rating | DigitEntry | UnknownKey | BadFrame] = []
         for item in self._frames.feed(data):
             events.append(item if isinstance(item, BadFrame) else self._interpret(item))
         return events
 
-    def _interpret(self, frame: KeypadFrame) -> KeyPress | Rating | UnknownKey | BadFrame:
+    def _interpret(
+        self, frame: KeypadFrame
+    ) -> KeyPress | Rating | DigitEntry | UnknownKey | BadFrame:
         address, function, data = frame.address, frame.function, frame.data
         if not data:
             return UnknownKey(address, function, data)
@@ -358,5 +382,8 @@ class Decoder:
         else:
             key = SINGLE_KEYS.get(code)
         if key is None:
+            digits = typed_digits(data)
+            if digits is not None:
+                return DigitEntry(address, digits, function, data)
             return UnknownKey(address, function, data)
         return KeyPress(address=address, key=key, function=function, data=data)

@@ -2,7 +2,8 @@
 
 A gateway entry `protocol = "bx6"` picks `DRIVERS["bx6"]`. Adding a protocol: write its codec
 (`devices/codecs/<name>.py`), its driver (`devices/drivers/<name>.py`, ending with an `INFO =
-DriverInfo(...)`), and add one line below.
+DriverInfo(...)`), and add one line below. What drivers share lives beside them: `base` (every
+serial driver) and `asking` (drivers of devices that only answer when asked).
 """
 
 from __future__ import annotations

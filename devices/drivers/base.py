@@ -3,7 +3,8 @@ malformed frames, and the contract device links a driver is bound to.
 
 A driver is a `SerialDriver`: `run()` opens its port, hands it to `session()` until the port
 fails (USB unplugged, cable pulled, the converter powered off), closes it and opens it again
-after a growing delay (0.5 s doubling to 10 s), forever, until it is cancelled. A malformed
+after a growing delay (drawn below a ceiling that doubles from 0.5 s to 10 s, the rule of
+`hall.contract.backoff`), forever, until it is cancelled. A malformed
 frame is logged and skipped; a bug in a session is logged with its traceback and the port is
 reopened, so nothing but cancellation ends `run()`.
 """
@@ -14,7 +15,6 @@ import abc
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +26,8 @@ import serial_asyncio_fast
 from devices.codecs import BadFrame
 from devices.codecs.base import hexdump
 from displays.bitmap import HexFont
-from hall.protocol import Topics
+from hall.contract.backoff import Backoff
+from hall.contract.wire import Topics
 
 log = logging.getLogger("devices.serial")
 
@@ -47,6 +48,8 @@ class HallLink(Protocol):
     def topic(self, leaf: str) -> str: ...
 
     async def call(self, op: str, args: dict[str, Any] | None = None, **kw: Any) -> Any: ...
+
+    async def seal_id(self, id_no: str, timeout: float = 5.0) -> str: ...
 
     def update_status(self, **fields: Any) -> None: ...
 
@@ -122,23 +125,6 @@ class SerialPort:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2):
                 await self.writer.wait_closed()
-
-
-class Backoff:
-    """Delays between attempts: doubling from `initial` to `maximum`, with ±25 % jitter."""
-
-    def __init__(self, initial: float = INITIAL_BACKOFF_S, maximum: float = MAX_BACKOFF_S) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self._next = initial
-
-    def reset(self) -> None:
-        self._next = self.initial
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.maximum)
-        return delay * random.uniform(0.75, 1.25)
 
 
 class Throttle:

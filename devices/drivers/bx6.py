@@ -9,8 +9,8 @@ Options: `width`, `height` (the area, default 64 × 16, a board 128 × 32), `x`,
 on the screen, 0), `area` (its id, 0), `screen` (the card's screen number, 65534 = any),
 `device_type` (e.g. "BX-6E1"; "any"), `align` ("center" or "left"), `byte_order` ("little":
 how the card reads each 32-bit word of pixels; "big" if text comes out scrambled), `speak`
-(false: cards with a voice module read the text aloud when true), `show`, `window_names`,
-`answer_timeout_s` (2).
+(false: cards with a voice module read the text aloud when true), `show`, `answer_timeout_s`
+(2). Window names are not an option: they come from the hall file with each board call.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, Literal, cast
 from devices.codecs import bx6
 from devices.codecs.bx6_area import MAX_AREAS
 from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec
-from devices.drivers.led import LedDriver, LedText, ShowOptions
+from devices.drivers.led import LedDriver, LedText, ShowOptions, refuse_retired
 from devices.drivers.options import OptionError, Options
 from displays.bitmap import NARROW, bx6_renderer
 
@@ -38,7 +38,6 @@ OPTION_KEYS = (
     "byte_order",
     "speak",
     "show",
-    "window_names",
     "answer_timeout_s",
 )
 
@@ -60,6 +59,7 @@ class Bx6Options:
 
 
 def parse_options(raw: Mapping[str, Any]) -> Bx6Options:
+    refuse_retired(raw)
     opts = Options(raw, OPTION_KEYS)
     show = ShowOptions.read(opts)
     board = show.show == "board"

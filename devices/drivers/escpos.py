@@ -7,7 +7,9 @@ the device's retained status carries it: `{"state": "online", "online": true|fal
 "paper": "ok"|"near_end"|"out"}` (`online` false also while the port is closed or the printer
 does not answer). A job that comes while the port is closed waits, for `job_max_age_s`.
 
-Options: `encoding` ("gb18030"; "gbk", "gb2312", "utf-8", … as the printer is set up), `qr`
+Options: `encoding` ("gb18030"; "gbk", "gb2312", "utf-8", … as the printer is set up),
+`model` ("generic"; the printer model, which limits the character sizes: one of
+`escpos.PRINTER_MODELS`), `qr`
 (true: print the ticket's status link as a QR code), `qr_module_size` (6), `feed_lines` (3),
 `footer` (a last line, none), `status_interval_s` (30), `answer_timeout_s` (1),
 `job_max_age_s` (60).
@@ -25,19 +27,13 @@ from datetime import datetime
 from typing import Any
 
 from devices.codecs import escpos
-from devices.drivers.base import (
-    Binding,
-    DriverEnv,
-    DriverInfo,
-    PortSpec,
-    SerialDriver,
-    SerialPort,
-    wait_event,
-)
+from devices.drivers.asking import AskingDriver
+from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec, SerialPort
 from devices.drivers.options import OptionError, Options
 
 OPTION_KEYS = (
     "encoding",
+    "model",
     "qr",
     "qr_module_size",
     "feed_lines",
@@ -53,6 +49,7 @@ MAX_QUEUED_JOBS = 20
 @dataclass(frozen=True)
 class EscPosOptions:
     encoding: str = "gb18030"
+    model: escpos.PrinterModel = escpos.GENERIC
     qr: bool = True
     qr_module_size: int = 6
     feed_lines: int = 3
@@ -71,8 +68,13 @@ def parse_options(raw: Mapping[str, Any]) -> EscPosOptions:
         raise OptionError("encoding", f'unknown encoding "{encoding}" (e.g. "gb18030")') from None
     except UnicodeEncodeError:
         pass  # e.g. a single-byte code page: tickets with Chinese text will be refused
+    model = opts.string("model", "generic", max_len=32)
+    if model not in escpos.PRINTER_MODELS:
+        known = ", ".join(escpos.PRINTER_MODELS)
+        raise OptionError("model", f'unknown printer model "{model}" (known: {known})')
     return EscPosOptions(
         encoding=encoding,
+        model=escpos.PRINTER_MODELS[model],
         qr=opts.boolean("qr", True),
         qr_module_size=opts.integer("qr_module_size", 6, 1, 16),
         feed_lines=opts.integer("feed_lines", 3, 0, 255),
@@ -122,7 +124,7 @@ def paper_state(status: escpos.PrinterStatus) -> str | None:
     return None
 
 
-class EscPosDriver(SerialDriver):
+class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
     def __init__(
         self, spec: PortSpec, binding: Binding, options: EscPosOptions, env: DriverEnv
     ) -> None:
@@ -134,8 +136,6 @@ class EscPosDriver(SerialDriver):
         self.printed = 0
         self.status = escpos.PrinterStatus()
         self.paper: str | None = None
-        self._reports: asyncio.Queue[escpos.StatusReport] = asyncio.Queue()
-        self._decoder = escpos.Decoder()
         self.link.listeners.append(self._on_message)
 
     def _on_message(self, topic: str, data: dict[str, Any]) -> None:
@@ -146,24 +146,17 @@ class EscPosDriver(SerialDriver):
         self.jobs.append((time.monotonic(), data))
         self.job_ready.set()
 
-    async def session(self, port: SerialPort) -> None:
-        self._decoder = escpos.Decoder()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._read(port))
-            group.create_task(self._work(port))
+    def new_decoder(self) -> escpos.Decoder:
+        return escpos.Decoder()
+
+    def encode(self, command: int) -> bytes:
+        return escpos.encode_status_request(command)
 
     def port_down(self) -> None:
         self.link.update_status(online=False)
 
-    async def _read(self, port: SerialPort) -> None:
-        while True:
-            for event in self._decoder.feed(await port.read()):
-                if isinstance(event, escpos.BadFrame):
-                    self.bad_frame(event)
-                else:
-                    self._reports.put_nowait(event)
-
-    async def _work(self, port: SerialPort) -> None:
+    async def work(self, port: SerialPort) -> None:
+        """Print the jobs as they come; ask for the status after each and every while."""
         await self.check_status(port)
         while True:
             try:
@@ -189,6 +182,7 @@ class EscPosDriver(SerialDriver):
                 self.options.encoding,
                 qr_module_size=self.options.qr_module_size,
                 feed_lines=self.options.feed_lines,
+                model=self.options.model,
             )
         except escpos.EscPosError as exc:
             self.log.warning("%s: cannot print this job: %s", self.label, exc)
@@ -200,16 +194,10 @@ class EscPosDriver(SerialDriver):
 
     async def check_status(self, port: SerialPort) -> None:
         """Ask DLE EOT 1 and 4 and publish what the printer says (or that it said nothing)."""
-        while not self._reports.empty():
-            self._reports.get_nowait()
         status = escpos.PrinterStatus()
         for n in STATUS_REQUESTS:
-            self._decoder.sent(n)
-            await port.write(escpos.encode_status_request(n))
-            report = await wait_event(self._reports, self.options.answer_timeout_s)
-            if report is None:
-                # The printer is silent (off, or not an ESC/POS printer): start pairing afresh.
-                self._decoder = escpos.Decoder()
+            report = await self.ask(port, n, self.options.answer_timeout_s)
+            if report is None:  # the printer is silent (off, or not an ESC/POS printer)
                 self.log.debug("%s: no answer to DLE EOT %d", self.label, n)
                 self.link.update_status(online=False)
                 return

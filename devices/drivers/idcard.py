@@ -2,10 +2,12 @@
 ticket.
 
 The reader is polled: find card, select it, read it. A card read becomes `ticket.take` for the
-bound kiosk with `id_no` (so the hub can check in the holder's appointment) and the configured
-`service`. The full ID number goes only into that request, on the kiosk's own `req` topic,
-which only the hub may read; it is never logged (logs show the masked number and name) and
-never kept: the driver remembers a keyed hash of the last cards to debounce them. The same
+bound kiosk with `id_sealed`, the ID number sealed to the hub's published key (so the hub, and
+only the hub, can check in the holder's appointment; the hall file marks the kiosk
+`id_reader = true`), and the configured `service`. The number never crosses the broker in
+clear; it is never logged (logs show the masked number and name) and never kept: the driver
+remembers a keyed hash of the last cards to debounce them. Without a key from the hub the
+card still takes a ticket for `service`, without its number. The same
 card is ignored until it has been off the reader for `debounce_s` seconds, so a card left on
 the reader takes one ticket.
 
@@ -25,17 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from devices.codecs import idcard
-from devices.drivers.base import (
-    Binding,
-    DriverEnv,
-    DriverInfo,
-    PortSpec,
-    SerialDriver,
-    SerialPort,
-    wait_event,
-)
+from devices.drivers.asking import AskingDriver
+from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec, SerialPort
 from devices.drivers.options import OptionError, Options
-from hall.device_link import DeviceError, RequestTimeout
+from hall.contract.device import DeviceError, NoHubKey, RequestTimeout
 
 OPTION_KEYS = ("service", "priority", "poll_interval_s", "debounce_s", "answer_timeout_s")
 SW3_NO_CARD = 0x80
@@ -64,7 +59,7 @@ def parse_options(raw: Mapping[str, Any]) -> IdCardOptions:
     )
 
 
-class IdCardDriver(SerialDriver):
+class IdCardDriver(AskingDriver[tuple[int, int], idcard.Response]):
     private_frames = True  # a read answer holds the card's text: never log its bytes
 
     def __init__(
@@ -75,38 +70,16 @@ class IdCardDriver(SerialDriver):
         self.link = binding.only()
         self._key = os.urandom(32)  # hashes of recent cards, valid for this process only
         self._seen: dict[str, float] = {}  # card hash -> when it was last on the reader
-        self._answers: asyncio.Queue[idcard.Response] = asyncio.Queue()
-        self._decoder = idcard.Decoder()
         self.tickets: deque[str] = deque(maxlen=100)  # ticket numbers taken, newest last
 
-    async def session(self, port: SerialPort) -> None:
-        self._decoder = idcard.Decoder()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._read(port))
-            group.create_task(self._poll(port))
+    def new_decoder(self) -> idcard.Decoder:
+        return idcard.Decoder()
 
-    async def _read(self, port: SerialPort) -> None:
-        while True:
-            for event in self._decoder.feed(await port.read()):
-                if isinstance(event, idcard.BadFrame):
-                    self.bad_frame(event)
-                else:
-                    self._answers.put_nowait(event)
+    def encode(self, command: tuple[int, int]) -> bytes:
+        return idcard.encode_command(command)
 
-    async def ask(
-        self, port: SerialPort, command: tuple[int, int], timeout: float
-    ) -> idcard.Response | None:
-        """Send `command` and wait for its answer; None when the reader says nothing."""
-        while not self._answers.empty():
-            self._answers.get_nowait()
-        self._decoder.sent(command)
-        await port.write(idcard.encode_command(command))
-        answer = await wait_event(self._answers, timeout)
-        if answer is None:
-            self._decoder = idcard.Decoder()  # pair the next answer with the next command
-        return answer
-
-    async def _poll(self, port: SerialPort) -> None:
+    async def work(self, port: SerialPort) -> None:
+        """Poll: find a card, select it, read it."""
         timeout = self.options.answer_timeout_s
         silent = False
         while True:
@@ -148,7 +121,16 @@ class IdCardDriver(SerialDriver):
         if self._debounced(data):
             return
         who = f"{data.masked_name()} {data.masked_id_number()}"
-        args: dict[str, Any] = {"id_no": data.id_number_secret()}
+        args: dict[str, Any] = {}
+        try:
+            args["id_sealed"] = await self.link.seal_id(
+                data.id_number_secret(), timeout=self.options.answer_timeout_s
+            )
+        except NoHubKey:
+            if self.options.service is None:
+                self.log.warning("%s: card %s: no key from the hub to seal to", self.label, who)
+                return
+            self.log.warning("%s: card %s: no key from the hub: a plain ticket", self.label, who)
         if self.options.service is not None:
             args["service"] = self.options.service
         if self.options.priority != "normal":

@@ -9,6 +9,14 @@ After a call or recall the keypad shows the called number (blank: nobody waiting
 becomes `eval.submit` for the ticket being served at the window, or else the last one served
 there, as the device's retained `state` told.
 
+A clerk signs in at a closed window with digits (staff number, confirm, PIN, confirm): the
+keypad shows the staff number's last three digits while it waits for the PIN, then the
+driver asks `window.open` with `staff` and `pin` (confirm alone, without a PIN, for a hall
+that signs in without one). Signed in, the display clears; refused, it beeps and shows an
+error code on its left half: `401` wrong staff number or PIN, `423` locked (the right half:
+minutes left), `400` anything else. The cancel key, or `PIN_WAIT_S` without a PIN, forgets
+the staff number. The PIN is never logged or shown.
+
 Options: `pause_reason` (the reason a keypad's pause key gives, "暂时离开"),
 `transfer_service` (the service the transfer key sends a ticket to; without it the key is
 ignored), `show_ticket` (true).
@@ -33,11 +41,16 @@ from devices.drivers.base import (
     Throttle,
 )
 from devices.drivers.options import OptionError, Options
-from hall.device_link import DeviceError, RequestTimeout
+from hall.contract.device import DeviceError, RequestTimeout
 
 OPTION_KEYS = ("pause_reason", "transfer_service", "show_ticket")
 QUEUE_PER_PAD = 8
 SHOWN_AFTER = frozenset({"call.next", "call.recall"})
+PIN_WAIT_S = 60.0  # a staff number typed waits this long for its PIN
+# The codes a keypad shows when a sign-in is refused (its display has digits only).
+SIGN_IN_CODES = {"bad_credentials": "401", "account_locked": "423"}
+OTHER_REFUSAL = "400"
+Entry = kp.KeyPress | kp.Rating | kp.DigitEntry
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class Pad:
         self.state: dict[str, Any] = {}
         self.last_in_hand: str | None = None
         self.last_served: str | None = None
+        self.staff_typed: str | None = None  # a staff number waiting for its PIN
+        self.staff_typed_at = 0.0
         link.listeners.append(self._on_message)
 
     def _on_message(self, topic: str, data: dict[str, Any]) -> None:
@@ -85,6 +100,11 @@ class Pad:
     @property
     def paused(self) -> bool:
         return self.state.get("state") == "paused"
+
+    @property
+    def closed(self) -> bool:
+        """Nobody signed in: digits typed are a sign-in."""
+        return bool(self.state.get("state", "closed") == "closed")
 
     def ticket_to_rate(self) -> str | None:
         ticket = self.state.get("ticket")
@@ -106,7 +126,7 @@ class Keypad485Driver(SerialDriver):
         self._unknown_log = Throttle(60.0)
 
     async def session(self, port: SerialPort) -> None:
-        queues: dict[int, asyncio.Queue[kp.KeyPress | kp.Rating]] = {
+        queues: dict[int, asyncio.Queue[Entry]] = {
             address: asyncio.Queue(QUEUE_PER_PAD) for address in self.pads
         }
         async with asyncio.TaskGroup() as group:
@@ -114,9 +134,7 @@ class Keypad485Driver(SerialDriver):
             for address, queue in queues.items():
                 group.create_task(self._work(port, self.pads[address], queue))
 
-    async def _read(
-        self, port: SerialPort, queues: Mapping[int, asyncio.Queue[kp.KeyPress | kp.Rating]]
-    ) -> None:
+    async def _read(self, port: SerialPort, queues: Mapping[int, asyncio.Queue[Entry]]) -> None:
         decoder = kp.Decoder()
         while True:
             for event in decoder.feed(await port.read()):
@@ -142,17 +160,23 @@ class Keypad485Driver(SerialDriver):
                     self.log.warning("%s: pad %d: too many keys at once", self.label, event.address)
 
     @staticmethod
-    def _frame_of(event: kp.KeyPress | kp.Rating | kp.UnknownKey) -> kp.KeypadFrame:
+    def _frame_of(event: Entry | kp.UnknownKey) -> kp.KeypadFrame:
         function = kp.FUNC_RATING if isinstance(event, kp.Rating) else event.function
         return kp.KeypadFrame(event.address, function, event.data)
 
-    async def _work(
-        self, port: SerialPort, pad: Pad, queue: asyncio.Queue[kp.KeyPress | kp.Rating]
-    ) -> None:
+    async def _work(self, port: SerialPort, pad: Pad, queue: asyncio.Queue[Entry]) -> None:
         while True:
             event = await queue.get()
             if isinstance(event, kp.Rating):
                 await self.rate(pad, event)
+            elif isinstance(event, kp.DigitEntry):
+                await self.sign_in(port, pad, event.digits)
+            elif pad.closed and event.key in (kp.Key.CANCEL, *kp.CONFIRM_COMBINATIONS.values()):
+                if event.key is kp.Key.CANCEL:
+                    pad.staff_typed = None
+                    await port.write(kp.encode_show_digits(pad.address))
+                else:  # one digit and confirm, at a closed window: a sign-in's digits
+                    await self.sign_in(port, pad, kp.typed_digits(event.data) or "")
             else:
                 await self.key(port, pad, event.key)
 
@@ -183,6 +207,42 @@ class Keypad485Driver(SerialDriver):
             else:
                 frame = kp.encode_show_digits(pad.address)  # blank: nobody waiting
             await port.write(frame)
+
+    async def sign_in(self, port: SerialPort, pad: Pad, digits: str) -> None:
+        """The staff number, then the PIN: `window.open` once both are typed."""
+        if not pad.closed:
+            self.log.info("%s: %s: digits typed at an open window", self.label, pad.link.device_id)
+            return
+        now = asyncio.get_running_loop().time()
+        if pad.staff_typed is None or now - pad.staff_typed_at > PIN_WAIT_S:
+            pad.staff_typed = None
+            if digits:
+                pad.staff_typed, pad.staff_typed_at = digits, now
+                await port.write(kp.encode_show_digits(pad.address, digits[-3:], ""))
+            return
+        args: dict[str, Any] = {"staff": pad.staff_typed}
+        if digits:
+            args["pin"] = digits
+        pad.staff_typed = None
+        device = pad.link.device_id
+        try:
+            await pad.link.call("window.open", args)
+        except DeviceError as exc:
+            self.log.info("%s: %s: sign-in of %s refused: %s", self.label, device,
+                          args["staff"], exc.code)  # fmt: skip
+            minutes = ""
+            if exc.code == "account_locked" and exc.retry_after_s:
+                minutes = str(min(999, -(-exc.retry_after_s // 60)))
+            code = SIGN_IN_CODES.get(exc.code, OTHER_REFUSAL)
+            await port.write(kp.encode_show_digits(pad.address, code, minutes))
+            await port.write(kp.encode_beep(pad.address))
+            return
+        except RequestTimeout:
+            self.log.warning("%s: %s window.open: the hub did not answer", self.label, device)
+            await port.write(kp.encode_show_digits(pad.address, OTHER_REFUSAL, ""))
+            return
+        self.log.info("%s: %s: staff %s signed in", self.label, device, args["staff"])
+        await port.write(kp.encode_show_digits(pad.address))
 
     async def rate(self, pad: Pad, rating: kp.Rating) -> None:
         ticket = pad.ticket_to_rate()

@@ -1,9 +1,11 @@
 """What the LED drivers share: the text a strip or board shows, from the hub's messages, and
 the loop that sends it (newest text only, again after a reconnect, retried until answered).
 
-A `led_window` device shows the `text` of its retained `state` (``请A001号``, ``暂停服务 午休``).
-A `led_board` device (option ``show = "board"``) shows the hall's retained `board` as lines
-``A001 → 1号窗口``, newest call first, as many as the board has room for.
+The hub makes every text; a driver only fits it to its sign. A `led_window` device shows the
+`text` of its retained `state` (``请A001号``, ``暂停服务 午休``) as given. A `led_board` device
+(option ``show = "board"``) shows the `text` line of each call of the hall's retained `board`
+(``A001 → 综合窗口``, the window named as in the hall file), newest call first, as many as the
+board has room for.
 """
 
 from __future__ import annotations
@@ -11,50 +13,57 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from devices.codecs.base import BadFrame
 from devices.codecs.errors import CodecError
 from devices.drivers.base import HallLink, PortSpec, SerialDriver, SerialPort, wait_event
-from devices.drivers.options import Options
-from displays.board import BoardPayload, board_lines
-from displays.ledtext import TEXT_WELCOME, window_strip_text
-from hall.protocol import Topics
+from devices.drivers.options import OptionError, Options
+from displays.board import board_lines
+from displays.ledtext import TEXT_WELCOME
+from hall.contract.backoff import Backoff
+from hall.contract.wire import Topics
 
 log = logging.getLogger("devices.led")
 SHOW_CHOICES: Final = ("window", "board")
 RETRY_MAX_S: Final = 30.0
+# Options an LED driver no longer reads, and what to do instead: a gateway file that still
+# has one is refused with this message (file, line and key), so nobody wonders why a name
+# set there is not the one shown.
+RETIRED_OPTIONS: Final = {
+    "window_names": (
+        "no longer read: window names come from the hall file ([[windows]] name) with each "
+        "board call; remove this option and set the names there"
+    ),
+}
+
+
+def refuse_retired(raw: Mapping[str, Any]) -> None:
+    """Raise `OptionError` for an option of `RETIRED_OPTIONS` found in `raw`."""
+    for key, problem in RETIRED_OPTIONS.items():
+        if key in raw:
+            raise OptionError(key, problem)
 
 
 @dataclass(frozen=True)
 class ShowOptions:
-    """`show`: "window" (a led_window's state) or "board"; `window_names` for board lines."""
+    """`show`: "window" (a led_window's state) or "board" (the hall's board)."""
 
     show: str = "window"
-    window_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, opts: Options) -> ShowOptions:
-        return cls(opts.choice("show", "window", SHOW_CHOICES), opts.string_map("window_names"))
+        return cls(opts.choice("show", "window", SHOW_CHOICES))
 
     def topics(self, topics: Topics) -> tuple[str, ...]:
         return (topics.board,) if self.show == "board" else ()
 
 
 def window_text(state: Mapping[str, Any]) -> str | None:
-    """The strip text of a window device's `state`: its `text`, else built from its fields."""
+    """The strip text of a window device's `state`: its `text` as the hub gave it."""
     text = state.get("text")
-    if isinstance(text, str):
-        return text
-    ticket = state.get("ticket")
-    shown = state.get("ticket_state") if ticket else state.get("state")
-    try:
-        return window_strip_text(
-            str(shown), ticket if isinstance(ticket, str) else None, state.get("paused_reason")
-        )
-    except ValueError:
-        return None
+    return text if isinstance(text, str) else None
 
 
 class LedText:
@@ -91,8 +100,7 @@ class LedText:
 
     def board_text(self, board: dict[str, Any]) -> str | None:
         try:
-            payload: BoardPayload = {"calls": list(board["calls"]), "waiting": {}}
-            lines = board_lines(payload, self.show.window_names, self.cells)
+            lines = board_lines(list(board["calls"]), self.cells)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: ignored a board message (%s)", self.link.device_id, exc)
             return None
@@ -111,7 +119,7 @@ async def send_loop(
 
     `send(text)` writes it and returns whether the device acknowledged it.
     """
-    delay = retry_s
+    backoff = Backoff(retry_s, RETRY_MAX_S)
     while True:
         await led.changed.wait()
         led.changed.clear()
@@ -119,23 +127,22 @@ async def send_loop(
         if text is None:
             continue
         if await send(text):
-            delay = retry_s
+            backoff.reset()
             continue
         # Not taken: try again later, unless a newer text comes first.
         try:
-            async with asyncio.timeout(delay):
+            async with asyncio.timeout(backoff.next()):
                 await led.changed.wait()
         except TimeoutError:
             log.info("%s: sending the text again", label)
             led.changed.set()
-        delay = min(delay * 2, RETRY_MAX_S)
 
 
 class LedDriver(SerialDriver):
     """A sign that shows one text and answers each frame with an acknowledgement or a
     refusal. A protocol gives `decoder()`, `encode(text)` and `verdict(reply)`."""
 
-    retry_s = 2.0  # a text the device did not take is sent again after this (doubling)
+    retry_s = 2.0  # a text the device did not take is sent again within this (then doubling)
     what = "the sign"  # how the log names the device
 
     def __init__(self, spec: PortSpec, binding: Any, led: LedText, answer_timeout_s: float) -> None:

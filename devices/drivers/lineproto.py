@@ -5,8 +5,8 @@ answer is logged and the text sent again later; after the port is reopened the c
 is sent again.
 
 Options: `address` (the strip's address, 0), `cells` (cut the text to this many half-width
-cells, a Chinese character taking two; 0: send it whole), `show`, `window_names`,
-`answer_timeout_s` (1).
+cells, a Chinese character taking two; 0: send it whole), `show`, `answer_timeout_s` (1).
+Window names are not an option: they come from the hall file with each board call.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 
 from devices.codecs import lineproto
 from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec
-from devices.drivers.led import LedDriver, LedText, ShowOptions
+from devices.drivers.led import LedDriver, LedText, ShowOptions, refuse_retired
 from devices.drivers.options import Options
 from displays.ledtext import fit
 
-OPTION_KEYS = ("address", "cells", "show", "window_names", "answer_timeout_s")
+OPTION_KEYS = ("address", "cells", "show", "answer_timeout_s")
 BOARD_SEPARATOR = "  "
 
 
@@ -34,6 +34,7 @@ class LineProtoOptions:
 
 
 def parse_options(raw: Mapping[str, Any]) -> LineProtoOptions:
+    refuse_retired(raw)
     opts = Options(raw, OPTION_KEYS)
     return LineProtoOptions(
         address=opts.integer("address", 0, 0, 255),

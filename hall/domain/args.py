@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import DomainError
 
-TICKET_NO = re.compile(r"[A-Z]\d{3}")
+# ASCII digits: `\d` would also take "A١٢٣" and "A１２３", which no hall ever issues.
+TICKET_NO = re.compile(r"[A-Z][0-9]{3}")
 
 
 def _bad(message: str) -> DomainError:
     return DomainError("bad_request", message)
+
+
+def hidden_char(value: str) -> str | None:
+    """The first control or format character (Unicode Cc/Cf, such as U+202E, which turns
+    the text after it around) in `value`, as U+XXXX; None when there is none."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def plain_text(value: str, name: str) -> str:
+    """`value` when it holds no control or format character, else a `bad_request`: a name
+    shown to people must look like what it is."""
+    hidden = hidden_char(value)
+    if hidden is not None:
+        raise _bad(f"args.{name} must not hold control or format characters (found {hidden})")
+    return value
 
 
 def required_str(args: Mapping[str, Any], name: str, max_len: int) -> str:

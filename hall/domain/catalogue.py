@@ -1,8 +1,11 @@
 """The live service catalogue and the appointments booked on the portal.
 
 The hall file gives the first catalogue; the back office may then add, rename, close, reopen
-a service or change its daily cap while the hall runs. The live catalogue is a record like any
-other: committed atomically, reloaded after a restart, and it wins over the file.
+a service or change its daily cap while the hall runs, and a manager may change the rest of
+the hall's settings from the dashboard (`settings.py`): a service's opening hours and required
+documents, a window's services, a device's binding, and the screens' notice. The live
+catalogue is a record like any other: committed atomically, reloaded after a restart, and it
+wins over the file.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from ..config import HallConfig
+from .config import DeviceConfig, HallConfig
 from .errors import DomainError
 
 AppointmentState = Literal["booked", "checked_in", "cancelled"]
@@ -25,6 +28,35 @@ class ServiceEntry:
     name: str
     daily_cap: int | None = None
     open: bool = True  # a closed service issues no tickets; those waiting are still served
+    # ("08:30", "17:00"), hall time: tickets are issued only from the first to the second
+    # minute; None: all day.
+    hours: tuple[str, str] | None = None
+    documents: tuple[str, ...] = ()  # what a citizen must bring, shown at the kiosk
+
+    def takes_tickets_at(self, clock: str) -> bool:
+        """Does the service issue tickets at `clock` ("HH:MM", hall time)?"""
+        return self.hours is None or self.hours[0] <= clock < self.hours[1]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServiceEntry:
+        hours = data.get("hours")
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            daily_cap=data.get("daily_cap"),
+            open=data.get("open", True),
+            hours=(hours[0], hours[1]) if hours else None,
+            documents=tuple(data.get("documents", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSetting:
+    """What the dashboard changed of one device of the hall file."""
+
+    enabled: bool = True  # a disabled device's requests are refused (`device_disabled`)
+    window: str | None = None  # the window it is bound to now; None: the hall file's
+    name: str | None = None  # how the dashboard lists it; None: its id
 
 
 @dataclass(frozen=True)
@@ -32,31 +64,56 @@ class Catalogue:
     services: tuple[ServiceEntry, ...]
     window_services: dict[str, tuple[str, ...]]  # window id -> its services, in preference
     version: int = 0
+    devices: dict[str, DeviceSetting] = field(default_factory=dict)  # changed ones only
+    notice: str | None = None  # the screens' notice; None: the hall file's `[screen] notice`
 
     @classmethod
     def from_config(cls, config: HallConfig) -> Catalogue:
         return cls(
-            services=tuple(ServiceEntry(s.code, s.name, s.daily_cap) for s in config.services),
+            services=tuple(
+                ServiceEntry(s.code, s.name, s.daily_cap, documents=s.documents)
+                for s in config.services
+            ),
             window_services={w.id: tuple(w.services) for w in config.windows},
         )
 
     def service(self, code: str) -> ServiceEntry | None:
         return next((s for s in self.services if s.code == code), None)
 
+    def device_setting(self, device_id: str) -> DeviceSetting:
+        return self.devices.get(device_id, DeviceSetting())
+
+    def bound(self, device: DeviceConfig) -> DeviceConfig:
+        """The hall file's device as the hall binds it now (its window may have moved)."""
+        setting = self.devices.get(device.id)
+        if setting is None or setting.window is None or setting.window == device.window:
+            return device
+        return replace(device, window=setting.window)
+
     def to_json(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "services": [asdict(s) for s in self.services],
             "window_services": {w: list(s) for w, s in self.window_services.items()},
             "version": self.version,
         }
+        if self.devices:
+            data["devices"] = {d: asdict(s) for d, s in self.devices.items()}
+        if self.notice is not None:
+            data["notice"] = self.notice
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: str | bytes, config: HallConfig) -> Catalogue:
         data = json.loads(raw)
         known_windows = {w.id for w in config.windows}
+        known_devices = {d.id for d in config.devices}
+        devices = {
+            d: DeviceSetting(**s)
+            for d, s in data.get("devices", {}).items()
+            if d in known_devices and s.get("window") in (None, *known_windows)
+        }
         return cls(
-            services=tuple(ServiceEntry(**s) for s in data["services"]),
+            services=tuple(ServiceEntry.from_json(s) for s in data["services"]),
             # Windows come from the hall file: one removed from it is gone here too.
             window_services={
                 w: tuple(s) for w, s in data["window_services"].items() if w in known_windows
@@ -67,6 +124,8 @@ class Catalogue:
                 if w.id not in data["window_services"]
             },
             version=int(data.get("version", 0)),
+            devices=devices,
+            notice=data.get("notice"),
         )
 
     def changed(
@@ -110,7 +169,12 @@ class Catalogue:
                 services[index] = replace(current, daily_cap=None if clear_cap else daily_cap)
             else:
                 raise DomainError("bad_request", f"unknown catalogue action {action!r}")
-        return Catalogue(tuple(services), window_services, self.version + 1)
+        return replace(
+            self,
+            services=tuple(services),
+            window_services=window_services,
+            version=self.version + 1,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +202,15 @@ class Appointment:
         view = asdict(self)
         view.pop("id_hash")
         return view
+
+
+@dataclass(frozen=True, slots=True)
+class SealedIdNumber:
+    """An ID number that came sealed (`id_sealed`) and was opened by the hub: only its keyed
+    hash is kept (None when the hall has no `id_hash_key`). The hub puts it in a request's
+    arguments in place of the box; no JSON payload can hold one, so no device can forge it."""
+
+    id_hash: str | None = field(default=None, repr=False)
 
 
 def id_number_hash(key: bytes, id_no: str) -> str:

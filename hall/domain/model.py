@@ -45,7 +45,9 @@ class Ticket:
     service: str  # the service it waits for now (changes on transfer)
     priority: Priority
     state: TicketState
-    arrival: int  # order of arrival in the day; a transfer keeps it
+    # Order of arrival in the day; a transfer keeps it. A ticket put back at a chosen place
+    # (requeued, or transferred to the front or the back) gets a value between two others.
+    arrival: float
     issued_at: float
     kiosk: str | None = None
     appointment: str | None = None
@@ -60,15 +62,23 @@ class Ticket:
     origin_service: str | None = None  # the service it was issued for, when transferred
     rated: bool = False
     rating: int | None = None  # the 好差评 level 1-5, once rated
+    rated_at: float | None = None  # when it was rated: a bad rating's alarm dates from then
     unrated_reported: bool = False  # reported to the back office as unrated (never invented)
     slot_start: float | None = None  # an appointment's slot: its priority counts from then
+    visit: int = 1  # 1, then 2… each time a no-show is requeued: one case per visit
+    requeued_at: float | None = None  # when the current visit began, for a requeued ticket
+    for_window: str | None = None  # transferred to one window (or clerk): only it calls it
+    services_done: tuple[str, ...] | None = None  # recorded at finish, codes of the catalogue
 
     def to_json(self) -> str:
         return _record_json(self)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Ticket:
-        return cls(**json.loads(raw))
+        data = json.loads(raw)
+        if data.get("services_done") is not None:
+            data["services_done"] = tuple(data["services_done"])
+        return cls(**data)
 
     def evolve(self, **changes: Any) -> Ticket:
         return replace(self, **changes)
@@ -99,6 +109,12 @@ class Ticket:
             view["outcome"] = self.outcome
         if self.origin_service is not None:
             view["origin_service"] = self.origin_service
+        if self.visit > 1:
+            view["visit"] = self.visit
+        if self.for_window is not None and self.state == "waiting":
+            view["for_window"] = self.for_window
+        if self.services_done is not None:
+            view["services_done"] = list(self.services_done)
         return view
 
 

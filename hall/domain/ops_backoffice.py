@@ -1,7 +1,8 @@
-"""What the back office sends through the hub's HTTP API: appointments and catalogue changes.
+"""What the back office sends through the hub's HTTP API: appointments (its catalogue
+changes are `settings.py`'s, shared with the dashboard).
 
-These operations come from an authenticated API client, which the HTTP layer presents as a
-device of kind `back_office`; no MQTT device can have that kind.
+These operations come from an authenticated API client (an `Actor` of kind `back_office`);
+no MQTT device can have that kind.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..config import DeviceConfig
 from . import args as A
+from .actor import Actor
 from .catalogue import Appointment, id_number_hash, mask_name
 from .errors import DomainError
+from .events import AppointmentBooked, AppointmentCancelled
 from .numbering import local_day
 from .state import HallState, Outcome
 
 HASH_HEX_LEN = 64
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2199
 
 
 def _moment(args: Mapping[str, Any], name: str) -> float:
@@ -31,11 +36,17 @@ def _moment(args: Mapping[str, Any], name: str) -> float:
         ) from None
     if moment.tzinfo is None:
         raise DomainError("bad_request", f"args.{name} needs a UTC offset, e.g. +08:00")
+    # A booking is for a day a hall is open: years near now (the hall's day of the slot is
+    # computed in its time zone, which fails near year 1 or 9999).
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise DomainError(
+            "bad_request", f"args.{name} must be a time between {MIN_YEAR} and {MAX_YEAR}"
+        )
     return moment.timestamp()
 
 
 def book_appointment(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
+    state: HallState, device: Actor, args: Mapping[str, Any], now: float
 ) -> Outcome:
     code = A.required_str(args, "code", 64)
     service = A.required_str(args, "service", 1)
@@ -76,14 +87,12 @@ def book_appointment(
     return Outcome(
         result={"appointment": booked.public()},
         appointments=((None, booked),),
-        events=(
-            state.event("appointment.booked", now, appointment=booked.public(), device=device.id),
-        ),
+        events=(AppointmentBooked(now, booked.public(), device.id),),
     )
 
 
 def cancel_appointment(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
+    state: HallState, device: Actor, args: Mapping[str, Any], now: float
 ) -> Outcome:
     code = A.required_str(args, "code", 64)
     existing = state.appointments.get(code)
@@ -95,52 +104,5 @@ def cancel_appointment(
     return Outcome(
         result={"appointment": after.public()},
         appointments=((existing, after),),
-        events=(
-            state.event("appointment.cancelled", now, appointment=after.public(), device=device.id),
-        ),
-    )
-
-
-def change_catalogue(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
-) -> Outcome:
-    action = A.optional_choice(args, "action", ("add", "rename", "close", "reopen", "set_cap"), "")
-    if not action:
-        raise DomainError("bad_request", "args.action is required")
-    code = A.required_str(args, "code", 1)
-    if not ("A" <= code <= "Z" and len(code) == 1):
-        raise DomainError("bad_request", f"args.code must be one capital letter, got {code!r}")
-    name = A.optional_str(args, "name", 40)
-    cap_value = args.get("daily_cap")
-    daily_cap = None if cap_value is None else A.required_int(args, "daily_cap", 1, 999)
-    windows_arg = args.get("windows", [])
-    if not isinstance(windows_arg, list) or not all(isinstance(w, str) for w in windows_arg):
-        raise DomainError("bad_request", "args.windows must be a list of window ids")
-    if action == "set_cap" and "daily_cap" not in args:
-        raise DomainError("bad_request", "set_cap needs args.daily_cap (null removes the cap)")
-    assert state.catalogue is not None
-    before = state.catalogue
-    after = before.changed(
-        action,
-        code,
-        name=name,
-        daily_cap=daily_cap,
-        clear_cap=cap_value is None,
-        windows=tuple(windows_arg),
-    )
-    entry = after.service(code)
-    assert entry is not None
-    view = {
-        "code": entry.code,
-        "name": entry.name,
-        "daily_cap": entry.daily_cap,
-        "open": entry.open,
-        "version": after.version,
-    }
-    return Outcome(
-        result={"service": view},
-        catalogue=(before, after),
-        events=(
-            state.event("catalogue.changed", now, action=action, service=view, device=device.id),
-        ),
+        events=(AppointmentCancelled(now, after.public(), device.id),),
     )

@@ -1,16 +1,26 @@
-"""Calling: next, recall, no-show, start, finish, transfer."""
+"""Calling: next, a chosen ticket, recall, no-show, start, finish (with the services done).
+
+Transfers and requeues are in `ops_transfer.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..config import DeviceConfig
 from . import args as A
+from .actor import Actor
 from .errors import DomainError
+from .events import (
+    DomainEvent,
+    TicketCalled,
+    TicketFinished,
+    TicketNoShow,
+    TicketRecalled,
+    TicketStarted,
+)
 from .model import Ticket, Window
 from .ops_windows import require_signed_in, ticket_in_hand, window_of
-from .queue import ahead_of
+from .queue import may_call
 from .state import Call, HallState, Outcome
 from .states import ENDED_STATES, ticket_next
 
@@ -25,38 +35,52 @@ def _served_count(window: Window, day: str) -> int:
     return (window.served if window.served_day == day else 0) + 1
 
 
-def call_next(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
+def call_next(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
+    return _call(state, device, now, lambda window: state.next_for(window.id, now))
+
+
+def call_ticket(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
+    """Call one waiting ticket chosen from the window's list (`window.queue`)."""
+    no = A.ticket_number(args, "no")
+
+    def chosen(window: Window) -> Ticket:
+        ticket = state.tickets.get(no)
+        if ticket is None:
+            raise DomainError("not_found", f"no ticket {no} today")
+        if ticket.state != "waiting":
+            raise DomainError("not_waiting", f"{no} is {ticket.state}, not waiting")
+        if not may_call(ticket, state.window_services[window.id], window.id):
+            raise DomainError("not_window_service", f"window {window.id} does not serve {no}")
+        return ticket
+
+    return _call(state, device, now, chosen)
+
+
+def _call(
+    state: HallState, device: Actor, now: float, choose: Callable[[Window], Ticket | None]
 ) -> Outcome:
+    """Call the ticket `choose` picks for the window (None: nobody to call)."""
     window = window_of(state, device)
     require_signed_in(window)
     if window.state == "paused":
         raise DomainError(
             "window_paused", f"window {window.id} is paused ({window.paused_reason}): resume first"
         )
+    chosen = choose(window)
     tickets: list[tuple[Ticket | None, Ticket]] = []
-    events: list[dict[str, Any]] = []
+    events: list[DomainEvent] = []
     ended: list[Ticket] = []
     learned: list[tuple[str, float]] = []
     served = window.served if window.served_day == state.day else 0
     hand = ticket_in_hand(state, window)
-    if hand is not None:  # "next" ends the visit in hand, as a keypad with one key expects
+    if hand is not None:  # a call ends the visit in hand, as a keypad with one key expects
         done = _finished(state, hand, now, "done")
         tickets.append((hand, done))
         ended.append(done)
         served += 1
-        events.append(
-            state.event(
-                "ticket.finished",
-                now,
-                ticket=done.public(state.tz),
-                window=window.id,
-                device=device.id,
-            )
-        )
+        events.append(TicketFinished(now, done.public(state.tz), window.id, device.id))
         if done.started_at is not None:
             learned.append((done.service, now - done.started_at))
-    chosen = state.next_for(window.id, now)
     if chosen is None:
         after_w = window.evolve(ticket=None, served=served, served_day=state.day)
         return Outcome(
@@ -73,13 +97,12 @@ def call_next(
         staff=window.staff,
         called_at=now,
         recalls=0,
+        for_window=None,
     )
     tickets.append((chosen, called))
     after_w = window.evolve(ticket=called.no, served=served, served_day=state.day)
     view = called.public(state.tz)
-    events.append(
-        state.event("ticket.called", now, ticket=view, window=window.id, device=device.id)
-    )
+    events.append(TicketCalled(now, view, window.id, device.id))
     return Outcome(
         result={"ticket": view},
         tickets=tuple(tickets),
@@ -91,7 +114,7 @@ def call_next(
     )
 
 
-def _hand_or_fail(state: HallState, device: DeviceConfig) -> tuple[Window, Ticket]:
+def hand_or_fail(state: HallState, device: Actor) -> tuple[Window, Ticket]:
     window = window_of(state, device)
     require_signed_in(window)
     hand = ticket_in_hand(state, window)
@@ -100,8 +123,8 @@ def _hand_or_fail(state: HallState, device: DeviceConfig) -> tuple[Window, Ticke
     return window, hand
 
 
-def recall(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
-    window, hand = _hand_or_fail(state, device)
+def recall(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
+    window, hand = hand_or_fail(state, device)
     ticket_next(hand.state, "recall", hand.no)
     cap = state.config.queue.recall_cap
     if hand.recalls >= cap:
@@ -111,23 +134,22 @@ def recall(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now:
     return Outcome(
         result={"ticket": view},
         tickets=((hand, after),),
-        events=(
-            state.event("ticket.recalled", now, ticket=view, window=window.id, device=device.id),
-        ),
+        events=(TicketRecalled(now, view, window.id, device.id),),
         calls=(Call(after.no, window.id, after.recalls),),
     )
 
 
-def _release(
+def release_hand(
     state: HallState,
-    device: DeviceConfig,
+    device: Actor,
     now: float,
     hand: Ticket,
     after: Ticket,
-    kind: str,
+    event: Callable[[dict[str, Any]], DomainEvent],
     served: bool = False,
 ) -> Outcome:
-    """End or hand back the ticket in hand, leaving the window free."""
+    """End or hand back the ticket in hand, leaving the window free; `event` makes the
+    event from the ticket's view after."""
     window = window_of(state, device)
     served_count = (
         _served_count(window, state.day)
@@ -146,67 +168,70 @@ def _release(
         result={"ticket": view},
         tickets=((hand, after),),
         windows=((window, after_w),),
-        events=(state.event(kind, now, ticket=view, window=window.id, device=device.id),),
+        events=(event(view),),
         ended=ended,
         learned=learned,
     )
 
 
-def no_show(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
-    _window, hand = _hand_or_fail(state, device)
+def no_show(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
+    window, hand = hand_or_fail(state, device)
     after = hand.evolve(
         state=ticket_next(hand.state, "no_show", hand.no), finished_at=now, outcome="no_show"
     )
-    return _release(state, device, now, hand, after, "ticket.no_show")
+    window_id = window.id
+    return release_hand(
+        state, device, now, hand, after, lambda view: TicketNoShow(now, view, window_id, device.id)
+    )
 
 
-def start(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
-    window, hand = _hand_or_fail(state, device)
+def start(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
+    window, hand = hand_or_fail(state, device)
     after = hand.evolve(state=ticket_next(hand.state, "start", hand.no), started_at=now)
     view = after.public(state.tz)
     return Outcome(
         result={"ticket": view},
         tickets=((hand, after),),
-        events=(
-            state.event("ticket.started", now, ticket=view, window=window.id, device=device.id),
-        ),
+        events=(TicketStarted(now, view, window.id, device.id),),
     )
 
 
-def finish(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
+def finish(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
     outcome_name = A.optional_str(args, "outcome", 32) or "done"
-    _window, hand = _hand_or_fail(state, device)
-    after = _finished(state, hand, now, outcome_name)
-    return _release(state, device, now, hand, after, "ticket.finished", served=True)
+    done = services_done(state, args)
+    window, hand = hand_or_fail(state, device)
+    after = _finished(state, hand, now, outcome_name).evolve(services_done=done)
+    window_id = window.id
+    return release_hand(
+        state,
+        device,
+        now,
+        hand,
+        after,
+        lambda view: TicketFinished(now, view, window_id, device.id),
+        served=True,
+    )
 
 
-def transfer(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
-) -> Outcome:
-    code = A.required_str(args, "service", 1)
-    if state.service(code) is None:
-        raise DomainError("unknown_service", f"no service {code!r} in this hall")
-    _window, hand = _hand_or_fail(state, device)
-    if code == hand.service:
-        raise DomainError("bad_request", f"{hand.no} already waits for service {code}")
-    after = hand.evolve(
-        state=ticket_next(hand.state, "transfer", hand.no),
-        service=code,
-        window=None,
-        staff=None,
-        called_at=None,
-        started_at=None,
-        recalls=0,
-        origin_service=hand.origin_service or hand.service,
-    )
-    outcome = _release(state, device, now, hand, after, "ticket.transferred")
-    # The transferred ticket's place: ahead of everyone who arrived after it.
-    queue = {**state.waiting.get(code, {}), after.no: after}
-    ahead = ahead_of(after, queue.values())
-    view = after.public(state.tz, ahead, state.eta(code, ahead))
-    return Outcome(
-        result={"ticket": view},
-        tickets=outcome.tickets,
-        windows=outcome.windows,
-        events=outcome.events,
-    )
+MAX_SERVICES_DONE = 26  # one per letter of the catalogue
+
+
+def services_done(state: HallState, args: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """`args.services_done`: one or several services of the catalogue, each once."""
+    value = args.get("services_done")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or len(value) > MAX_SERVICES_DONE:
+        raise DomainError(
+            "bad_request", f"args.services_done must be a list of 1-{MAX_SERVICES_DONE} codes"
+        )
+    codes: list[str] = []
+    for code in value:
+        if not isinstance(code, str):
+            raise DomainError("bad_request", f"args.services_done holds {code!r}, not a code")
+        if state.service(code) is None:
+            raise DomainError("unknown_service", f"no service {code!r} in this hall")
+        if code in codes:
+            raise DomainError("bad_request", f"args.services_done names {code} twice")
+        codes.append(code)
+    return tuple(codes)

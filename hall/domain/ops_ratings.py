@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import DeviceConfig
 from . import args as A
+from .actor import Actor
 from .errors import DomainError
+from .events import BadRatingAlarm, DomainEvent, EvaluationSubmitted, EvaluationUnrated
 from .model import Ticket, rfc3339
 from .state import HallState, Outcome
 
@@ -19,12 +20,12 @@ LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意
 
 
 def case_id(state: HallState, ticket: Ticket) -> str:
-    return f"{state.config.hall.id}-{ticket.day}-{ticket.no}"
+    """One case per visit: a requeued no-show's next visit is a new case (``…-A001-2``)."""
+    first = f"{state.config.hall.id}-{ticket.day}-{ticket.no}"
+    return first if ticket.visit == 1 else f"{first}-{ticket.visit}"
 
 
-def evaluate(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
-) -> Outcome:
+def evaluate(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
     no = A.ticket_number(args, "ticket")
     level = A.required_int(args, "level", 1, 5)
     ticket = state.tickets.get(no)
@@ -48,12 +49,10 @@ def evaluate(
         "bad": level <= 2,
         "at": rfc3339(now, state.tz),
     }
-    after = ticket.evolve(rated=True, rating=level)
-    events: tuple[dict[str, Any], ...] = (
-        state.event("eval.submitted", now, evaluation=evaluation, device=device.id),
-    )
+    after = ticket.evolve(rated=True, rating=level, rated_at=now)
+    events: tuple[DomainEvent, ...] = (EvaluationSubmitted(now, evaluation, device.id),)
     if level <= 2:
-        events += (state.event("alarm.bad_rating", now, evaluation=evaluation),)
+        events += (BadRatingAlarm(now, evaluation),)
     return Outcome(
         result={"evaluation": evaluation},
         tickets=((ticket, after),),
@@ -76,9 +75,7 @@ def unrated_due(state: HallState, now: float) -> list[Ticket]:
     ]
 
 
-def sweep_unrated(
-    state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float
-) -> Outcome:
+def sweep_unrated(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
     """Report every visit whose time to rate is over as unrated (`rated: false`)."""
     due = unrated_due(state, now)
     reports = tuple(
@@ -96,6 +93,6 @@ def sweep_unrated(
     return Outcome(
         result={"reported": [r["ticket"] for r in reports]},
         tickets=tuple((t, t.evolve(unrated_reported=True)) for t in due),
-        events=tuple(state.event("eval.unrated", now, evaluation=r) for r in reports),
+        events=tuple(EvaluationUnrated(now, r) for r in reports),
         evaluations=reports,
     )

@@ -6,20 +6,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..config import DeviceConfig
 from . import args as A
-from .catalogue import Appointment, id_number_hash
+from .actor import Actor
+from .catalogue import Appointment, SealedIdNumber, id_number_hash
 from .errors import DomainError
-from .estimate import eta_seconds
+from .events import TicketTaken
 from .model import Ticket, rfc3339
 from .numbering import MAX_PER_DAY, ticket_no
 from .queue import ahead_of
-from .state import HallState, Outcome
+from .state import HallState, Outcome, with_estimate
 
 
-def take(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
+def take(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
     priority = A.optional_choice(args, "priority", ("normal", "green"), "normal")
-    appointment = _appointment_for(state, args, now)
+    appointment = _appointment_for(state, device, args, now)
     code = A.optional_str(args, "service", 1)
     if code is None:
         if appointment is None:
@@ -34,6 +34,13 @@ def take(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: f
         raise DomainError("unknown_service", f"no service {code!r} in this hall")
     if not service.open:
         raise DomainError("service_closed", f"service {code} ({service.name}) is closed today")
+    if not service.takes_tickets_at(state.clock(now)):
+        assert service.hours is not None
+        opens, closes = service.hours
+        raise DomainError(
+            "service_closed",
+            f"service {code} ({service.name}) issues tickets from {opens} to {closes} only",
+        )
     issued = state.counters.get(code, 0)
     cap = min(service.daily_cap or MAX_PER_DAY, MAX_PER_DAY)
     if issued >= cap:
@@ -57,12 +64,9 @@ def take(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: f
     queue = state.waiting.get(code, {})
     # A normal ticket is the latest arrival of the lowest class: everyone waiting is ahead.
     ahead = len(queue) if priority == "normal" else ahead_of(ticket, queue.values(), now)
-    waiting = state.waiting_counts()
-    waiting[code] = waiting.get(code, 0) + 1
-    eta = eta_seconds(
-        ahead, code, state.times, state.window_services, state.open_windows(), waiting
-    )
-    view = ticket.public(state.tz, ahead, eta)
+    # The last of its class: the wait the forecast gives a ticket of that class taken now.
+    estimate = state.estimate_new(code, ticket.priority, now)
+    view = with_estimate(ticket.public(state.tz, ahead, estimate.eta_s), estimate)
     checked_in: tuple[tuple[Appointment | None, Appointment], ...] = ()
     if appointment is not None:
         after = replace(appointment, state="checked_in", ticket=ticket.no)
@@ -72,26 +76,35 @@ def take(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: f
         result={"ticket": view},
         tickets=((None, ticket),),
         counter=(code, issued, issued + 1),
-        events=(state.event("ticket.taken", now, ticket=view, device=device.id),),
+        events=(TicketTaken(now, view, device.id),),
         prints=((device.printer, ticket.no),) if device.printer else (),
         appointments=checked_in,
     )
 
 
-def _appointment_for(state: HallState, args: Mapping[str, Any], now: float) -> Appointment | None:
-    """The appointment a kiosk request checks in: by its code, or by the ID card's hash."""
+def _appointment_for(
+    state: HallState, device: Actor, args: Mapping[str, Any], now: float
+) -> Appointment | None:
+    """The appointment a kiosk request checks in: by its booking code, or by an ID number
+    read by the kiosk's own card reader.
+
+    An ID number alone proves nothing (anyone can type one, and anyone can seal one to the
+    hub's public key), so it checks in only at a kiosk the hall file marks `id_reader`: there
+    it comes from a card on the reader. Anywhere else it is ignored, and the answer is the
+    plain ticket the same request without it gets: it never tells whether a booking exists.
+    """
     code = A.optional_str(args, "appointment", 64)
-    id_no = A.optional_str(args, "id_no", 32)  # never stored, echoed or logged
+    id_hash = _card_hash(state, device, args)
     if code is not None:
         appointment = state.appointments.get(code)
         if appointment is None or appointment.day != state.day:
-            raise DomainError("not_found", f"no appointment {code} for today")
-    elif id_no is not None and state.config.appointments.id_hash_key:
-        wanted = id_number_hash(state.config.appointments.id_hash_key.encode(), id_no)
+            # The code is not echoed: a citizen may have typed an ID number into it.
+            raise DomainError("not_found", "no appointment with this code for today")
+    elif id_hash is not None:
         matches = [
             a
             for a in state.appointments.values()
-            if a.id_hash == wanted and a.day == state.day and a.state == "booked"
+            if a.id_hash == id_hash and a.day == state.day and a.state == "booked"
         ]
         if not matches:
             return None  # a walk-in with an ID card: a normal ticket
@@ -109,9 +122,39 @@ def _appointment_for(state: HallState, args: Mapping[str, Any], now: float) -> A
     return appointment
 
 
-def status(state: HallState, device: DeviceConfig, args: Mapping[str, Any], now: float) -> Outcome:
+def _card_hash(state: HallState, device: Actor, args: Mapping[str, Any]) -> str | None:
+    """The keyed hash of the ID number that may check in an appointment, if any.
+
+    `id_sealed` arrives opened by the hub (a `SealedIdNumber`); one still a string did not
+    open. A plain `id_no` is refused where the hall says `accept_plain_id = false`. Neither
+    refusal depends on any booking.
+    """
+    sealed = args.get("id_sealed")
+    if sealed is not None and not isinstance(sealed, SealedIdNumber):
+        raise DomainError(
+            "bad_request",
+            "args.id_sealed does not open with the hub's key: seal the ID number again to "
+            "the key the hub publishes on hall/<hall>/hub/key",
+        )
+    plain = A.optional_str(args, "id_no", 32)  # never stored, echoed or logged
+    rules = state.config.appointments
+    if plain is not None and not rules.plain_id_accepted:
+        raise DomainError(
+            "bad_request",
+            "this hall takes no ID number in clear: seal it to the hub's key (args.id_sealed)",
+        )
+    if not device.id_reader:
+        return None
+    if sealed is not None:
+        return sealed.id_hash
+    if plain is not None and rules.id_hash_key:
+        return id_number_hash(rules.id_hash_key.encode(), plain)
+    return None
+
+
+def status(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
     no = A.ticket_number(args, "no")
     ticket = state.tickets.get(no)
     if ticket is None:
         raise DomainError("not_found", f"no ticket {no} today")
-    return Outcome(result={"ticket": state.ticket_view(ticket)})
+    return Outcome(result={"ticket": state.ticket_view(ticket, now)})

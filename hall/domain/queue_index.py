@@ -3,7 +3,8 @@
 `select_next` in `queue.py` states the policy by sorting every candidate; a busy hall has
 thousands waiting, and a window calls many times a minute. This index gives the same answer
 from the heads of a few heaps. Removal is lazy: a heap entry whose ticket is no longer
-waiting there is dropped when it reaches the top.
+waiting there is dropped when it reaches the top. The few tickets transferred to one window
+are kept apart, by window, and weighed against the heaps' answer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 
 from .model import PRIORITY_RANK, Ticket
+from .queue import NO_TARGETS, Targets, choose, may_call
 
 GREEN, APPOINTMENT, NORMAL = (
     PRIORITY_RANK["green"],
@@ -21,21 +23,28 @@ GREEN, APPOINTMENT, NORMAL = (
 
 
 class QueueIndex:
-    def __init__(self, waiting: Iterable[Ticket] = ()) -> None:
-        self._heaps: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    def __init__(self, waiting: Iterable[Ticket] = (), targets: Targets = NO_TARGETS) -> None:
+        self.targets = targets  # each service's longest wait (`queue.py`)
+        self._heaps: dict[tuple[str, int], list[tuple[float, str]]] = {}
         self._waiting: dict[str, Ticket] = {}
+        self._for_window: dict[str, dict[str, Ticket]] = {}  # window -> its transfers, by no
         for ticket in waiting:
             self.add(ticket)
 
     def add(self, ticket: Ticket) -> None:
+        if ticket.for_window is not None:
+            self._for_window.setdefault(ticket.for_window, {})[ticket.no] = ticket
+            return
         self._waiting[ticket.no] = ticket
         key = (ticket.service, PRIORITY_RANK[ticket.priority])
         heapq.heappush(self._heaps.setdefault(key, []), (ticket.arrival, ticket.no))
 
     def remove(self, no: str) -> None:
-        self._waiting.pop(no, None)
+        if self._waiting.pop(no, None) is None:
+            for tickets in self._for_window.values():
+                tickets.pop(no, None)
 
-    def _live(self, service: str, rank: int, entry: tuple[int, str]) -> Ticket | None:
+    def _live(self, service: str, rank: int, entry: tuple[float, str]) -> Ticket | None:
         ticket = self._waiting.get(entry[1])
         if (
             ticket is not None
@@ -68,25 +77,34 @@ class QueueIndex:
         first_early = min(early, key=lambda t: t.arrival, default=None)
         return first_inside, first_early
 
-    def select(self, preference: Sequence[str], now: float) -> Ticket | None:
-        """The ticket a window with these services calls next, as `queue.select_next` with no
-        ageing rules: by class, then the window's preference, then arrival."""
+    def select(
+        self, preference: Sequence[str], now: float, window: str | None = None
+    ) -> Ticket | None:
+        """The ticket a window with these services calls next, as `queue.select_next`: the
+        policy weighs only each service's head per class, so the heaps' heads (and the few
+        tickets transferred to this window) are all it needs."""
+        heads = self._heads(preference, now)
+        heads.extend(
+            t
+            for t in self._for_window.get(window or "", {}).values()
+            if may_call(t, preference, window)
+        )
+        return choose(heads, preference, now, self.targets)
+
+    def _heads(self, preference: Sequence[str], now: float) -> list[Ticket]:
+        """Each service's first green ticket; else its first appointment inside its slot;
+        else its first normal ticket or early appointment: the best class's heads."""
+        green = [t for s in preference if (t := self._head(s, GREEN)) is not None]
+        if green:
+            return green
+        early: list[Ticket] = []
+        inside: list[Ticket] = []
         for service in preference:
-            green = self._head(service, GREEN)
-            if green is not None:
-                return green
-        early: dict[str, Ticket | None] = {}
-        for service in preference:
-            inside, early[service] = self._appointments(service, now)
-            if inside is not None:
-                return inside
-        for service in preference:
-            normal = self._head(service, NORMAL)
-            waiting_early = early[service]
-            if normal is None or (
-                waiting_early is not None and waiting_early.arrival < normal.arrival
-            ):
-                normal = waiting_early
-            if normal is not None:
-                return normal
-        return None
+            first_inside, first_early = self._appointments(service, now)
+            if first_inside is not None:
+                inside.append(first_inside)
+            if first_early is not None:
+                early.append(first_early)
+        if inside:
+            return inside
+        return [t for s in preference if (t := self._head(s, NORMAL)) is not None] + early

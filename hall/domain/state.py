@@ -8,19 +8,40 @@ a fenced hub) leaves the in-memory hall untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..config import HallConfig
+from .arrivals import BIN_S, ArrivalHistory, seconds_of_day
 from .catalogue import Appointment, Catalogue, ServiceEntry
-from .estimate import ServiceTimes, eta_seconds
+from .config import HallConfig
+from .estimate import ServiceTimes
+from .events import DomainEvent
+from .forecast import (
+    DEFAULT_SHOW_SHARE,
+    HORIZON_S,
+    Estimate,
+    Forecast,
+    Forecaster,
+    averaged,
+    estimate_at,
+    play_out,
+)
 from .model import Ticket, Window, rfc3339
-from .queue import AgeingRule, ahead_of, select_next
+from .numbering import MAX_PER_DAY
+from .occupancy import Occupancy
+from .queue import ahead_of, places
 from .queue_index import QueueIndex
 
 RECENT_CALLS = 10
+ARRIVALS_AHEAD_S = 7200.0
+DRAWN_RUNS = 4  # play-outs with drawn arrivals averaged into one forecast
+DRAWN_BUDGET = 3000  # … as long as runs × people waiting stay within this
+MIN_WORKING = 0.05  # the least share of its time a window is played out working
 
 
 def _last_called(ticket: Ticket) -> float:
@@ -29,6 +50,14 @@ def _last_called(ticket: Ticket) -> float:
 
 def _on_board(ticket: Ticket) -> bool:
     return ticket.called_at is not None and ticket.window is not None
+
+
+class RecentCall(NamedTuple):
+    """A call on the board: which ticket, at which window, when (RFC 3339, hall time)."""
+
+    ticket: str
+    window: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -46,7 +75,7 @@ class Outcome:
     tickets: tuple[tuple[Ticket | None, Ticket], ...] = ()  # (before, after)
     windows: tuple[tuple[Window | None, Window], ...] = ()
     counter: tuple[str, int, int] | None = None  # (service, before, after) of the day's numbering
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[DomainEvent, ...] = ()
     ended: tuple[Ticket, ...] = ()  # tickets whose visit ended: one case each for the back office
     evaluations: tuple[dict[str, Any], ...] = ()
     calls: tuple[Call, ...] = ()
@@ -54,6 +83,7 @@ class Outcome:
     learned: tuple[tuple[str, float], ...] = ()  # (service, measured service seconds)
     appointments: tuple[tuple[Appointment | None, Appointment], ...] = ()
     catalogue: tuple[Catalogue, Catalogue] | None = None  # (before, after)
+    audit: dict[str, Any] | None = None  # a settings change's audit entry, kept by the commit
 
 
 @dataclass
@@ -64,11 +94,13 @@ class HallState:
     windows: dict[str, Window] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)  # service -> last number issued today
     times: ServiceTimes = field(default_factory=lambda: ServiceTimes(300.0))
-    rules: Sequence[AgeingRule] = ()
     catalogue: Catalogue | None = None  # None: the hall file's services and windows
     appointments: dict[str, Appointment] = field(default_factory=dict)  # by code
     # Index of waiting tickets per service, kept by apply(), so nothing scans the whole day.
     waiting: dict[str, dict[str, Ticket]] = field(default_factory=dict)
+    # The hall's earlier days' arrivals (carried over by the hub at midnight); today's are
+    # counted again from the day's tickets.
+    arrivals: ArrivalHistory = field(default_factory=ArrivalHistory)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.config.hall.timezone)
@@ -82,7 +114,16 @@ class HallState:
             if t.state == "waiting":
                 self.waiting.setdefault(t.service, {})[t.no] = t
         self._recent: list[str] | None = None  # ticket numbers on the board, newest first
-        self.index = QueueIndex(t for q in self.waiting.values() for t in q.values())
+        self.index = QueueIndex(
+            (t for q in self.waiting.values() for t in q.values()), self.wait_targets
+        )
+        # Window occupancy is learned again from the day's tickets (a hub loading the day).
+        self.occupancy = Occupancy()
+        self.occupancy.replay(self.tickets.values())
+        self.arrivals.today = {}
+        for t in self.tickets.values():
+            self.arrivals.arrived(t, self.tz)
+        self.forecaster = Forecaster()
 
     @property
     def services(self) -> tuple[ServiceEntry, ...]:
@@ -94,13 +135,14 @@ class HallState:
         assert self.catalogue is not None
         return self.catalogue.window_services
 
+    @property
+    def wait_targets(self) -> dict[str, float]:
+        """Each service's longest wait in seconds, where the hall file sets one."""
+        return {s.code: s.max_wait_min * 60.0 for s in self.config.services if s.max_wait_min}
+
     def next_for(self, window_id: str, now: float) -> Ticket | None:
-        """Who this window calls next (the queue policy; ageing rules when configured)."""
-        preference = self.window_services[window_id]
-        if self.rules:
-            candidates = [t for code in preference for t in self.waiting.get(code, {}).values()]
-            return select_next(candidates, preference, now, self.rules)
-        return self.index.select(preference, now)
+        """Who this window calls next, by the queue policy (`queue.py`)."""
+        return self.index.select(self.window_services[window_id], now, window_id)
 
     def service(self, code: str) -> ServiceEntry | None:
         assert self.catalogue is not None
@@ -113,33 +155,168 @@ class HallState:
     def open_windows(self) -> set[str]:
         return {w.id for w in self.windows.values() if w.state != "closed"}
 
-    def eta(self, service: str, ahead: int) -> int:
-        return eta_seconds(
-            ahead,
-            service,
-            self.times,
-            self.window_services,
-            self.open_windows(),
-            self.waiting_counts(),
-        )
+    # ----- the wait estimate (forecast.py) -----------------------------------------------------
+    def occupancy_s(self, service: str, window: str | None) -> float:
+        return self.occupancy.seconds(service, window, self.times.mean(service))
 
-    def ticket_view(self, ticket: Ticket) -> dict[str, Any]:
+    def _play_out(self, now: float) -> Forecast:
+        second = seconds_of_day(now, self.tz)
+        day_start = now - second
+        occupied: dict[tuple[str, str | None], float] = {}
+
+        def occupy(service: str, window: str | None) -> float:
+            key = (service, window)
+            value = occupied.get(key)
+            if value is None:
+                value = occupied[key] = self.occupancy_s(service, window)
+            return value
+
+        # Arrivals matter until the queue is played out: expected ones are generated for
+        # twice the time the queue would take to drain (at least two hours).
+        waiting = [t for q in self.waiting.values() for t in q.values()]
+        open_count = sum(1 for w in self.windows.values() if w.state != "closed")
+        drain = sum(occupy(t.service, None) for t in waiting) / max(1, open_count)
+        horizon = min(HORIZON_S, max(ARRIVALS_AHEAD_S, 2 * drain))
+        expected: dict[str, list[tuple[float, float, float, str]]] = {}
+        for (service, klass), pieces in self.arrivals.expected(second, second + horizon).items():
+            expected.setdefault(service, []).extend(
+                (day_start + start, day_start + end, count, klass) for start, end, count in pieces
+            )
+        booked = [a for a in self.appointments.values() if a.day == self.day]
+        due = [a for a in booked if a.slot_end <= now and a.state != "cancelled"]
+        came = sum(1 for a in due if a.state == "checked_in")
+        # Five bookings' worth of the usual share keep a bad first hour from ruling the day.
+        show_share = (came + DEFAULT_SHOW_SHARE * 5) / (len(due) + 5)
+        hands = {
+            w.id: t
+            for w in self.windows.values()
+            if w.ticket is not None
+            and (t := self.tickets.get(w.ticket)) is not None
+            and t.state in ("called", "serving")
+        }
+
+        def one(draws: random.Random | None) -> Forecast:
+            return play_out(
+                now,
+                waiting,
+                self.windows,
+                self.window_services,
+                hands,
+                occupy,
+                expected,
+                (a for a in booked if a.state == "booked"),
+                show_share,
+                lambda reason: self.occupancy.pause_s(reason, self.arrivals.pauses),
+                lambda service, window, elapsed: self.occupancy.remaining(
+                    service, window, elapsed, self.times.mean(service)
+                ),
+                working,
+                draws,
+                self.wait_targets,
+            )
+
+        # Who arrives is random, and more arrivals than usual delay a shared window's other
+        # services more than fewer hasten them: the forecast is the mean of several days of
+        # drawn arrivals (seeded by the moment: the same hall gives the same estimate), as
+        # many as the queue's length allows; a very long one is played out once, at the
+        # expected arrivals.
+        runs = min(DRAWN_RUNS, DRAWN_BUDGET // max(1, len(waiting)))
+        working = self._working(day_start, second)
+        if runs <= 1:
+            return one(None)
+        draws = random.Random(int(now))
+        return averaged([one(draws) for _ in range(runs)])
+
+    def _working(self, day_start: float, second: float) -> Callable[[float], float]:
+        """How much of its time a window working now is expected to work at a moment.
+
+        The earlier days say what share of signed-in window time works at each time of day
+        (lunch, breaks). A window working now is still working a moment later, but the
+        longer ahead, the more it is like any window at that hour: it too takes its breaks
+        and its lunch. So the share then, with what it lacks of 1 fading as a pause ends
+        (over the usual length of a pause). Dividing by the share now instead, as if the
+        windows working now were the only ones ever away, left out their own later breaks
+        and made a long queue's wait too short. (The windows paused now are played out as
+        paused until they are expected back.)"""
+        shares = self.arrivals.working_shares()
+        if shares is None:
+            return lambda at: 1.0
+        bins = len(shares)
+        now = day_start + second
+        memory_s = self.occupancy.pause_s(None, self.arrivals.pauses)
+        floors = [max(MIN_WORKING, share) for share in shares]
+
+        def working(at: float) -> float:
+            share = floors[min(bins - 1, max(0, int((at - day_start) // BIN_S)))]
+            return min(1.0, share + (1.0 - share) * math.exp(-max(0.0, at - now) / memory_s))
+
+        return working
+
+    def history_for(self, day: str) -> ArrivalHistory:
+        """The history a hall loaded for `day` learns from: this one's, with this day added
+        when `day` is a later one (the hub at midnight). A hub started afresh has none."""
+        history = self.arrivals
+        if self.day and day != self.day:
+            history.add_tickets_day(self.tickets.values(), self.tz)
+            history.add_staffing_day(history.staffing_today)
+            history.staffing_today = [(0.0, 0.0)] * len(history.staffing_today)
+            for reason, (total, count) in self.occupancy.pauses.items():
+                before = history.pauses.get(reason, (0.0, 0))
+                history.pauses[reason] = (before[0] + total, before[1] + count)
+        return history
+
+    def forecast(self, now: float) -> Forecast:
+        waiting = sum(len(q) for q in self.waiting.values())
+        return self.forecaster.current(now, waiting, lambda: self._play_out(now))
+
+    def estimate_new(self, service: str, klass: str, now: float) -> Estimate:
+        """The wait of a ticket of this class taken now."""
+        forecast = self.forecast(now)
+        call = self.forecaster.new_call(forecast, service, klass)
+        return estimate_at(call, service, forecast, now)
+
+    def estimate_ticket(self, ticket: Ticket, now: float) -> Estimate:
+        """The wait left for a waiting ticket."""
+        forecast = self.forecast(now)
+        call = self.forecaster.ticket_call(forecast, ticket.no)
+        if call is None and ticket.no in self.waiting.get(ticket.service, {}):
+            self.forecaster.stale = True  # moved since the forecast: play it out again
+            forecast = self.forecast(now)
+            call = self.forecaster.ticket_call(forecast, ticket.no)
+        return estimate_at(call, ticket.service, forecast, now)
+
+    def ticket_view(
+        self, ticket: Ticket, now: float, ahead_by_no: Mapping[str, int] | None = None
+    ) -> dict[str, Any]:
+        """The contract's Ticket; `ahead_by_no` is `waiting_places(now)` when many are wanted."""
         if ticket.state != "waiting":
             return ticket.public(self.tz)
-        ahead = ahead_of(ticket, self.waiting.get(ticket.service, {}).values())
-        return ticket.public(self.tz, ahead, self.eta(ticket.service, ahead))
+        if ahead_by_no is not None and ticket.no in ahead_by_no:
+            ahead = ahead_by_no[ticket.no]
+        else:
+            ahead = ahead_of(ticket, self.waiting.get(ticket.service, {}).values(), now)
+        estimate = self.estimate_ticket(ticket, now)
+        return with_estimate(ticket.public(self.tz, ahead, estimate.eta_s), estimate)
 
-    def recent_calls(self) -> list[dict[str, Any]]:
-        """The board's calls, newest first: a recall brings a ticket back to the top."""
+    def waiting_places(self, now: float | None = None) -> dict[str, int]:
+        """How many are ahead of each waiting ticket, by number (`queue.places`)."""
+        return places((t for queue in self.waiting.values() for t in queue.values()), now)
+
+    def recent_calls(self) -> list[RecentCall]:
+        """The tickets last called, newest first, at most 10: a recall brings a ticket back
+        to the top. Kept up to date by `apply()`; the board payload is made from these by the
+        hub (`displays.board.compose_board`)."""
         if self._recent is None:
             called = [t for t in self.tickets.values() if _on_board(t)]
             called.sort(key=_last_called, reverse=True)
             self._recent = [t.no for t in called[:RECENT_CALLS]]
         shown = [self.tickets[no] for no in self._recent]
-        return [
-            {"ticket": t.no, "window": t.window, "at": rfc3339(_last_called(t), self.tz)}
-            for t in shown
-        ]
+        return [self._recent_call(t) for t in shown]
+
+    def _recent_call(self, ticket: Ticket) -> RecentCall:
+        at = rfc3339(_last_called(ticket), self.tz)
+        assert ticket.window is not None and at is not None  # on the board: called at a window
+        return RecentCall(ticket.no, ticket.window, at)
 
     def _board_changed(self, before: Ticket | None, after: Ticket) -> None:
         """Keep the board's short list without sorting the whole day on every call."""
@@ -152,25 +329,62 @@ class HallState:
         elif after.no in self._recent:
             self._recent = None  # it left the board (transferred): rebuild once
 
-    def services_view(self) -> list[dict[str, Any]]:
+    def clock(self, now: float) -> str:
+        """The hall's local time of day, "HH:MM" (what opening hours are compared with)."""
+        return datetime.fromtimestamp(now, self.tz).strftime("%H:%M")
+
+    def accepting(self, now: float | None) -> tuple[bool, ...]:
+        """Which services issue tickets now, in catalogue order (hours ignored without now)."""
+        clock = None if now is None else self.clock(now)
+        return tuple(s.open and (clock is None or s.takes_tickets_at(clock)) for s in self.services)
+
+    def full(self) -> tuple[bool, ...]:
+        """Which services issued their daily cap today, in catalogue order: decided here once,
+        so every kiosk, screen and dashboard shows a full service alike, before anyone taps."""
+        return tuple(
+            self.counters.get(s.code, 0) >= min(s.daily_cap or MAX_PER_DAY, MAX_PER_DAY)
+            for s in self.services
+        )
+
+    def services_view(self, now: float) -> list[dict[str, Any]]:
+        """Guidance: each service's queue, the wait of a ticket taken now (`eta_s`; null with
+        `eta_reason` when there is none), whether it takes tickets now (`accepting`: open and
+        within its hours at `now`) and is served by an open window (`open`), whether it issued
+        its daily cap today (`full`), its cap, hours, description and the documents to bring."""
         counts = self.waiting_counts()
         open_ids = self.open_windows()
+        estimates = [self.estimate_new(s.code, "normal", now) for s in self.services]
         return [
             {
                 "code": s.code,
                 "name": s.name,
                 "waiting": counts.get(s.code, 0),
-                "eta_s": self.eta(s.code, counts.get(s.code, 0)),
-                "open": s.open and any(s.code in self.window_services[w] for w in open_ids),
-                "accepting": s.open,
+                "eta_s": estimate.eta_s,
+                **({"eta_reason": estimate.reason} if estimate.reason else {}),
+                "open": accepting and any(s.code in self.window_services[w] for w in open_ids),
+                "accepting": accepting,
                 "mean_service_s": round(self.times.mean(s.code)),
+                "daily_cap": s.daily_cap,
+                "issued": self.counters.get(s.code, 0),
+                "full": full,
+                "hours": list(s.hours) if s.hours else None,
+                "description": self._description(s.code),
+                "documents": list(s.documents),
             }
-            for s in self.services
+            for s, accepting, full, estimate in zip(
+                self.services, self.accepting(now), self.full(), estimates, strict=True
+            )
         ]
+
+    def _description(self, code: str) -> str | None:
+        """The hall file's description (a service the back office added has none)."""
+        configured = self.config.service(code)
+        return configured.description if configured else None
 
     # ----- applying a committed outcome ------------------------------------------------------
     def apply(self, outcome: Outcome) -> None:
         for before, after in outcome.tickets:
+            self._learn(before, after)
             self.tickets[after.no] = after
             self._board_changed(before, after)
             if before is not None:
@@ -179,8 +393,27 @@ class HallState:
             if after.state == "waiting":
                 self.waiting.setdefault(after.service, {})[after.no] = after
                 self.index.add(after)
-        for _before_w, after_w in outcome.windows:
+        for before_w, after_w in outcome.windows:
             self.windows[after_w.id] = after_w
+            if after_w.state != "open":
+                self.occupancy.stopped(after_w.id)
+            if before_w is None or before_w.state != after_w.state:
+                self.forecaster.changed(moves_others=True)
+                if before_w is not None and after_w.since is not None:
+                    if before_w.state != "closed" and before_w.since is not None:
+                        start = seconds_of_day(before_w.since, self.tz)
+                        self.arrivals.signed_in(
+                            before_w.state == "paused",
+                            start,
+                            start + after_w.since - before_w.since,
+                        )
+                    self.occupancy.window_changed(
+                        before_w.state,
+                        before_w.since,
+                        after_w.state,
+                        after_w.since,
+                        before_w.paused_reason,
+                    )
         if outcome.counter is not None:
             service, _old, new = outcome.counter
             self.counters[service] = new
@@ -188,10 +421,36 @@ class HallState:
             self.times.learn(service, seconds)
         for _before_a, appointment in outcome.appointments:
             self.appointments[appointment.code] = appointment
+        if outcome.appointments:
+            self.forecaster.changed(moves_others=True)
         if outcome.catalogue is not None:
+            self.forecaster.changed(moves_others=True)
             self.catalogue = outcome.catalogue[1]
             for entry in self.catalogue.services:
                 self.waiting.setdefault(entry.code, {})
 
-    def event(self, kind: str, now: float, **data: Any) -> dict[str, Any]:
-        return {"type": kind, "at": round(now, 3), **data}
+    def _learn(self, before: Ticket | None, after: Ticket) -> None:
+        """What a ticket's change teaches the estimate: arrivals, window occupancy."""
+        if before is None:
+            self.arrivals.arrived(after, self.tz)
+            self.forecaster.changed(moves_others=after.priority != "normal")
+            self.forecaster.taken(after.no, after.service, after.priority)
+            return
+        self.forecaster.changed(moves_others=after.state == "waiting")
+        if before.state == "waiting" and after.state == "called" and after.window is not None:
+            assert after.called_at is not None
+            self.occupancy.called(after.window, after.service, after.called_at)
+        elif (
+            before.state in ("called", "serving")
+            and after.finished_at is not None
+            and before.window is not None
+        ):
+            self.occupancy.ended(before.window, after.finished_at)
+
+
+def with_estimate(view: dict[str, Any], estimate: Estimate) -> dict[str, Any]:
+    """A waiting ticket's view with its estimate: `eta_s` null and `eta_reason` when none."""
+    if estimate.reason is not None:
+        view["eta_s"] = None
+        view["eta_reason"] = estimate.reason
+    return view

@@ -6,7 +6,8 @@ in its table is an invalid transition, reported with the contract's `invalid_sta
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from collections.abc import Mapping
+from typing import Final, Literal, TypeVar
 
 from .errors import DomainError
 
@@ -16,6 +17,8 @@ TicketEvent = Literal[
 ]
 WindowState = Literal["closed", "open", "paused"]
 WindowEvent = Literal["open", "pause", "resume", "close"]
+S = TypeVar("S", bound=str)
+E = TypeVar("E", bound=str)
 
 TICKET_TRANSITIONS: Final[dict[tuple[TicketState, TicketEvent], TicketState]] = {
     ("waiting", "call"): "called",
@@ -48,19 +51,18 @@ WINDOW_TRANSITIONS: Final[dict[tuple[WindowState, WindowEvent], WindowState]] = 
 }
 
 
-def ticket_next(state: TicketState, event: TicketEvent, no: str = "") -> TicketState:
+def _next(table: Mapping[tuple[S, E], S], state: S, event: E, what: str) -> S:
     try:
-        return TICKET_TRANSITIONS[(state, event)]
+        return table[(state, event)]
     except KeyError:
         raise DomainError(
-            "invalid_state", f"ticket {no or ''} is {state}: cannot {event.replace('_', '-')}"
+            "invalid_state", f"{what} is {state}: cannot {event.replace('_', '-')}"
         ) from None
+
+
+def ticket_next(state: TicketState, event: TicketEvent, no: str = "") -> TicketState:
+    return _next(TICKET_TRANSITIONS, state, event, f"ticket {no or ''}")
 
 
 def window_next(state: WindowState, event: WindowEvent, window_id: str = "") -> WindowState:
-    try:
-        return WINDOW_TRANSITIONS[(state, event)]
-    except KeyError:
-        raise DomainError(
-            "invalid_state", f"window {window_id} is {state}: cannot {event}"
-        ) from None
+    return _next(WINDOW_TRANSITIONS, state, event, f"window {window_id}")

@@ -1,6 +1,6 @@
 """E-supervision (电子监察): alarms from the hall's state and the configured thresholds. Pure.
 
-`conditions()` finds what is wrong right now; `Supervisor` remembers since when, who
+`conditions()` finds what is wrong right now and since when; `Supervisor` remembers who
 acknowledged what, and reports alarms that were raised (new, or their level went up).
 
 Every alarm has a stable id, so a page can follow it across snapshots:
@@ -16,23 +16,31 @@ An alarm is listed while its condition holds; once acknowledged it shows who did
 acknowledgement is forgotten when its alarm's condition ends (so a new occurrence alerts
 again), and at the end of the hall's day (ticket numbers start again each day). No alarm
 carries personal data: ticket numbers, window and device ids, staff ids only.
+
+Every alarm carries the time its cause happened (`cause_at`), read from the hall's state so
+that a restarted hub, or a standby taking over, shows the same times: a ticket's issue for a
+long wait, a visit's start, a window's pause, a rating's time, the moment the queue reached
+its yellow count (the issue of the ticket still waiting that made it so). Only a device's
+going offline is known from the hub's own presence (a device never heard from counts from
+the hub's start). `since` is when the condition began: the cause plus its limit.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from ..config import SupervisionRules
+from .config import SupervisionRules
 from .model import rfc3339
 from .ops_ratings import LEVEL_LABELS
 from .state import HallState
 
 Level = Literal["yellow", "orange", "red"]
 Kind = Literal["waiting", "wait", "service", "paused", "device", "rating"]
+KINDS: tuple[Kind, ...] = ("waiting", "wait", "service", "paused", "device", "rating")
 LEVEL_RANK: dict[str, int] = {"yellow": 1, "orange": 2, "red": 3}
 ESCALATE_FACTOR = 2  # a time limit exceeded twice over turns a yellow alarm orange
 
@@ -45,7 +53,8 @@ class Condition:
     kind: Kind
     level: Level
     message: str
-    since: float | None = None  # when it began, when the data tells; else when first seen
+    cause_at: float  # when its cause happened (a ticket's issue, a pause's start, a rating)
+    since: float  # when the condition began: the cause, plus the limit of a timed one
     sticky: bool = False  # stays until acknowledged, then is no longer listed (bad ratings)
 
 
@@ -73,6 +82,7 @@ class Alarm:
     level: Level
     message: str
     since: float
+    cause_at: float
     acked_by: str | None = None
     acked_at: float | None = None
 
@@ -84,14 +94,16 @@ class Alarm:
             "level": self.level,
             "message": self.message,
             "since": rfc3339(self.since, tz),
+            "cause_at": rfc3339(self.cause_at, tz),
             "acked": self.acked_by is not None,
             "acked_by": self.acked_by,
+            "acked_at": rfc3339(self.acked_at, tz),
         }
 
 
 @dataclass(frozen=True)
 class Review:
-    alarms: tuple[Alarm, ...]  # listed now, most severe first, then oldest first
+    alarms: tuple[Alarm, ...]  # listed now, most severe first, then oldest cause first
     raised: tuple[Alarm, ...] = ()  # new since the last review, or their level went up
     dropped_acks: tuple[str, ...] = ()  # acknowledgements forgotten: remove them from the store
 
@@ -109,6 +121,38 @@ def _window_name(state: HallState, window_id: str) -> str:
     if configured is not None and configured.name:
         return configured.name
     return f"{window_id}号窗口"
+
+
+def _add_timed(
+    found: list[Condition],
+    kind: Kind,
+    key: str,
+    began: float,
+    now: float,
+    limit_s: int,
+    what: str,
+    after: str = "",
+) -> None:
+    """Flags `key` once it has lasted `limit_s`: "<what> <minutes> 分钟<after>"."""
+    lasted = now - began
+    if lasted >= limit_s:
+        found.append(
+            Condition(
+                f"{kind}:{key}",
+                kind,
+                _timed_level(lasted, limit_s),
+                f"{what} {_minutes(lasted)} 分钟{after}",
+                cause_at=began,
+                since=began + limit_s,
+            )
+        )
+
+
+def _count_reached(state: HallState, code: str, count: int) -> float:
+    """When at least `count` people waited for service `code`, as the tickets still waiting
+    tell: the issue of the `count`-th oldest (those who left since only make it earlier)."""
+    issued = sorted(t.issued_at for t in state.waiting.get(code, {}).values())
+    return issued[min(len(issued), max(1, count)) - 1]
 
 
 def conditions(
@@ -133,64 +177,68 @@ def conditions(
         elif n >= rules.waiting_yellow:
             level = "yellow"
         if level is not None:
+            reached = _count_reached(state, service.code, rules.waiting_yellow)
             found.append(
                 Condition(
-                    f"waiting:{service.code}", "waiting", level, f"{service.name} 等候 {n} 人"
+                    f"waiting:{service.code}",
+                    "waiting",
+                    level,
+                    f"{service.name} 等候 {n} 人",
+                    cause_at=reached,
+                    since=reached,
                 )
             )
     for ticket in sorted(state.tickets.values(), key=lambda t: t.arrival):
         if ticket.state == "waiting":
-            waited = now - ticket.issued_at
-            if waited >= rules.wait_target_s:
-                found.append(
-                    Condition(
-                        f"wait:{ticket.no}",
-                        "wait",
-                        _timed_level(waited, rules.wait_target_s),
-                        f"{ticket.no} 已等候 {_minutes(waited)} 分钟",
-                        since=ticket.issued_at + rules.wait_target_s,
-                    )
-                )
+            _add_timed(
+                found,
+                "wait",
+                ticket.no,
+                ticket.issued_at,
+                now,
+                rules.wait_target_s,
+                f"{ticket.no} 已等候",
+            )
         elif ticket.state == "serving" and ticket.started_at is not None:
-            serving = now - ticket.started_at
-            if serving >= rules.service_limit_s:
-                where = _window_name(state, ticket.window) if ticket.window else "窗口"
-                found.append(
-                    Condition(
-                        f"service:{ticket.no}",
-                        "service",
-                        _timed_level(serving, rules.service_limit_s),
-                        f"{ticket.no} 在{where}办理已 {_minutes(serving)} 分钟",
-                        since=ticket.started_at + rules.service_limit_s,
-                    )
-                )
+            where = _window_name(state, ticket.window) if ticket.window else "窗口"
+            _add_timed(
+                found,
+                "service",
+                ticket.no,
+                ticket.started_at,
+                now,
+                rules.service_limit_s,
+                f"{ticket.no} 在{where}办理已",
+            )
         if ticket.rated and ticket.rating is not None and ticket.rating <= 2:
             where = _window_name(state, ticket.window) if ticket.window else "窗口"
             staff = f" 工号 {ticket.staff}" if ticket.staff else ""
+            # A rating stored before ratings kept their time: the visit's end is the closest.
+            rated_at = ticket.rated_at or ticket.finished_at or ticket.issued_at
             found.append(
                 Condition(
                     f"rating:{ticket.no}",
                     "rating",
                     "red",
                     f"{ticket.no} 差评「{LEVEL_LABELS[ticket.rating]}」({where}{staff})",
-                    since=None,
+                    cause_at=rated_at,
+                    since=rated_at,
                     sticky=True,
                 )
             )
     for window in sorted(state.windows.values(), key=lambda w: w.id):
         if window.state == "paused" and window.since is not None:
-            paused = now - window.since
-            if paused >= rules.pause_limit_s:
-                reason = f"({window.paused_reason})" if window.paused_reason else ""
-                found.append(
-                    Condition(
-                        f"paused:{window.id}",
-                        "paused",
-                        _timed_level(paused, rules.pause_limit_s),
-                        f"{_window_name(state, window.id)} 暂停 {_minutes(paused)} 分钟{reason}",
-                        since=window.since + rules.pause_limit_s,
-                    )
-                )
+            reason = f"({window.paused_reason})" if window.paused_reason else ""
+            _add_timed(
+                found,
+                "paused",
+                window.id,
+                window.since,
+                now,
+                rules.pause_limit_s,
+                f"{_window_name(state, window.id)} 暂停",
+                reason,
+            )
     for device in state.config.devices:
         if online.get(device.id, False):
             continue
@@ -203,6 +251,7 @@ def conditions(
                     "device",
                     "orange",
                     f"设备 {device.id} 离线 {_minutes(offline)} 分钟",
+                    cause_at=offline_since,
                     since=offline_since + rules.device_offline_s,
                 )
             )
@@ -211,11 +260,10 @@ def conditions(
 
 @dataclass
 class Supervisor:
-    """The alarms over time: first-seen times, acknowledgements, what was raised."""
+    """The alarms over time: acknowledgements, and what was raised since the last review."""
 
     rules: SupervisionRules
     acks: dict[str, Ack] = field(default_factory=dict)
-    _first_seen: dict[str, float] = field(default_factory=dict)
     _levels: dict[str, str] = field(default_factory=dict)  # of the alarms listed last time
     _current: dict[str, Alarm] = field(default_factory=dict)
     _sticky: set[str] = field(default_factory=set)
@@ -233,10 +281,12 @@ class Supervisor:
         baseline: float,
     ) -> Review:
         found = conditions(state, self.rules, now, online, online_since, baseline)
-        return self.apply(found, now, state.day)
+        return self.apply(found, state.day)
 
-    def apply(self, found: Iterable[Condition], now: float, day: str) -> Review:
-        """Take the conditions found at `now` on hall day `day`; the alarms to list."""
+    def apply(self, found: Iterable[Condition], day: str) -> Review:
+        """Take the conditions found on hall day `day`; the alarms to list. Their times are
+        the conditions' own (read from the hall's state), never when this supervisor saw them,
+        so a restarted hub lists the same alarms with the same times."""
         dropped = [alarm_id for alarm_id, ack in self.acks.items() if ack.day != day]
         for alarm_id in dropped:
             del self.acks[alarm_id]
@@ -248,9 +298,6 @@ class Supervisor:
         listed: list[Alarm] = []
         raised: list[Alarm] = []
         for condition in active.values():
-            since = condition.since
-            if since is None:
-                since = self._first_seen.setdefault(condition.id, now)
             ack = self.acks.get(condition.id)
             if condition.sticky and ack is not None:
                 continue  # a bad rating that someone acknowledged: dealt with
@@ -259,18 +306,16 @@ class Supervisor:
                 condition.kind,
                 condition.level,
                 condition.message,
-                since,
-                ack.by if ack else None,
-                ack.at if ack else None,
+                since=condition.since,
+                cause_at=condition.cause_at,
+                acked_by=ack.by if ack else None,
+                acked_at=ack.at if ack else None,
             )
             listed.append(alarm)
             before = self._levels.get(condition.id)
             if before is None or LEVEL_RANK[condition.level] > LEVEL_RANK[before]:
                 raised.append(alarm)
-        for alarm_id in list(self._first_seen):
-            if alarm_id not in active:
-                del self._first_seen[alarm_id]
-        listed.sort(key=lambda a: (-LEVEL_RANK[a.level], a.since, a.id))
+        listed.sort(key=alarm_order)
         self._current = {a.id: a for a in listed}
         self._levels = {a.id: a.level for a in listed}
         self._sticky = {c.id for c in active.values() if c.sticky}
@@ -285,10 +330,20 @@ class Supervisor:
         alarm = self._current[alarm_id]
         ack = self.acks.get(alarm_id) or Ack(by=by, at=now, day=day)
         self.acks[alarm_id] = ack
-        acked = Alarm(alarm.id, alarm.kind, alarm.level, alarm.message, alarm.since, ack.by, ack.at)
+        acked = replace(alarm, acked_by=ack.by, acked_at=ack.at)
         if alarm_id in self._sticky:
             del self._current[alarm_id]  # dealt with: no longer listed
             self._levels.pop(alarm_id, None)
         else:
             self._current[alarm_id] = acked
         return acked, ack
+
+    def ack_kind(self, kind: str, by: str, now: float, day: str) -> list[tuple[Alarm, Ack]]:
+        """Acknowledge every listed alarm of `kind` not yet acknowledged (none: an empty list)."""
+        due = [a.id for a in self._current.values() if a.kind == kind and a.acked_by is None]
+        return [self.ack(alarm_id, by, now, day) for alarm_id in due]
+
+
+def alarm_order(alarm: Alarm) -> tuple[int, float, str]:
+    """Most severe first, then the oldest cause first (then by id, so the order is stable)."""
+    return (-LEVEL_RANK[alarm.level], alarm.cause_at, alarm.id)

@@ -1,98 +1,65 @@
-"""static/qr.js, the pages' QR encoder, run in the browser and compared module by module
-with the `qrcode` library: same data, version, error correction level and mask."""
+"""The QR codes the pages show are drawn by the hub (GET /t/<no>/qr.svg) and read, from a
+screenshot, as the ticket page's address; no page runs a QR encoder of its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import pytest
-import qrcode
-from qrcode import constants, util
+import aiohttp
+from playwright.async_api import expect
 
-from hall.pages import STATIC_DIR
+from hall.web.pages import STATIC_DIR
 
-QR_JS = STATIC_DIR / "static" / "qr.js"
-LEVELS = {
-    "L": constants.ERROR_CORRECT_L,
-    "M": constants.ERROR_CORRECT_M,
-    "Q": constants.ERROR_CORRECT_Q,
-    "H": constants.ERROR_CORRECT_H,
-}
-TEXTS = [
-    "A",
-    "http://127.0.0.1:8080/t/A001",
-    "https://zwfw.example.gov.cn/hall/t/B123",
-    "https://示例市政务服务中心.example/t/C042?lang=zh",
-    "http://192.168.10.20:8080/t/A999?" + "x" * 60,
-    "y" * 150,
-    "z" * 200,
-]
+from .conftest import PHONE, TABLET, HallFactory, decoded_qr, open_page, shot, take_ticket
 
 
-def reference(data: bytes, level: str, version: int | None, mask: int | None) -> Any:
-    code = qrcode.QRCode(
-        version=version, error_correction=LEVELS[level], border=0, mask_pattern=mask
-    )
-    code.add_data(util.QRData(data, mode=util.MODE_8BIT_BYTE))
-    code.make(fit=version is None)
-    return code
+async def test_kiosk_and_ticket_page_show_the_hubs_qr_of_the_ticket_page(
+    context: Any, base: str, artifacts: Path
+) -> None:
+    requested: list[str] = []
+    kiosk = await open_page(context, TABLET)
+    kiosk.on("request", lambda request: requested.append(request.url))
+    await kiosk.goto(f"{base}/kiosk/kiosk-1")
+    await take_ticket(kiosk, "B", "B001")
+    on_kiosk = kiosk.locator("#ticket-qr img")
+    await expect(on_kiosk).to_have_attribute("src", "/t/B001/qr.svg")
+    await expect(on_kiosk).to_have_attribute("data-url", f"{base}/t/B001")
+    assert await decoded_qr(on_kiosk) == [f"{base}/t/B001"]
+    await shot(kiosk, artifacts, "kiosk-ticket-qr")
+
+    phone = await open_page(context, PHONE)
+    phone.on("request", lambda request: requested.append(request.url))
+    await phone.goto(f"{base}/t/B001")
+    await expect(phone.locator("#t-no")).to_have_text("B001")
+    own = phone.locator("#t-qr img")
+    await expect(own).to_be_visible()
+    assert await decoded_qr(own) == [f"{base}/t/B001"]
+    await shot(phone, artifacts, "ticket-qr")
+
+    # A number the hall never gave: no code to pass on.
+    await phone.goto(f"{base}/t/Z999")
+    await expect(phone.locator("#problem")).to_contain_text("未找到")
+    await expect(phone.locator("#t-qr")).to_be_hidden()
+
+    assert f"{base}/t/B001/qr.svg" in requested
+    assert not [url for url in requested if url.endswith("qr.js")]
 
 
-def rows(modules: list[list[bool]]) -> list[str]:
-    return ["".join("1" if m else "0" for m in row) for row in modules]
+async def test_the_svg_alone_reads_as_the_address_it_was_asked_at(context: Any, base: str) -> None:
+    page = await open_page(context, PHONE)
+    response = await page.goto(f"{base}/t/A123/qr.svg")
+    assert response is not None and response.status == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert await decoded_qr(page.locator("svg")) == [f"{base}/t/A123"]
 
 
-@pytest.fixture
-async def qr_page(context: Any) -> Any:
-    page = await context.new_page()
-    await page.goto("about:blank")
-    await page.add_script_tag(path=str(QR_JS))
-    return page
-
-
-async def encode(page: Any, text: str, **options: Any) -> dict[str, Any]:
-    result: dict[str, Any] = await page.evaluate(
-        """([text, options]) => {
-            const code = QR.encode(text, options);
-            return {version: code.version, mask: code.mask, size: code.size,
-                    rows: code.modules.map((r) => r.map((m) => (m ? "1" : "0")).join(""))};
-        }""",
-        [text, options],
-    )
-    return result
-
-
-async def test_every_version_level_and_mask_matches_the_reference(qr_page: Any) -> None:
-    checked = 0
-    for text in TEXTS:
-        data = text.encode()
-        for level in "LMQH":
-            version = reference(data, level, None, None).version
-            if version > 10:
-                continue
-            for mask in range(8):
-                ours = await encode(qr_page, text, ecl=level, version=version, mask=mask)
-                theirs = reference(data, level, version, mask)
-                assert ours["size"] == version * 4 + 17
-                assert ours["rows"] == rows(theirs.modules), (text, level, version, mask)
-                checked += 1
-    assert checked > 150
-
-
-async def test_automatic_choices_are_a_valid_symbol(qr_page: Any) -> None:
-    """Default level M: the smallest version that holds the data, and the symbol with the mask
-    qr.js chose is the reference's symbol with that mask."""
-    for text in TEXTS[:5]:
-        ours = await encode(qr_page, text)
-        theirs = reference(text.encode(), "M", None, ours["mask"])
-        assert ours["version"] == theirs.version, text
-        assert ours["rows"] == rows(theirs.modules), text
-    assert (await encode(qr_page, "http://127.0.0.1:8080/t/A001"))["version"] == 3
-
-
-async def test_too_long_data_is_refused(qr_page: Any) -> None:
-    message = await qr_page.evaluate(
-        """() => { try { QR.encode("x".repeat(400)); return "encoded"; }
-                   catch (e) { return e.name + ": " + e.message; } }"""
-    )
-    assert message.startswith("RangeError")
+async def test_no_page_loads_a_qr_encoder(hall: HallFactory) -> None:
+    hub = await hall()
+    for page in STATIC_DIR.glob("*.html"):
+        assert "qr.js" not in page.read_text(encoding="utf-8"), page.name
+    assert not (STATIC_DIR / "static" / "qr.js").exists()
+    async with aiohttp.ClientSession() as http:
+        for path in ("/static/qr.js", "/static/static/qr.js"):
+            async with http.get(hub.http_url + path) as response:
+                assert response.status == 404, path

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from devices.codecs import bx6
 from devices.codecs.base import BadFrame
 from devices.codecs.errors import CodecError
+from tests.codecs import onbon_reference as onbon
 from tests.codecs.helpers import check_garbage, cuts_strategy, feed_chunks, noise, split
 
 # The manual's ping example (section 5.5.1), as printed there.
@@ -149,7 +150,8 @@ def test_update_area_layout_field_by_field() -> None:
     assert data[:7] == bytes.fromhex("01 a7 00 0000 0100")  # request, reserved, AreaNum 1
     (area_len,) = struct.unpack_from("<I", data, 7)
     rest = data[11:]
-    assert area_len == len(rest)
+    # AreaDataLen: the area's parameters and its page record, not the 128 bytes of page data.
+    assert area_len == 91 == len(rest) - 128
     # AreaId, RunMode, Timeout 30, RelateAllPro 0, RelateProNum 0, ImmePlay 1, reserved ×4,
     # AreaType 10, X 0, Y 16, W 64, H 16, no border, background 0, transparency 0, equal 0.
     assert rest[:25] == bytes.fromhex(
@@ -170,6 +172,40 @@ def test_update_area_layout_field_by_field() -> None:
         "00000000 80000000"
     )
     assert rest[91:] == bytes(128)
+
+
+def test_update_area_is_the_vendor_sdk_frame_byte_for_byte() -> None:
+    # Onbon's App example: area 0 at x 64, 64 x 64, linked to program 0, two pages; here with
+    # single-colour page data holding bytes that need escaping, on a BX-6Q2 (0266).
+    first = bytes(range(256)) * 2
+    second = b"\xa5\x5a\xa6\x5b" * 64
+    vendor = onbon.VendorArea(
+        area_id=0, x=64, y=0, w=64, h=64, attached=[0],
+        pages=[onbon.VendorPage(first), onbon.VendorPage(second, disp_mode=0x03, speed=2)],
+    )  # fmt: skip
+    expected = onbon.pack(onbon.send_dyn_area_fields(vendor), dst=0xFFFE, device_type=0x0266)
+    area = bx6.DynamicArea(
+        area_id=0, x=64, y=0, width=64, height=64, immediate=False, related_programs=(0,)
+    )
+    pages = [  # the vendor's page defaults: display mode 00, speed 0, stay 100 x 10 ms
+        bx6.Page(first, bx6.PageStyle(bx6.DisplayMode.RANDOM, speed=0, stay_ms=1000)),
+        bx6.Page(second, bx6.PageStyle(bx6.DisplayMode.MOVE_LEFT, speed=2, stay_ms=1000)),
+    ]
+    header = bx6.Header(device_type=bx6.DEVICE_TYPES["BX-6Q2"])
+    assert bx6.encode_update_pages(area, pages, header=header) == expected
+    # Without the CRC, what the SDK's `BxReq.pack` sends, the frames differ only there.
+    bare = onbon.pack(
+        onbon.send_dyn_area_fields(vendor), dst=0xFFFE, device_type=0x0266, with_crc=False
+    )
+    assert bx6.unescape(expected[8:-1])[:-2] == bx6.unescape(bare[8:-1])
+
+
+def test_update_area_length_counts_parameters_only() -> None:
+    area = bx6.DynamicArea(area_id=1, x=0, y=0, width=32, height=16)
+    for page_bytes in (4, 64, 1000):
+        data = bx6.parse_frame(bx6.encode_update_pages(area, [bx6.Page(b"\x00" * page_bytes)])).data
+        (area_len,) = struct.unpack_from("<I", data, 7)
+        assert area_len == len(data) - 11 - page_bytes == 63  # 33 area bytes, 30 page
 
 
 def test_update_pages_offsets_accumulate() -> None:

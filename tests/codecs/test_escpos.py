@@ -77,13 +77,88 @@ def test_chinese_mode_off_for_utf8() -> None:
     assert "示例政务中心".encode() in out
 
 
-def test_unencodable_text_is_a_clear_error() -> None:
-    rare = escpos.PrintTicket("𠀀厅", "业务", "A001", 0, None, "09:00")  # U+20000: not in GBK
-    with pytest.raises(escpos.EscPosError, match=r"hall name.*gbk"):
-        escpos.render_ticket(rare, "gbk")
-    assert "𠀀".encode("gb18030") in escpos.render_ticket(rare, "gb18030")
+def test_four_byte_characters_print_as_a_defined_fallback() -> None:
+    # 𠀀 (U+20000) and 😀 are four bytes in GB18030 (95 32 82 36, 94 39 FC 36) and wide: each
+    # prints as ？ (A3 BF); ß (81 30 89 38) is narrow: ?. 厅 (CC FC) and é (A8 A6) stay.
+    rare = escpos.PrintTicket("𠀀厅😀", "ß业务é", "A001", 0, None, "09:00")
+    out = escpos.render_ticket(rare, "gb18030")
+    assert h("1d 21 11 a3 bf cc fc a3 bf 0a 1b 45 00 1d 21 00 3f d2 b5 ce f1 a8 a6 0a") in out
+    for four in ("95328236", "9439fc36", "81308938"):
+        assert h(four) not in out
+    assert escpos.printable_text("𠀀厅😀 ß") == "？厅？ ?"
+
+
+def test_gb2312_printers_get_the_fallback_for_gbk_characters() -> None:
+    # 镕 (U+9555) is GBK E9 46, not GB2312: a printer set to gb2312 gets ？.
+    ticket = escpos.PrintTicket("朱镕", "业务", "A001", 0, None, "09:00")
+    assert h("d6 ec a3 bf 0a") in escpos.render_ticket(ticket, "gb2312")
+    assert h("d6 ec e9 46 0a") in escpos.render_ticket(ticket, "gbk")
+
+
+def two_byte_stream(data: bytes) -> bool:
+    """Whether a printer in Chinese mode reads `data` as whole characters: single bytes
+    00-7F and pairs lead 81-FE, trail 40-7E or 80-FE (never GB18030's 30-39)."""
+    i = 0
+    while i < len(data):
+        if data[i] < 0x80:
+            i += 1
+        elif 0x81 <= data[i] <= 0xFE and i + 1 < len(data) and (
+            0x40 <= data[i + 1] <= 0x7E or 0x80 <= data[i + 1] <= 0xFE
+        ):  # fmt: skip
+            i += 2
+        else:
+            return False
+    return True
+
+
+@given(st.text(max_size=40), st.sampled_from(["gb18030", "gbk", "gb2312"]))
+def test_gb_text_is_always_one_or_two_byte_codes(text: str, encoding: str) -> None:
+    printed = escpos.printable_text(text, encoding)
+    assert len(printed) == len(text)
+    assert two_byte_stream(printed.encode(encoding))
+    for before, after in zip(text, printed, strict=True):
+        assert after == before or after in ("?", "？", " ")
+
+
+def test_other_encodings_still_refuse_what_they_lack() -> None:
+    rare = escpos.PrintTicket("𠀀厅", "业务", "A001", 0, None, "09:00")
+    with pytest.raises(escpos.EscPosError, match=r"hall name.*cp437"):
+        escpos.render_ticket(rare, "cp437")
+    assert "𠀀厅".encode() in escpos.render_ticket(rare, "utf-8")
     with pytest.raises(escpos.EscPosError, match="unknown encoding"):
         escpos.render_ticket(rare, "no-such-codec")
+
+
+@pytest.mark.parametrize(
+    ("model", "hall", "number"),
+    [
+        ("generic", "11", "33"),
+        ("epson-tm-t88", "11", "33"),
+        ("pinnacle-pp7m", "11", "13"),  # width at most 2, height 4
+        ("matrix-t5", "11", "11"),  # doubles only
+        ("double-only", "11", "11"),
+    ],
+)
+def test_character_sizes_are_limited_to_the_model(model: str, hall: str, number: str) -> None:
+    out = escpos.render_ticket(TICKET, model=escpos.PRINTER_MODELS[model])
+    generic = escpos.render_ticket(TICKET)
+    start = h("1b 61 01 1b 45 01 1d 21") + h(hall) + h("ca be")
+    assert start in out
+    assert h("0a 0a 1d 21") + h(number) + h("1b 45 01") + b"A001\n" in out
+    # Nothing else differs from the generic ticket.
+    number_line = h("1b 45 01") + b"A001"
+    asked = h("1d 21 33") + number_line
+    assert out.replace(h("1d 21") + h(number) + number_line, asked) == generic
+
+
+def test_encode_size_bits_and_range() -> None:
+    generic = escpos.PRINTER_MODELS["generic"]
+    assert escpos.encode_size(8, 8, generic) == h("1d 21 77")
+    assert escpos.encode_size(3, 1, generic) == h("1d 21 20")
+    assert escpos.encode_size(8, 8, escpos.PRINTER_MODELS["pinnacle-pp7m"]) == h("1d 21 17")
+    for bad in ((0, 1), (1, 9)):
+        with pytest.raises(escpos.EscPosError, match="1-8"):
+            escpos.encode_size(*bad)
 
 
 def test_control_characters_cannot_inject_commands() -> None:

@@ -96,10 +96,19 @@ def test_hand_computed_key_frames() -> None:
     assert [e.key for e in events if isinstance(e, kp.KeyPress)] == [kp.Key.CALL, kp.Key.NO_SHOW]
 
 
-@pytest.mark.parametrize("data", ["05", "02 0f", "06 06 0f", ""])
+@pytest.mark.parametrize("data", ["05", "", "01 0c 0f"])
 def test_unknown_keys(data: str) -> None:
     raw = kp.encode_frame(9, 0x01, bytes.fromhex(data))
     assert kp.Decoder().feed(raw) == [kp.UnknownKey(9, 0x01, bytes.fromhex(data))]
+
+
+@pytest.mark.parametrize(
+    ("data", "digits"), [("02 0f", "2"), ("06 06 0f", "66"), ("01 00 00 01 0f", "1001"), ("0f", "")]
+)
+def test_digits_typed_and_confirmed_are_a_digit_entry(data: str, digits: str) -> None:
+    raw = kp.encode_frame(9, 0x01, bytes.fromhex(data))
+    assert kp.Decoder().feed(raw) == [kp.DigitEntry(9, digits, 0x01, bytes.fromhex(data))]
+    assert kp.typed_digits(bytes.fromhex(data)) == digits
 
 
 def test_rating_and_its_answer() -> None:

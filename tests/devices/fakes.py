@@ -11,6 +11,8 @@ from typing import Any
 from devices.codecs import bx6, idcard, lineproto
 from devices.codecs import keypad485 as kp
 from devices.codecs.base import BadFrame
+from hall.contract.device import NoHubKey
+from hall.contract.sealing import HubKey, Opener, new_secret, seal
 
 from .ptys import FakeSerialDevice, Pty
 
@@ -37,7 +39,7 @@ def parse_update_area(data: bytes) -> AreaUpdate:
     area_count, area_len = struct.unpack_from("<HI", data, pos)
     pos += 6
     assert area_count == 1
-    assert area_len == len(data) - pos
+    params_end = pos + area_len  # AreaDataLen: parameters and page records, not page data
     area_id, _run, _timeout, _relate_all, related = struct.unpack_from("<BBHBH", data, pos)
     pos += 7 + 2 * related + 1 + 4  # serials, ImmePlay, reserved
     area_type, x, y, width, height = struct.unpack_from("<BHHHH", data, pos)
@@ -65,6 +67,7 @@ def parse_update_area(data: bytes) -> AreaUpdate:
         assert record[0] == 26
         records.append(record)
         pos += 30
+    assert pos == params_end, f"AreaDataLen {area_len} != parameters {pos - params_end + area_len}"
     pages = [data[pos + r[-2] : pos + r[-2] + r[-1]] for r in records]
     return AreaUpdate(area_id, x, y, width, height, voice, pages)
 
@@ -149,6 +152,15 @@ class FakeKeypadBus(FakeSerialDevice):
         self.send(frame)
         return frame
 
+    def type_digits(self, address: int, digits: str) -> bytes:
+        """Digits typed on the keypad, then its confirm key: one frame, as keypads send it."""
+        frame = kp.encode_frame(address, 0x01, bytes(int(c) for c in digits) + bytes([kp.CONFIRM]))
+        self.send(frame)
+        return frame
+
+    def beeps(self, address: int) -> int:
+        return sum(1 for f in self.frames if f.address == address and f.function == kp.FUNC_BEEP)
+
     def rate(self, address: int, value: int) -> bytes:
         frame = kp.encode_frame(address, kp.FUNC_RATING, bytes([value]))
         self.send(frame)
@@ -223,13 +235,22 @@ class FakeIdReader(FakeSerialDevice):
 # ----------------------------------------------------------------------------- contract link
 
 Responder = Callable[[str, dict[str, Any]], Any]
+# The hub a fake link seals ID numbers for: tests open what a driver sent with HUB.open().
+HUB = Opener(new_secret())
 
 
 class FakeLink:
     """A contract device link without a broker: records calls, answers with `respond`."""
 
-    def __init__(self, device_id: str, hall: str = "t", respond: Responder | None = None) -> None:
+    def __init__(
+        self,
+        device_id: str,
+        hall: str = "t",
+        respond: Responder | None = None,
+        hub_key: HubKey | None = HUB.key,
+    ) -> None:
         self.device_id = device_id
+        self.hub_key = hub_key
         self.hall = hall
         self.listeners: list[Any] = []
         self.last: dict[str, dict[str, Any]] = {}
@@ -256,6 +277,11 @@ class FakeLink:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    async def seal_id(self, id_no: str, timeout: float = 5.0) -> str:
+        if self.hub_key is None:
+            raise NoHubKey(f"{self.device_id}: the hub has published no key")
+        return seal(self.hub_key, id_no)
 
     def update_status(self, **fields: Any) -> None:
         self.status.update(fields)

@@ -12,20 +12,7 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
-
-async def wait_until(
-    changed: asyncio.Event, predicate: Callable[[], bool], timeout: float = 5.0
-) -> None:
-    """Wait (never sleeping blindly) until `predicate()` holds; `changed` is set on news."""
-
-    async def loop() -> None:
-        while True:
-            changed.clear()
-            if predicate():
-                return
-            await changed.wait()
-
-    await asyncio.wait_for(loop(), timeout)
+from tests.support import eventually
 
 
 class Pty:
@@ -82,7 +69,7 @@ class FakeSerialDevice:
         self.pty.close()
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        await wait_until(self.changed, predicate, timeout)
+        await eventually(predicate, "the fake device's state", timeout, news=self.changed)
 
 
 class SwappablePort:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices.codecs import bx6
-from devices.font import BUNDLED_SUBSET, HALL_PHRASES, SUBSET_CHARS, load_font
+from devices.font import load_font
 from displays.bitmap import (
     Bitmap,
     FontError,
@@ -144,23 +144,6 @@ def test_the_renderer_fits_encode_update_area(font: HexFont) -> None:
     assert unpack_bx6(page, 64, 16) == render_area(font, "请A001号", area)
     # 请 A 0 0 1 号 is exactly 64 pixels: nothing is cut.
     assert font.text_width("请A001号") == 64
-
-
-def test_the_bundled_subset_has_every_hall_character(font: HexFont) -> None:
-    subset = load_font(BUNDLED_SUBSET)
-    assert all(c in subset for c in SUBSET_CHARS)
-    for text in (
-        "请A001号",
-        "欢迎光临",
-        "暂停服务 午休",
-        "窗口关闭",
-        "A001 → 综合窗口",
-        HALL_PHRASES,
-    ):
-        assert subset.render(text, 256, 16) == font.render(text, 256, 16)
-    header = BUNDLED_SUBSET.read_text(encoding="utf-8").splitlines()[:12]
-    assert any("GNU Unifont 15.0.01" in line for line in header)
-    assert any("SIL Open Font License" in line for line in header)
 
 
 def test_load_font_reports_bad_files(tmp_path: Path) -> None:

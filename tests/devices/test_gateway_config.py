@@ -9,8 +9,8 @@ import pytest
 from devices.drivers.bx6 import Bx6Options
 from devices.drivers.keypad485 import KeypadOptions
 from devices.gateway_config import check_gateway_text, load_gateway_config
-from hall.cli import main
-from hall.config import ConfigError
+from hall.cli.main import main
+from hall.contract.config import ConfigError
 from tests.support import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "config" / "gateway.example.toml"
@@ -103,6 +103,16 @@ def test_defaults() -> None:
             "gw.toml:13: serial[2].devices.x1",
             "bus address",
         ),
+        (  # a superscript two is a digit to str.isdigit, not to int()
+            ('devices = { "1"', 'devices = { "\u00b2"'),
+            'gw.toml:13: serial[2].devices."\u00b2"',
+            "bus address",
+        ),
+        (
+            ('devices = { "1"', 'devices = { "\u0661"'),  # an Arabic-Indic one
+            'gw.toml:13: serial[2].devices."\u0661"',
+            "bus address",
+        ),
         (('device = "led-1"', 'devices = { "1" = "led-1" }'), "serial[1].devices", "one device"),
         (('port = "/dev/ttyUSB0"', 'port = "/dev/ttyUSB0"\nbaud = 7'), "serial[1].baud", "9600"),
         (('broker = "mqtt://127.0.0.1:1883"', 'broker = "http://x"'), "gateway.broker", "mqtt"),
@@ -115,6 +125,38 @@ def test_mistakes_name_file_line_and_key(change: tuple[str, str], where: str, me
         check_gateway_text(text, "gw.toml")
     assert where in str(info.value)
     assert message in str(info.value)
+
+
+PRINTER = """
+[[serial]]
+port = "/dev/ttyUSB2"
+protocol = "escpos"
+device = "printer-1"
+options = { model = "MODEL" }
+"""
+
+
+def test_printer_model_sets_the_largest_character_size() -> None:
+    config = check_gateway_text(GOOD + PRINTER.replace("MODEL", "matrix-t5"), "gw.toml")
+    model = config.serial[2].options.model  # type: ignore[attr-defined]
+    assert (model.max_width, model.max_height) == (2, 2)
+    with pytest.raises(ConfigError) as caught:
+        check_gateway_text(GOOD + PRINTER.replace("MODEL", "tm-9000"), "gw.toml")
+    message = str(caught.value)
+    assert message.startswith("gw.toml:19: serial[3].options.model: "), message
+    assert 'unknown printer model "tm-9000"' in message and "generic" in message
+
+
+def test_window_names_in_the_gateway_file_are_refused_with_where_and_why() -> None:
+    text = GOOD.replace(
+        'device = "led-1"',
+        'device = "led-1"\noptions = { show = "board", window_names = { "4" = "综合窗口" } }',
+    )
+    with pytest.raises(ConfigError) as caught:
+        check_gateway_text(text, "gateway.toml")
+    message = str(caught.value)
+    assert message.startswith("gateway.toml:9: serial[1].options.window_names: "), message
+    assert "hall file ([[windows]] name)" in message
 
 
 def test_a_file_without_entries_or_gateway_is_refused() -> None:

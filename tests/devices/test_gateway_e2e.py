@@ -1,8 +1,9 @@
 """The gateway end to end: the real hub, the real broker, devices on pseudo-terminals.
 
-A wired caller keypad calls the next ticket and window 1's BX-6 strip draws it; an ID card on
-the kiosk's reader takes a ticket that the kiosk's ESC/POS printer prints, and the card's
-number appears nowhere but in the kiosk's own request.
+A wired caller keypad calls the next ticket and window 1's BX-6 strip draws it; the hall's
+LED board shows the calls with the hall file's window names; an ID card on the kiosk's reader
+takes a ticket that the kiosk's ESC/POS printer prints, and the card's number appears nowhere:
+the kiosk's own request carries it sealed to the hub's key.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from devices.codecs import bx6, escpos, idcard
 from devices.gateway import Gateway
 from devices.gateway_config import load_gateway_config
 from displays.bitmap import HexFont, bx6_renderer, unpack_bx6
-from hall.runtime import Running
-from tests.integration.conftest import running_hub
+from hall.contract.sealing import Opener
+from hall.hub.runtime import Running
 from tests.integration.contract_client import ContractClient
-from tests.integration.halls import outside_client
+from tests.integration.halls import online_client
+from tests.support import eventually
 
 from .conftest import FAST_BACKOFF
 from .fakes import FakeBx6Card, FakeIdReader, FakeKeypadBus, FakePrinter, card_text
-from .ptys import Pty, wait_until
+from .ptys import Pty
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +38,8 @@ ID_NUMBER = "11010519491231002X"
 
 
 @pytest.fixture
-async def hub(hall_config_path: Path) -> AsyncIterator[Running]:
-    async with running_hub(hall_config_path) as running:
-        yield running
-
-
-@pytest.fixture
 async def client(hub: Running, hall_id: str) -> AsyncIterator[ContractClient]:
-    async with outside_client(hub, hall_id) as outside:
-        await outside.wait_latest(
-            outside.topic("hub/status"),
-            lambda d: isinstance(d, dict) and d.get("state") == "online",
-        )
+    async with online_client(hub, hall_id) as outside:
         yield outside
 
 
@@ -135,7 +127,45 @@ options = {{ width = 64, height = 16 }}
     led_pty.close()
 
 
+async def test_the_led_board_names_windows_as_the_hall_file_does(
+    client: ContractClient, hall_id: str, mqtt_url: str, tmp_path: Path, font: HexFont
+) -> None:
+    # Window 4 is named 综合窗口 in the hall file only: the gateway file names no window.
+    board_pty = Pty()
+    card = FakeBx6Card(board_pty)
+    entries = f"""
+[[serial]]
+port = "{board_pty.name}"
+protocol = "bx6"
+device = "board-1"
+options = {{ show = "board" }}
+"""
+    path = write_gateway(tmp_path, hall_id, mqtt_url, entries)
+    assert "综合窗口" not in path.read_text(encoding="utf-8")
+    async with running_gateway(path):
+        await client.wait_latest(client.topic("status", "board-1"), online)
+        for pad in ("pad-1", "pad-4"):
+            await client.ok(pad, "window.open", {"staff": f"s-{pad}"})
+        await client.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await client.ok("kiosk-2", "ticket.take", {"service": "C"})
+        assert (await client.ok("pad-1", "call.next"))["ticket"]["no"] == "A001"
+        assert (await client.ok("pad-4", "call.next"))["ticket"]["no"] == "C001"
+        board = await client.wait_latest(client.topic("board"), lambda d: len(d["calls"]) == 2)
+        assert [(c["window_name"], c["text"]) for c in board["calls"]] == [
+            ("综合窗口", "C001 → 综合窗口"),
+            ("1号窗口", "A001 → 1号窗口"),
+        ]
+        expected = font.render_lines(["C001 → 综合窗口", "A001 → 1号窗口"], 128, 32, align="center")
+
+        def drawn() -> list[Any]:
+            return [unpack_bx6(u.pages[0], u.width, u.height) for u in card.updates]
+
+        await card.wait_for(lambda: expected in drawn())
+    board_pty.close()
+
+
 async def test_an_id_card_takes_a_printed_ticket_and_its_number_stays_private(
+    hub: Running,
     client: ContractClient,
     hall_id: str,
     mqtt_url: str,
@@ -168,18 +198,22 @@ device = "printer-1"
         await reader.wait_for(lambda: idcard.FIND_CARD in reader.commands)
         reader.card = card_text(id_number=ID_NUMBER)
         driver = gateway.drivers[0]
-        await wait_until(driver.news, lambda: len(getattr(driver, "tickets", ())) == 1, 10)
+        await eventually(
+            lambda: len(getattr(driver, "tickets", ())) == 1, timeout=10, news=driver.news
+        )
         await printer.wait_for(lambda: b"A001" in printer.printed)
         ticket = (await client.ok("kiosk-1", "ticket.status", {"no": "A001"}))["ticket"]
         assert ticket["state"] == "waiting"
     assert escpos.CHINESE_ON in printer.printed
     assert "社保医保".encode("gb18030") in printer.printed
-    # The number went only to the hub, in the kiosk's own request.
+    # The number went only to the hub, sealed in the kiosk's own request: the hub's secret
+    # key opens it, and no message on the broker holds it in clear.
     request_topic = client.topic("req", "kiosk-1")
-    assert ID_NUMBER in json.dumps(client.messages[request_topic])
+    [request] = [m for m in client.messages[request_topic] if m["op"] == "ticket.take"]
+    secret = await hub.store.client.get(hub.store.keys.sealing_key)
+    assert Opener(secret).open(request["args"]["id_sealed"]) == ID_NUMBER
     for topic, messages in client.messages.items():
-        if topic != request_topic:
-            assert ID_NUMBER not in json.dumps(messages, ensure_ascii=False), topic
+        assert ID_NUMBER not in json.dumps(messages, ensure_ascii=False), topic
     assert ID_NUMBER not in caplog.text
     assert "110*************2X" in caplog.text
     reader_pty.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,14 +10,14 @@ from typing import Any
 import pytest
 
 from devices.codecs import idcard
-from devices.drivers import DRIVERS
 from devices.drivers.base import Binding, DriverEnv, PortSpec
 from devices.drivers.idcard import IdCardDriver
-from hall.device_link import DeviceError
+from hall.contract.device import DeviceError
+from tests.support import eventually
 
-from .conftest import running
-from .fakes import FakeIdReader, FakeLink, card_text
-from .ptys import Pty, SwappablePort, wait_until
+from .conftest import make_driver, running
+from .fakes import HUB, FakeIdReader, FakeLink, card_text
+from .ptys import Pty, SwappablePort
 
 ID_NUMBER = "11010519491231002X"
 FAST = {"poll_interval_s": 0.05, "answer_timeout_s": 0.2}
@@ -27,15 +28,9 @@ def kiosk_hub(op: str, args: dict[str, Any]) -> Any:
 
 
 def make(port: str, link: FakeLink, env: DriverEnv, **options: object) -> IdCardDriver:
-    info = DRIVERS["idcard"]
-    driver = info.create(
-        PortSpec(port, 115200, "idcard"),
-        Binding({link.device_id: link}),
-        info.parse_options({**FAST, **options}),
-        env,
-    )
-    assert isinstance(driver, IdCardDriver)
-    return driver
+    spec = PortSpec(port, 115200, "idcard")
+    binding = Binding({link.device_id: link})
+    return make_driver(IdCardDriver, "idcard", spec, binding, env, {**FAST, **options})
 
 
 async def test_a_card_takes_one_ticket_and_its_number_is_never_logged(
@@ -49,11 +44,16 @@ async def test_a_card_takes_one_ticket_and_its_number_is_never_logged(
     async with running(driver):
         await reader.wait_for(lambda: idcard.FIND_CARD in reader.commands)
         reader.card = card_text(id_number=ID_NUMBER)
-        await wait_until(driver.news, lambda: list(driver.tickets) == ["A001"])
+        await eventually(lambda: list(driver.tickets) == ["A001"], news=driver.news)
         # The card stays on the reader: it is read again and again, but takes one ticket.
         reads = reader.commands.count(idcard.READ_CARD)
         await reader.wait_for(lambda: reader.commands.count(idcard.READ_CARD) >= reads + 3)
-        assert kiosk.calls == [("ticket.take", {"id_no": ID_NUMBER, "service": "A"})]
+        [(op, args)] = kiosk.calls
+        assert (op, sorted(args)) == ("ticket.take", ["id_sealed", "service"])
+        assert args["service"] == "A"
+        # The number went sealed to the hub's key: only the hub opens it.
+        assert HUB.open(args["id_sealed"]) == ID_NUMBER
+        assert ID_NUMBER not in json.dumps(kiosk.calls)
     assert "张*丰" in caplog.text and "110*************2X" in caplog.text
     assert ID_NUMBER not in caplog.text
     assert ID_NUMBER.lower() not in caplog.text.lower()
@@ -67,13 +67,46 @@ async def test_the_same_card_after_the_debounce_takes_another_ticket(env: Driver
     kiosk = FakeLink("kiosk-1", respond=kiosk_hub)
     driver = make(pty.name, kiosk, env, debounce_s=0.05, priority="green")
     async with running(driver):
-        await wait_until(driver.news, lambda: len(driver.tickets) == 1)
+        await eventually(lambda: len(driver.tickets) == 1, news=driver.news)
         reader.card = None
         await reader.wait_for(lambda: reader.commands[-3:] == [idcard.FIND_CARD] * 3)
         # The card has been off the reader for longer than the debounce: a new visit.
         reader.card = card_text()
-        await wait_until(driver.news, lambda: len(driver.tickets) == 2)
-    assert kiosk.calls[0] == ("ticket.take", {"id_no": ID_NUMBER, "priority": "green"})
+        await eventually(lambda: len(driver.tickets) == 2, news=driver.news)
+    op, args = kiosk.calls[0]
+    assert (op, sorted(args)) == ("ticket.take", ["id_sealed", "priority"])
+    assert args["priority"] == "green" and HUB.open(args["id_sealed"]) == ID_NUMBER
+
+
+async def test_without_the_hub_s_key_a_card_takes_a_plain_ticket(
+    env: DriverEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    pty = Pty()
+    reader = FakeIdReader(pty, card=card_text())
+    kiosk = FakeLink("kiosk-1", respond=kiosk_hub, hub_key=None)
+    driver = make(pty.name, kiosk, env, service="A", debounce_s=30)
+    async with running(driver):
+        await eventually(lambda: list(driver.tickets) == ["A001"], news=driver.news)
+    assert idcard.READ_CARD in reader.commands
+    # Never the number in clear: the ticket is taken without it.
+    assert kiosk.calls == [("ticket.take", {"service": "A"})]
+    assert "no key from the hub" in caplog.text and ID_NUMBER not in caplog.text
+    pty.close()
+
+
+async def test_without_the_hub_s_key_or_a_service_a_card_takes_nothing(env: DriverEnv) -> None:
+    pty = Pty()
+    reader = FakeIdReader(pty)
+    kiosk = FakeLink("kiosk-1", respond=kiosk_hub, hub_key=None)
+    driver = make(pty.name, kiosk, env, debounce_s=30)
+    async with running(driver):
+        await reader.wait_for(lambda: idcard.FIND_CARD in reader.commands)
+        reader.card = card_text()
+        reads = reader.commands.count(idcard.READ_CARD)
+        await reader.wait_for(lambda: reader.commands.count(idcard.READ_CARD) >= reads + 2)
+    assert kiosk.calls == [] and not driver.tickets
+    pty.close()
 
 
 async def test_a_refused_ticket_garbage_and_a_vanished_reader(
@@ -93,13 +126,13 @@ async def test_a_refused_ticket_garbage_and_a_vanished_reader(
         broken[-1] ^= 0xFF
         reader.send(b"\x00junk" + bytes(broken))
         reader.card = card_text()
-        await wait_until(kiosk.changed, lambda: len(kiosk.calls) >= 1)
+        await eventually(lambda: len(kiosk.calls) >= 1, news=kiosk.changed)
         assert not driver.tickets  # refused: daily cap
         reader.unplug()
         port.unplug()
-        await wait_until(driver.news, lambda: driver.open_failures >= 1)
+        await eventually(lambda: driver.open_failures >= 1, news=driver.news)
         reader = FakeIdReader(port.plug(), card=card_text())
-        await wait_until(driver.news, lambda: len(driver.tickets) == 1, 10)
+        await eventually(lambda: len(driver.tickets) == 1, timeout=10, news=driver.news)
     assert driver.bad_frames >= 1
     assert "daily_cap_reached" in caplog.text
     assert "skipped a malformed frame" in caplog.text

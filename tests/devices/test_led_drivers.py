@@ -8,14 +8,17 @@ import pytest
 
 from devices.codecs import bx6, lineproto
 from devices.drivers import DRIVERS
-from devices.drivers.base import Binding, DriverEnv, PortSpec
+from devices.drivers.base import Binding, DriverEnv
 from devices.drivers.bx6 import Bx6Driver
 from devices.drivers.lineproto import LineProtoDriver
+from devices.drivers.options import OptionError
 from displays.bitmap import HexFont, unpack_bx6
+from displays.board import compose_board
+from tests.support import eventually
 
-from .conftest import running
+from .conftest import make_driver, running
 from .fakes import FakeBx6Card, FakeLineStrip, FakeLink
-from .ptys import Pty, SwappablePort, wait_until
+from .ptys import Pty, SwappablePort
 
 CALLED = {
     "window": "1",
@@ -28,27 +31,31 @@ SERVING = {**CALLED, "ticket_state": "serving", "text": "A001 办理中"}
 
 
 def make_bx6(port: str, link: FakeLink, env: DriverEnv, **options: object) -> Bx6Driver:
-    info = DRIVERS["bx6"]
-    driver = info.create(
-        PortSpec(port, 9600, "bx6"),
-        Binding({link.device_id: link}),
-        info.parse_options(options),
-        env,
-    )
-    assert isinstance(driver, Bx6Driver)
-    return driver
+    return make_driver(Bx6Driver, "bx6", port, Binding({link.device_id: link}), env, options)
 
 
 def make_lineproto(port: str, link: FakeLink, env: DriverEnv, **options: object) -> LineProtoDriver:
-    info = DRIVERS["lineproto"]
-    driver = info.create(
-        PortSpec(port, 9600, "lineproto"),
-        Binding({link.device_id: link}),
-        info.parse_options(options),
-        env,
-    )
-    assert isinstance(driver, LineProtoDriver)
-    return driver
+    binding = Binding({link.device_id: link})
+    return make_driver(LineProtoDriver, "lineproto", port, binding, env, options)
+
+
+def bx6_on_pty(
+    env: DriverEnv, device: str, **options: object
+) -> tuple[Pty, FakeBx6Card, FakeLink, Bx6Driver]:
+    """A BX-6 driver of `device` on a new pseudo-terminal, a fake card at its other end."""
+    pty = Pty()
+    link = FakeLink(device)
+    return pty, FakeBx6Card(pty), link, make_bx6(pty.name, link, env, **options)
+
+
+def lineproto_on_pty(
+    env: DriverEnv, device: str, **options: object
+) -> tuple[Pty, FakeLineStrip, FakeLink, LineProtoDriver]:
+    """A line-protocol driver of `device` on a new pseudo-terminal, a fake strip at its other
+    end."""
+    pty = Pty()
+    link = FakeLink(device)
+    return pty, FakeLineStrip(pty), link, make_lineproto(pty.name, link, env, **options)
 
 
 def shown(card: FakeBx6Card, index: int = -1) -> tuple[int, int, bytes]:
@@ -57,10 +64,7 @@ def shown(card: FakeBx6Card, index: int = -1) -> tuple[int, int, bytes]:
 
 
 async def test_bx6_draws_the_state_text_as_pixels(env: DriverEnv, font: HexFont) -> None:
-    pty = Pty()
-    card = FakeBx6Card(pty)
-    link = FakeLink("led-1")
-    driver = make_bx6(pty.name, link, env)
+    pty, card, link, driver = bx6_on_pty(env, "led-1")
     async with running(driver):
         await link.push("state", CALLED)
         await card.wait_for(lambda: len(card.updates) == 1)
@@ -75,7 +79,7 @@ async def test_bx6_draws_the_state_text_as_pixels(env: DriverEnv, font: HexFont)
         assert update.voice is None
         drawn = unpack_bx6(update.pages[0], 64, 16)
         assert drawn == font.render("请A001号", 64, 16, align="center"), drawn.to_text()
-        await wait_until(driver.news, lambda: driver.shown == "请A001号")
+        await eventually(lambda: driver.shown == "请A001号", news=driver.news)
         # The same text again sends nothing; a new text is drawn.
         await link.push("state", CALLED)
         await link.push("state", SERVING)
@@ -119,14 +123,13 @@ async def test_bx6_geometry_address_and_voice_come_from_options(
 
 
 async def test_bx6_sends_again_after_a_nak(env: DriverEnv) -> None:
-    pty = Pty()
-    card = FakeBx6Card(pty)
+    pty, card, link, driver = bx6_on_pty(env, "led-1")
     card.refuse = [3]  # busy
-    link = FakeLink("led-1")
-    driver = make_bx6(pty.name, link, env)
     async with running(driver):
         await link.push("state", CALLED)
-        await wait_until(driver.news, lambda: len(card.updates) == 2 and driver.shown == "请A001号")
+        await eventually(
+            lambda: len(card.updates) == 2 and driver.shown == "请A001号", news=driver.news
+        )
     assert card.updates[0] == card.updates[1]
     pty.close()
 
@@ -134,20 +137,17 @@ async def test_bx6_sends_again_after_a_nak(env: DriverEnv) -> None:
 async def test_bx6_skips_garbage_and_keeps_working(
     env: DriverEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pty = Pty()
-    card = FakeBx6Card(pty)
-    link = FakeLink("led-1")
-    driver = make_bx6(pty.name, link, env)
+    pty, card, link, driver = bx6_on_pty(env, "led-1")
     async with running(driver):
         # Noise, then a frame with a broken CRC, then noise again.
         broken = bytearray(bx6.encode_ack())
         broken[-2] ^= 0x01
         card.send(b"\x00\xffnoise" + bytes(broken) + b"\x5a\x13")
         await link.push("state", CALLED)
-        await wait_until(driver.news, lambda: driver.shown == "请A001号")
+        await eventually(lambda: driver.shown == "请A001号", news=driver.news)
         assert driver.bad_frames >= 1
         await link.push("state", SERVING)
-        await wait_until(driver.news, lambda: driver.shown == "A001 办理中")
+        await eventually(lambda: driver.shown == "A001 办理中", news=driver.news)
     assert "skipped a malformed frame" in caplog.text
     pty.close()
 
@@ -161,11 +161,11 @@ async def test_bx6_reopens_a_vanished_port_and_shows_the_text_again(
     driver = make_bx6(str(port.path), link, env)
     async with running(driver):
         await link.push("state", CALLED)
-        await wait_until(driver.news, lambda: driver.shown == "请A001号")
+        await eventually(lambda: driver.shown == "请A001号", news=driver.news)
         # Unplugged: the pty goes away and so does its stable name.
         card.unplug()
         port.unplug()
-        await wait_until(driver.news, lambda: driver.open_failures >= 2)
+        await eventually(lambda: driver.open_failures >= 2, news=driver.news)
         # A text that comes while unplugged is kept.
         await link.push("state", SERVING)
         card = FakeBx6Card(port.plug())
@@ -178,20 +178,19 @@ async def test_bx6_reopens_a_vanished_port_and_shows_the_text_again(
 
 
 async def test_bx6_board_shows_the_latest_calls(env: DriverEnv, font: HexFont) -> None:
-    pty = Pty()
-    card = FakeBx6Card(pty)
-    link = FakeLink("board-1")
-    driver = make_bx6(pty.name, link, env, show="board", window_names={"4": "综合窗口"})
+    pty, card, link, driver = bx6_on_pty(env, "board-1", show="board")
     async with running(driver):
-        board = {
-            "calls": [
-                {"ticket": "C002", "window": "4", "at": "2024-05-06T09:31:00+08:00"},
-                {"ticket": "A001", "window": "1", "at": "2024-05-06T09:30:00+08:00"},
-                {"ticket": "B001", "window": "3", "at": "2024-05-06T09:29:00+08:00"},
+        # The board as the hub makes it: window 4 named 综合窗口 in the hall file.
+        board = compose_board(
+            [
+                ("C002", "4", "2024-05-06T09:31:00+08:00"),
+                ("A001", "1", "2024-05-06T09:30:00+08:00"),
+                ("B001", "3", "2024-05-06T09:29:00+08:00"),
             ],
-            "waiting": {"A": 1},
-        }
-        await link.push("hall/t/board", board)
+            {"A": 1},
+            window_name=lambda window: "综合窗口" if window == "4" else f"{window}号窗口",
+        )
+        await link.push("hall/t/board", dict(board))
         await card.wait_for(lambda: len(card.updates) == 1)
     update = card.updates[0]
     assert (update.width, update.height) == (128, 32)
@@ -201,15 +200,12 @@ async def test_bx6_board_shows_the_latest_calls(env: DriverEnv, font: HexFont) -
 
 
 async def test_lineproto_sends_the_state_text(env: DriverEnv) -> None:
-    pty = Pty()
-    strip = FakeLineStrip(pty)
-    link = FakeLink("led-3")
-    driver = make_lineproto(pty.name, link, env, address=5)
+    pty, strip, link, driver = lineproto_on_pty(env, "led-3", address=5)
     async with running(driver):
         await link.push("state", CALLED)
-        await wait_until(driver.news, lambda: driver.shown == "请A001号")
+        await eventually(lambda: driver.shown == "请A001号", news=driver.news)
         await link.push("state", {**CALLED, "text": "暂停服务 午休", "state": "paused"})
-        await wait_until(driver.news, lambda: driver.shown == "暂停服务 午休")
+        await eventually(lambda: driver.shown == "暂停服务 午休", news=driver.news)
     assert strip.texts == [
         lineproto.TextFrame(5, "请A001号"),
         lineproto.TextFrame(5, "暂停服务 午休"),
@@ -227,12 +223,57 @@ async def test_lineproto_cuts_to_cells_skips_garbage_and_survives_unplugging(
     async with running(driver):
         strip.send(b"\x00garbage\x99")
         await link.push("state", {**CALLED, "text": "暂停服务 午休"})
-        await wait_until(driver.news, lambda: driver.shown == "暂停服务 午休")
+        await eventually(lambda: driver.shown == "暂停服务 午休", news=driver.news)
         assert strip.texts[-1].text == "暂停服务"
         strip.unplug()
         port.unplug()
-        await wait_until(driver.news, lambda: driver.open_failures >= 1)
+        await eventually(lambda: driver.open_failures >= 1, news=driver.news)
         strip = FakeLineStrip(port.plug())
         await strip.wait_for(lambda: len(strip.texts) == 1, 10)
         assert strip.texts == [lineproto.TextFrame(0, "暂停服务")]
     port.unplug()
+
+
+async def test_a_strip_shows_the_state_text_as_given_and_builds_none(env: DriverEnv) -> None:
+    pty, strip, link, driver = lineproto_on_pty(env, "led-3")
+    async with running(driver):
+        # A state without a text: the strip has nothing to show (it makes no text itself).
+        await link.push("state", {k: v for k, v in CALLED.items() if k != "text"})
+        # Whatever the hub writes is shown, even when the fields would say otherwise.
+        await link.push("state", {**CALLED, "text": "请A001号 稍候"})
+        await eventually(lambda: driver.shown == "请A001号 稍候", news=driver.news)
+    assert strip.texts == [lineproto.TextFrame(0, "请A001号 稍候")]
+    pty.close()
+
+
+async def test_a_board_strip_shows_the_board_lines_as_given(env: DriverEnv) -> None:
+    pty, strip, link, driver = lineproto_on_pty(env, "board-2", show="board")
+    async with running(driver):
+        calls = [
+            {
+                "ticket": "C002",
+                "window": "4",
+                "at": "",
+                "window_name": "东厅",
+                "text": "C002 → 东厅",
+            },
+            {
+                "ticket": "A001",
+                "window": "1",
+                "at": "",
+                "window_name": "西厅",
+                "text": "A001 → 西厅",
+            },
+        ]
+        await link.push("hall/t/board", {"calls": calls, "waiting": {}})
+        await eventually(lambda: driver.shown is not None, news=driver.news)
+    assert strip.texts == [lineproto.TextFrame(0, "C002 → 东厅  A001 → 西厅")]
+    pty.close()
+
+
+@pytest.mark.parametrize("protocol", ["bx6", "lineproto"])
+def test_window_names_in_the_gateway_file_are_refused(protocol: str) -> None:
+    with pytest.raises(OptionError) as caught:
+        DRIVERS[protocol].parse_options({"show": "board", "window_names": {"4": "综合窗口"}})
+    assert caught.value.key == "window_names"
+    assert "hall file" in caught.value.problem

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from devices.codecs import escpos
-from devices.drivers import DRIVERS
-from devices.drivers.base import Binding, DriverEnv, PortSpec
+from devices.drivers.base import Binding, DriverEnv
 from devices.drivers.escpos import EscPosDriver
+from tests.support import eventually
 
-from .conftest import running
+from .conftest import make_driver, running
 from .fakes import FakeLink, FakePrinter
-from .ptys import Pty, SwappablePort, wait_until
+from .ptys import Pty, SwappablePort
 
 JOB: dict[str, Any] = {
     "job": "print",
@@ -44,15 +44,7 @@ PRINTED = escpos.PrintTicket(
 
 
 def make(port: str, link: FakeLink, env: DriverEnv, **options: object) -> EscPosDriver:
-    info = DRIVERS["escpos"]
-    driver = info.create(
-        PortSpec(port, 9600, "escpos"),
-        Binding({link.device_id: link}),
-        info.parse_options(options),
-        env,
-    )
-    assert isinstance(driver, EscPosDriver)
-    return driver
+    return make_driver(EscPosDriver, "escpos", port, Binding({link.device_id: link}), env, options)
 
 
 async def test_a_print_job_is_printed_as_escpos_and_the_status_published(env: DriverEnv) -> None:
@@ -61,11 +53,11 @@ async def test_a_print_job_is_printed_as_escpos_and_the_status_published(env: Dr
     link = FakeLink("printer-1")
     driver = make(pty.name, link, env)
     async with running(driver):
-        await wait_until(link.changed, lambda: link.status.get("paper") == "near_end")
+        await eventually(lambda: link.status.get("paper") == "near_end", news=link.changed)
         assert link.status == {"online": True, "paper": "near_end"}
         await link.push("cmd", JOB)
         await link.push("cmd", {"job": "something else"})
-        await wait_until(driver.news, lambda: driver.printed == 1)
+        await eventually(lambda: driver.printed == 1, news=driver.news)
         await printer.wait_for(lambda: printer.requests.count(4) >= 2)
     assert escpos.render_ticket(PRINTED, "gb18030") in bytes(printer.printed)
     assert "示例市政务服务中心".encode("gb18030") in printer.printed
@@ -79,7 +71,7 @@ async def test_encoding_footer_and_no_qr_options(env: DriverEnv) -> None:
     driver = make(pty.name, link, env, encoding="utf-8", qr=False, footer="谢谢", feed_lines=5)
     async with running(driver):
         await link.push("cmd", JOB)
-        await wait_until(driver.news, lambda: driver.printed == 1)
+        await eventually(lambda: driver.printed == 1, news=driver.news)
         await printer.wait_for(lambda: printer.requests.count(4) >= 2)
     ticket = dataclasses.replace(PRINTED, qr_url=None, footer="谢谢")
     assert escpos.render_ticket(ticket, "utf-8", feed_lines=5) in bytes(printer.printed)
@@ -92,11 +84,11 @@ async def test_a_silent_printer_is_reported_offline_and_garbage_skipped(env: Dri
     link = FakeLink("printer-1")
     driver = make(pty.name, link, env, answer_timeout_s=0.1)
     async with running(driver):
-        await wait_until(link.changed, lambda: link.status.get("online") is False)
+        await eventually(lambda: link.status.get("online") is False, news=link.changed)
         printer.status = {1: 0x12, 4: 0x12}
         printer.send(b"\xff")  # a byte nobody asked for: skipped
         await link.push("cmd", JOB)
-        await wait_until(link.changed, lambda: link.status == {"online": True, "paper": "ok"})
+        await eventually(lambda: link.status == {"online": True, "paper": "ok"}, news=link.changed)
         assert driver.bad_frames >= 1
     pty.close()
 
@@ -107,16 +99,16 @@ async def test_jobs_wait_while_the_printer_is_unplugged(env: DriverEnv, tmp_path
     link = FakeLink("printer-1")
     driver = make(str(port.path), link, env)
     async with running(driver):
-        await wait_until(link.changed, lambda: link.status.get("online") is True)
+        await eventually(lambda: link.status.get("online") is True, news=link.changed)
         printer.unplug()
         port.unplug()
-        await wait_until(link.changed, lambda: link.status.get("online") is False)
+        await eventually(lambda: link.status.get("online") is False, news=link.changed)
         await link.push("cmd", JOB)
-        await wait_until(driver.news, lambda: driver.open_failures >= 1)
+        await eventually(lambda: driver.open_failures >= 1, news=driver.news)
         printer = FakePrinter(port.plug())
-        await wait_until(driver.news, lambda: driver.printed == 1, 10)
+        await eventually(lambda: driver.printed == 1, timeout=10, news=driver.news)
         await printer.wait_for(lambda: escpos.render_ticket(PRINTED) in bytes(printer.printed))
-        await wait_until(link.changed, lambda: link.status.get("online") is True)
+        await eventually(lambda: link.status.get("online") is True, news=link.changed)
     port.unplug()
 
 
@@ -124,5 +116,24 @@ async def test_a_printer_that_is_not_there_is_offline(env: DriverEnv, tmp_path: 
     link = FakeLink("printer-1")
     driver = make(str(tmp_path / "ttyUSB9"), link, env)
     async with running(driver, wait_open=False):
-        await wait_until(link.changed, lambda: link.status == {"online": False})
+        await eventually(lambda: link.status == {"online": False}, news=link.changed)
         assert driver.open_failures >= 1
+
+
+async def test_model_limits_sizes_and_rare_characters_print_as_fallback(env: DriverEnv) -> None:
+    pty = Pty()
+    printer = FakePrinter(pty)
+    link = FakeLink("printer-1")
+    driver = make(pty.name, link, env, model="matrix-t5")
+    job = {**JOB, "hall_name": "示例𠀀市政务服务中心"}
+    async with running(driver):
+        await link.push("cmd", job)
+        await eventually(lambda: driver.printed == 1, news=driver.news)
+        await printer.wait_for(lambda: printer.requests.count(4) >= 2)
+    printed = bytes(printer.printed)
+    ticket = dataclasses.replace(PRINTED, hall_name="示例𠀀市政务服务中心")
+    assert escpos.render_ticket(ticket, model=escpos.PRINTER_MODELS["matrix-t5"]) in printed
+    assert "示例？市".encode("gb18030") in printed  # 𠀀 (four bytes in GB18030) as ？
+    assert "𠀀".encode("gb18030") not in printed
+    assert b"\x1d\x21\x33" not in printed  # the number at 2 x 2, the model's largest
+    pty.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hall.config import HallConfig, check_config_text
+from hall.contract.config import check_config_text
+from hall.domain.config import HallConfig
 
 HALL_TOML = """
 [hall]

@@ -55,3 +55,34 @@ def test_index_matches_the_policy(
     expected = select_next(still, preference, now)
     chosen = index.select(preference, now)
     assert (chosen.no if chosen else None) == (expected.no if expected else None)
+
+
+@given(
+    st.lists(
+        st.tuples(tickets, st.sampled_from([None, None, "1", "2"])),
+        max_size=40,
+        unique_by=(lambda p: p[0].no, lambda p: p[0].arrival),
+    ),
+    st.lists(st.integers(0, 39), max_size=15),
+    st.permutations(SERVICES).flatmap(lambda p: st.integers(1, 3).map(lambda k: p[:k])),
+    st.floats(0, 120),
+    st.sampled_from(["1", "2", "3"]),
+)
+def test_tickets_transferred_to_one_window_are_called_by_it_alone(
+    entries: list[tuple[Ticket, str | None]],
+    removed: list[int],
+    preference: list[str],
+    now: float,
+    window: str,
+) -> None:
+    waiting = [ticket.evolve(for_window=target) for ticket, target in entries]
+    index = QueueIndex(waiting)
+    gone = {waiting[i].no for i in removed if i < len(waiting)}
+    for no in gone:
+        index.remove(no)
+    still = [t for t in waiting if t.no not in gone]
+    expected = select_next(still, preference, now, window)
+    chosen = index.select(preference, now, window)
+    assert (chosen.no if chosen else None) == (expected.no if expected else None)
+    if chosen is not None:
+        assert chosen.for_window in (None, window)

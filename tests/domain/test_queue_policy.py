@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hall.domain.estimate import ServiceTimes, eta_seconds, window_capacity
+from hall.domain.estimate import ServiceTimes
 from hall.domain.model import Ticket
-from hall.domain.queue import MaxWaitRule, ahead_of, candidates_for, select_next
+from hall.domain.queue import ahead_of, candidates_for, places, select_next
 
 
 def ticket(no: str, arrival: int, priority: str = "normal", issued_at: float = 0.0) -> Ticket:
@@ -38,12 +40,9 @@ def test_nothing_for_a_window_without_its_services() -> None:
     assert select_next([ticket("A001", 1)], ["B"], 0.0) is None
 
 
-def test_ageing_rule_lets_a_starved_service_jump() -> None:
+def test_the_windows_preference_goes_before_arrival() -> None:
     waiting = [ticket("A001", 5, issued_at=100.0), ticket("B001", 1, issued_at=0.0)]
     assert select_next(waiting, ["A", "B"], 200.0).no == "A001"  # type: ignore[union-attr]
-    rule = MaxWaitRule("B", max_wait_s=150.0)
-    assert select_next(waiting, ["A", "B"], 200.0, [rule]).no == "B001"  # type: ignore[union-attr]
-    assert select_next(waiting, ["A", "B"], 100.0, [rule]).no == "A001"  # type: ignore[union-attr]
 
 
 @given(
@@ -66,26 +65,39 @@ def test_fifo_within_a_class(entries: list[tuple[str, int]]) -> None:
         assert ahead_of(t, waiting) == position
 
 
-def test_shared_window_is_split_by_demand() -> None:
-    windows = {"1": ("A", "B"), "2": ("B",)}
-    # All of window 1 goes to A when only A has people waiting.
-    assert window_capacity("A", windows, {"1", "2"}, {"A": 10, "B": 0}) == 1.0
-    # Window 2 serves only B; window 1 gives B its share of the demand.
-    assert window_capacity("B", windows, {"1", "2"}, {"A": 5, "B": 5}) == 1.5
-    # Closed windows do not count, unless none serving the service is open (before opening).
-    assert window_capacity("B", windows, {"1"}, {"A": 0, "B": 4}) == 1.0
-    assert window_capacity("A", windows, set(), {"A": 3}) == 1.0
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("AB"),
+            st.sampled_from(["normal", "green", "appointment"]),
+            st.integers(1, 30),  # repeated arrivals: ties are ahead of nobody
+            st.sampled_from(["waiting", "waiting", "called"]),
+        ),
+        max_size=40,
+    ),
+    st.one_of(st.none(), st.floats(0, 100)),
+)
+def test_places_are_ahead_of_for_every_waiting_ticket(
+    entries: list[tuple[str, str, int, str]], now: float | None
+) -> None:
+    waiting = [
+        dataclasses.replace(
+            ticket(f"{service}{i + 1:03d}", arrival, prio), state=state, slot_start=50.0
+        )
+        for i, (service, prio, arrival, state) in enumerate(entries)
+    ]
+    found = places(waiting, now)
+    assert set(found) == {t.no for t in waiting if t.state == "waiting"}
+    for t in waiting:
+        if t.state == "waiting":
+            assert found[t.no] == ahead_of(t, waiting, now), t.no
 
 
-def test_eta_learns_service_time() -> None:
+def test_service_time_is_learned() -> None:
     times = ServiceTimes(default_s=300.0)
-    windows = {"1": ("A",)}
-    assert eta_seconds(2, "A", times, windows, {"1"}, {"A": 3}) == 750
+    assert times.mean("A") == 300
     for _ in range(30):
         times.learn("A", 60.0)
     assert round(times.mean("A")) == 60
-    assert eta_seconds(2, "A", times, windows, {"1"}, {"A": 3}) == 150
     times.learn("A", 10 * 3600)  # a window left open overnight is not a measurement
     assert round(times.mean("A")) == 60
-    two_windows = {"1": ("A",), "2": ("A",)}
-    assert eta_seconds(2, "A", times, two_windows, {"1", "2"}, {"A": 3}) == 75

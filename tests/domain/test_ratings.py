@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hall.config import DeviceConfig
+from hall.domain.actor import Actor
 from hall.domain.errors import DomainError
 from hall.domain.hall import HallState, Outcome, decide
 from hall.domain.ops_ratings import unrated_due
@@ -24,9 +24,10 @@ class Hall:
         self.now = T0
 
     def do(self, device: str, op: str, **args: Any) -> Outcome:
-        config = self.config.device(device) or DeviceConfig(id=device, kind="hub")
+        config = self.config.device(device)
+        actor = Actor.of_device(config) if config is not None else Actor(device, "hub")
         self.now += 10
-        outcome = decide(self.state, config, op, args, self.now)
+        outcome = decide(self.state, actor, op, args, self.now)
         self.state.apply(outcome)
         return outcome
 
@@ -51,7 +52,7 @@ def test_one_rating_per_visit_from_its_window_only() -> None:
     assert hall.refused("pad-3", "eval.submit", ticket="A001", level=5) == "forbidden"
     outcome = hall.do("eval-1", "eval.submit", ticket="A001", level=5)
     assert outcome.result["evaluation"]["label"] == "非常满意"
-    assert [e["type"] for e in outcome.events] == ["eval.submitted"]
+    assert [e.type for e in outcome.events] == ["eval.submitted"]
     assert hall.refused("pad-1", "eval.submit", ticket="A001", level=4) == "invalid_state"
 
 
@@ -59,7 +60,7 @@ def test_one_rating_per_visit_from_its_window_only() -> None:
 def test_a_bad_rating_raises_an_alarm_at_once(level: int) -> None:
     hall = served_hall()
     outcome = hall.do("eval-1", "eval.submit", ticket="A001", level=level)
-    assert [e["type"] for e in outcome.events] == ["eval.submitted", "alarm.bad_rating"]
+    assert [e.type for e in outcome.events] == ["eval.submitted", "alarm.bad_rating"]
     assert outcome.result["evaluation"]["bad"] is True
 
 

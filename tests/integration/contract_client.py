@@ -13,6 +13,8 @@ from typing import Any
 
 import aiomqtt
 
+from tests.support import WAIT_S
+
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 
@@ -59,7 +61,7 @@ class ContractClient:
         return f"{self.root}/dev/{device}/{leaf}" if device else f"{self.root}/{leaf}"
 
     async def wait_for(
-        self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 5.0
+        self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = WAIT_S
     ) -> Any:
         """The first message on `topic` (already seen or coming) that satisfies predicate."""
 
@@ -76,7 +78,7 @@ class ContractClient:
         return await asyncio.wait_for(seek(), timeout)
 
     async def wait_latest(
-        self, topic: str, predicate: Callable[[Any], bool], timeout: float = 5.0
+        self, topic: str, predicate: Callable[[Any], bool], timeout: float = WAIT_S
     ) -> Any:
         """Wait until the newest message on `topic` satisfies predicate (retained states)."""
 
@@ -98,7 +100,7 @@ class ContractClient:
         op: str,
         args: dict[str, Any] | None = None,
         request_id: str | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT_S,
     ) -> dict[str, Any]:
         rid = request_id or f"r{next(self._ids)}-{op}"
         res_topic = self.topic("res", device)
@@ -147,7 +149,7 @@ class ContractClient:
         return list(self.messages.get(topic, [])[mark:])
 
     async def response_to(
-        self, device: str, request_id: str, mark: int = 0, timeout: float = 5.0
+        self, device: str, request_id: str, mark: int = 0, timeout: float = WAIT_S
     ) -> dict[str, Any]:
         """The response with `request_id` on the device's `res` topic, after `mark`."""
         res_topic = self.topic("res", device)
@@ -166,14 +168,16 @@ class ContractClient:
         return response
 
     async def request_raw(
-        self, device: str, payload: bytes | str, request_id: str, timeout: float = 5.0
+        self, device: str, payload: bytes | str, request_id: str, timeout: float = WAIT_S
     ) -> dict[str, Any]:
         """Publish `payload` as it is on the device's `req` topic and wait for its response."""
         mark = self.count(self.topic("res", device))
         await self.send_raw(device, payload)
         return await self.response_to(device, request_id, mark, timeout)
 
-    async def assert_dropped(self, device: str, payload: bytes | str, timeout: float = 5.0) -> None:
+    async def assert_dropped(
+        self, device: str, payload: bytes | str, timeout: float = WAIT_S
+    ) -> None:
         """Send a payload the hub must drop without answering.
 
         A valid request sent right after it on the same topic is answered after it (the hub
@@ -188,7 +192,7 @@ class ContractClient:
         assert extra == [], f"the hub answered a payload it must drop: {extra}"
 
     async def answer_then_probe(
-        self, device: str, payload: bytes | str, request_id: str, timeout: float = 5.0
+        self, device: str, payload: bytes | str, request_id: str, timeout: float = WAIT_S
     ) -> dict[str, Any] | None:
         """Send `payload`, then a valid request: the answer to `request_id` that came before
         the valid request's answer, or None when none came (the hub answers in order)."""

@@ -1,4 +1,4 @@
-"""Halls of a test's own configuration, and the outside clients that talk to them."""
+"""Hubs on a test's own hall file, and the outside clients that talk to them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,34 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from hall.runtime import Running
+from hall.contract.config import load_config
+from hall.domain.config import HallConfig
+from hall.hub.runtime import Running, hall_services
+from hall.web.app import make_app
+from tests.support import background
 
-from .conftest import running_hub
 from .contract_client import ContractClient
+
+
+def hall_services_with_web(config: HallConfig) -> contextlib.AbstractAsyncContextManager[Running]:
+    """The hall's services as `hall run` starts them: with the pages, API and live sockets."""
+    return hall_services(config, make_app)
+
+
+@contextlib.asynccontextmanager
+async def running_hub(config_path: Path) -> AsyncIterator[Running]:
+    """The hall of `config_path` with its hub running and ready; stopped at the end."""
+    config = load_config(config_path)
+    async with (
+        hall_services_with_web(config) as running,
+        background(running.hub.run(), running.hub.ready, quiet=(Exception,)),
+    ):
+        yield running
+
+
+def is_online(status: object) -> bool:
+    """The hub's retained status says it is online."""
+    return isinstance(status, dict) and status.get("state") == "online"
 
 
 def outside_client(running: Running, hall_id: str, name: str = "") -> ContractClient:
@@ -21,14 +45,21 @@ def outside_client(running: Running, hall_id: str, name: str = "") -> ContractCl
 
 
 @contextlib.asynccontextmanager
+async def online_client(
+    running: Running, hall_id: str, name: str = ""
+) -> AsyncIterator[ContractClient]:
+    """An outside client connected to the hub's broker that has seen the hub online."""
+    async with outside_client(running, hall_id, name) as client:
+        await client.wait_latest(client.topic("hub/status"), is_online)
+        yield client
+
+
+@contextlib.asynccontextmanager
 async def hall_with_client(
     config_path: Path, hall_id: str
 ) -> AsyncIterator[tuple[Running, ContractClient]]:
     """A hub on `config_path` and an outside client connected to its broker."""
-    async with running_hub(config_path) as running, outside_client(running, hall_id) as client:
-        await client.wait_latest(
-            client.topic("hub/status"), lambda d: isinstance(d, dict) and d.get("state") == "online"
-        )
+    async with running_hub(config_path) as running, online_client(running, hall_id) as client:
         yield running, client
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hall.runtime import Running
+from hall.hub.runtime import Running
 from tests.support import write_hall_config
 
 from .contract_client import ContractClient

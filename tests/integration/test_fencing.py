@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from hall.config import load_config
-from hall.engine import HallEngine, HubFenced
-from hall.runtime import hall_services
-from hall.store import HallStore
+from hall.contract.config import load_config
+from hall.contract.errors import Fenced
+from hall.hub.engine import HallEngine
+from hall.store.hall_store import HallStore
 
+from .conftest import hall_services_with_web
 from .contract_client import ContractClient
 
 
 async def test_an_older_hub_is_fenced_and_stops(hall_config_path: Path, hall_id: str) -> None:
     config = load_config(hall_config_path)
-    async with hall_services(config) as old:
+    async with hall_services_with_web(config) as old:
         old_run = asyncio.create_task(old.hub.run())
         await asyncio.wait_for(old.hub.ready.wait(), 10)
         endpoint = old.endpoint
@@ -28,9 +29,9 @@ async def test_an_older_hub_is_fenced_and_stops(hall_config_path: Path, hall_id:
 
             # A newer hub (here: its engine alone) claims the hall.
             assert config.store.url is not None
-            newer = HallEngine(config, HallStore.from_url(config.store.url, hall_id))
+            newer = HallEngine(config, HallStore.connect(config.store.url, hall_id))
             new_epoch = await newer.start()
-            assert new_epoch == old.hub.store.epoch + 1
+            assert new_epoch == old.store.epoch + 1
 
             # The old hub's next write is refused by the store, and the old hub stops.
             await c.send_raw(
@@ -38,7 +39,7 @@ async def test_an_older_hub_is_fenced_and_stops(hall_config_path: Path, hall_id:
             )
             with pytest.raises(BaseExceptionGroup) as stopped:
                 await asyncio.wait_for(old_run, 10)
-            assert stopped.value.subgroup(HubFenced) is not None
+            assert stopped.value.subgroup(Fenced) is not None
             # Nothing was written by the fenced hub: the newer one continues the series.
             assert "A002" not in (await newer.store.load(newer.state.day)).tickets
             await newer.store.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jsonschema
 
-from hall.asyncapi import schema_for
-from hall.runtime import Running
+from hall.hub.runtime import Running
+from hall.web.asyncapi import schema_for
 
 from .contract_client import ContractClient
 

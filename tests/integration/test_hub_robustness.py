@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hall.runtime import Running
+from hall.hub.runtime import Running
 from tests.support import write_hall_config
 
 from .contract_client import ContractClient
@@ -192,6 +193,46 @@ async def test_garbage_on_status_topics_leaves_the_hub_answering(
     assert status == 200 and json.loads(text)["status"] == "ok", text
 
 
+async def burst(c: ContractClient, messages: list[tuple[str, bytes | str]]) -> None:
+    """Publish all at once (not one acknowledgement at a time), so that the hub receives
+    them together, in one batch."""
+    await asyncio.gather(*(c.client.publish(topic, body, qos=1) for topic, body in messages))
+
+
+@pytest.mark.parametrize(
+    ("bad_topic", "bad_payload"),
+    [
+        pytest.param(
+            "status",
+            b'{"state":"online","x":' + b"[" * 3_000 + b"]" * 3_000 + b"}",
+            id="status-nested-too-deeply",
+        ),
+        pytest.param("req", r'{"id":"\ud800","op":"ticket.status","args":{}}', id="id-not-text"),
+    ],
+)
+async def test_a_bad_payload_loses_none_of_the_requests_that_came_with_it(
+    hub: Running, client: ContractClient, bad_topic: str, bad_payload: bytes | str
+) -> None:
+    """Payloads that arrive together are handled together: one the hub cannot read (a status
+    nested too deeply for the JSON parser, a request id that is no text an answer can carry)
+    is dropped and counted, and never takes the requests of the same batch with it."""
+    c = client
+    before = await bad_payload_count(hub)
+    ids = [f"batch-{i}" for i in range(60)]
+    messages: list[tuple[str, bytes | str]] = []
+    for request_id in ids:
+        messages.append((c.topic(bad_topic, "kiosk-1"), bad_payload))
+        body = {"id": request_id, "op": "ticket.status", "args": {"no": "Z999"}}
+        messages.append((c.topic("req", "pad-1"), json.dumps(body)))
+    await burst(c, messages)
+    for request_id in ids:
+        answer = await c.wait_for(c.topic("res", "pad-1"), lambda d, r=request_id: d["id"] == r)
+        assert answer["ok"] is False and answer["error"]["code"] == "not_found", answer
+    assert c.since(c.topic("res", "kiosk-1"), 0) == [], "a payload without a usable id answered"
+    if bad_topic == "req":
+        assert await bad_payload_count(hub) == before + len(ids)
+
+
 async def test_deep_nesting_within_16_kib_is_a_bad_payload(
     hub: Running, client: ContractClient
 ) -> None:
@@ -229,11 +270,12 @@ async def test_a_lone_surrogate_in_an_argument_is_a_bad_request(
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
 
 
-async def test_a_store_outage_is_internal_and_the_same_id_succeeds_later(
+async def test_a_store_outage_is_unavailable_and_the_same_id_succeeds_later(
     tmp_path: Path, hall_id: str, mqtt_url: str, private_redis: Any
 ) -> None:
-    """`internal`: the hub cannot commit; the device retries with the same id and the request
-    is carried out once when the store is back."""
+    """`unavailable` (with a retry hint) once the outage outlasts the hold: the hub cannot
+    commit; the device retries with the same id and the request is carried out once when the
+    store is back."""
     store = private_redis("--appendonly yes")
     config = write_hall_config(tmp_path, hall_id, mqtt_url, store.url)
     async with hall_with_client(config, hall_id) as (_running, c):
@@ -242,8 +284,8 @@ async def test_a_store_outage_is_internal_and_the_same_id_succeeds_later(
         failed = await c.request(
             "kiosk-1", "ticket.take", {"service": "A"}, request_id="t-out", timeout=OUTAGE_S
         )
-        assert failed["ok"] is False and failed["error"]["code"] == "internal", failed
-        assert failed["error"]["message"]
+        assert failed["ok"] is False and failed["error"]["code"] == "unavailable", failed
+        assert failed["error"]["message"] and failed["error"]["retry_after_s"] > 0, failed
         store.start()
         retried = await c.request(
             "kiosk-1", "ticket.take", {"service": "A"}, request_id="t-out", timeout=OUTAGE_S

@@ -12,7 +12,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from hall.runtime import Running
+from hall.hub.runtime import Running
 
 from .contract_client import NODELAY, ContractClient
 from .halls import outside_client
@@ -83,7 +83,12 @@ async def test_a_late_joiner_gets_the_hall_as_it_is(hub: Running, client: Contra
         for code, waiting, is_open in (("A", 2, True), ("B", 0, True), ("C", 1, False)):
             service = by_code[code]
             assert service["waiting"] == waiting and service["open"] is is_open, service
-            assert isinstance(service["eta_s"], int) and service["eta_s"] >= 0, service
+            if is_open:
+                assert isinstance(service["eta_s"], int) and service["eta_s"] >= 0, service
+                assert "eta_reason" not in service, service
+            else:  # no window with a clerk signed in serves it: no estimate, and why
+                assert service["eta_s"] is None, service
+                assert service["eta_reason"] == "no_window_open", service
 
         # All of it came as retained messages, not as news.
         for topic in (

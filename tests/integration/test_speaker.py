@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
 import signal
 import sys
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -22,28 +20,19 @@ from typing import Any
 import pytest
 
 from displays.phrasing import spoken_text
-from hall.cli import main
-from hall.config import HallConfig, load_config
-from hall.runtime import Running
-from hall.speaker import Format, Speaker, SpeakerError, SpeakerOptions, pcm, write_wav
-from hall.speaker_synth import wav_stats
+from hall.cli.main import main
+from hall.contract.config import load_config
+from hall.domain.config import HallConfig
+from hall.domain.state import Call, HallState
+from hall.hub import views
+from hall.hub.runtime import Running
+from hall.voice.speaker import Format, Speaker, SpeakerError, SpeakerOptions, pcm, write_wav
+from tests.audio import wav_stats
+from tests.support import DEMO_HALL, background, eventually
 
 from .contract_client import ContractClient
 
 TONE_S = 1.0  # each stand-in phrase
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    """Poll ``predicate`` (the out dir, the speaker's records) until it holds, or time out."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.02)
 
 
 class ToneSynth:
@@ -79,17 +68,14 @@ async def fed(config: HallConfig, tmp_path: Path) -> AsyncIterator[tuple[Speaker
     synth = ToneSynth(tmp_path)
     options = SpeakerOptions(out_dir=tmp_path / "out", cache_dir=tmp_path / "c", gate_timeout_s=30)
     speaker = Speaker(config, "speaker-1", options, synth=synth)
-    task = asyncio.create_task(speaker.consume())
-    yield speaker, synth
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with background(speaker.consume()):
+        yield speaker, synth
 
 
 def announce(seq: int, ticket: str = "A001", window: str = "1", **extra: Any) -> dict[str, Any]:
-    name = f"{window}号窗口"
-    body = {"seq": seq, "ticket": ticket, "window": window, "window_name": name}
-    return {**body, "text": f"请{ticket}号到{name}办理", "repeat": 0, **extra}
+    """The announcement the hub makes for this call in the test hall, with `extra` on top."""
+    state = HallState(load_config(DEMO_HALL), day="2024-05-06")
+    return {**views.announcement(state, Call(ticket, window, 0), seq), **extra}
 
 
 def board(*calls: tuple[str, str]) -> dict[str, Any]:
@@ -102,34 +88,36 @@ async def test_waits_for_the_board_when_the_announcement_comes_first(
     speaker, synth = fed
     await speaker.on_message(speaker.topics.announce, announce(7))
     with pytest.raises(TimeoutError):  # held back: the screen does not show it yet
-        await until(lambda: synth.texts, timeout=0.3)
+        await eventually(lambda: synth.texts, timeout=0.3)
     await speaker.on_message(speaker.topics.board, board(("A002", "2")))
     with pytest.raises(TimeoutError):  # another call on the board is not this one
-        await until(lambda: synth.texts, timeout=0.3)
+        await eventually(lambda: synth.texts, timeout=0.3)
     await speaker.on_message(speaker.topics.board, board(("A001", "1"), ("A002", "2")))
-    await until(lambda: speaker.spoken)
+    await eventually(lambda: speaker.spoken)
     assert speaker.spoken[0].seq == 7 and speaker.spoken[0].shown
 
     # The window's own retained state also counts (pad-1 is window 1's first device).
     await speaker.on_message(speaker.topics.announce, announce(8, "B001"))
     with pytest.raises(TimeoutError):
-        await until(lambda: len(speaker.spoken) > 1, timeout=0.3)
+        await eventually(lambda: len(speaker.spoken) > 1, timeout=0.3)
     await speaker.on_message(
         speaker.topics.device("pad-1", "state"), {"window": "1", "ticket": "B001"}
     )
-    await until(lambda: len(speaker.spoken) > 1)
+    await eventually(lambda: len(speaker.spoken) > 1)
     assert speaker.spoken[1].shown
+
+
+async def first_words(speaker: Speaker) -> None:
+    """Run the speaker's loop until it has said something."""
+    async with background(speaker.consume()):
+        await eventually(lambda: speaker.spoken)
 
 
 async def test_speaks_anyway_after_the_gate_timeout(config: HallConfig, tmp_path: Path) -> None:
     options = SpeakerOptions(out_dir=tmp_path / "out", cache_dir=tmp_path, gate_timeout_s=0.2)
     speaker = Speaker(config, "speaker-1", options, synth=ToneSynth(tmp_path))
     await speaker.on_message(speaker.topics.announce, announce(1))
-    task = asyncio.create_task(speaker.consume())
-    try:
-        await until(lambda: speaker.spoken)
-    finally:
-        task.cancel()
+    await first_words(speaker)
     assert not speaker.spoken[0].shown
     assert speaker.spoken[0].ended - speaker.spoken[0].started >= 0.2
 
@@ -141,10 +129,10 @@ async def test_seq_order_and_duplicates(fed: tuple[Speaker, ToneSynth]) -> None:
     # All queued before the speaker's loop runs again (nothing is awaited for an announcement).
     for seq in (3, 1, 2, 2, 1):
         await speaker.on_message(speaker.topics.announce, announce(seq, *calls[seq - 1]))
-    await until(lambda: len(speaker.spoken) == 3)
+    await eventually(lambda: len(speaker.spoken) == 3)
     for seq in (2, 4, 3):
         await speaker.on_message(speaker.topics.announce, announce(seq, *calls[seq - 1]))
-    await until(lambda: len(speaker.spoken) == 4)
+    await eventually(lambda: len(speaker.spoken) == 4)
     assert [s.seq for s in speaker.spoken] == [1, 2, 3, 4]
     assert len(synth.texts) == 4
     for a, b in pairwise(speaker.spoken):
@@ -162,9 +150,46 @@ async def test_only_ticket_and_window_are_spoken(fed: tuple[Speaker, ToneSynth])
         speaker.topics.announce, announce(2, "C001", "4", window_name="110101199003071234")
     )
     await speaker.on_message(speaker.topics.announce, {"seq": 3, "ticket": "张三", "window": "1"})
-    await until(lambda: len(speaker.spoken) == 2)
-    # A window name that looks like an ID number is replaced by the configured one.
+    await eventually(lambda: len(speaker.spoken) == 2)
+    # What is said is the hub's `speech`: neither the shown text nor the name is read out.
     assert synth.texts == [spoken_text("A001", "1号窗口"), spoken_text("C001", "综合窗口")]
+
+
+async def test_the_speech_is_said_as_given(fed: tuple[Speaker, ToneSynth]) -> None:
+    speaker, synth = fed
+    await speaker.on_message(speaker.topics.board, board(("A001", "1"), ("A002", "2")))
+    changed = "请，A，零零一号，到，东厅，综合窗口办理"
+    await speaker.on_message(speaker.topics.announce, announce(1, speech=changed))
+    # A hub that sends no `speech`: its `text` is said as given.
+    plain = {k: v for k, v in announce(2, "A002", "2").items() if k != "speech"}
+    await speaker.on_message(speaker.topics.announce, {**plain, "text": "请A002号到东厅办理"})
+    await eventually(lambda: len(speaker.spoken) == 2)
+    assert synth.texts == [changed, "请A002号到东厅办理"]
+
+
+@pytest.mark.parametrize(
+    "speech",
+    [
+        "请张三（110101199003071234）到1号窗口办理",
+        "请拨１３８００１３８０００",
+        "",
+        "请\n到",
+        "请" * 201,
+        None,
+    ],
+)
+async def test_a_speech_that_may_hold_personal_data_is_not_said(
+    fed: tuple[Speaker, ToneSynth], speech: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    speaker, synth = fed
+    await speaker.on_message(speaker.topics.board, board(("A001", "1"), ("A002", "2")))
+    await speaker.on_message(speaker.topics.announce, announce(1, speech=speech))
+    await speaker.on_message(speaker.topics.announce, announce(2, "A002", "2"))
+    await eventually(lambda: speaker.spoken)
+    assert synth.texts == [spoken_text("A002", "2号窗口")]
+    assert "seq 1: nothing to say" in caplog.text
+    if isinstance(speech, str) and speech:
+        assert speech not in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -179,11 +204,7 @@ async def test_wav_is_chime_and_repeats(
     speaker = Speaker(config, "speaker-1", options, synth=ToneSynth(tmp_path, fmt))
     await speaker.on_message(speaker.topics.board, board(("A001", "1")))
     await speaker.on_message(speaker.topics.announce, announce(1))
-    task = asyncio.create_task(speaker.consume())
-    try:
-        await until(lambda: speaker.spoken)
-    finally:
-        task.cancel()
+    await first_words(speaker)
     path = tmp_path / "out" / "1-A001-1.wav"
     with wave.open(str(path)) as wav:
         assert (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) == fmt
@@ -214,19 +235,11 @@ def test_device_must_be_a_configured_speaker(
 
 
 @pytest.fixture
-def espeak() -> None:
-    if shutil.which("espeak-ng") is None:
-        if _under_ci():
-            pytest.fail("espeak-ng is not installed; CI must have it (apt-get install espeak-ng)")
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-
-
-@pytest.fixture
 async def live(espeak: None, hub: Running, tmp_path: Path) -> AsyncIterator[Speaker]:
     """speaker-1 running in this process beside the hub, writing WAVs to tmp_path/out."""
     options = SpeakerOptions(out_dir=tmp_path / "out", cache_dir=tmp_path / "speech")
     speaker = Speaker(hub.hub.config, "speaker-1", options)
-    task = asyncio.create_task(speaker.run(hub.endpoint))
+    task = asyncio.create_task(speaker.run(hub.device_endpoint("speaker-1")))
     ready = asyncio.create_task(speaker.ready.wait())
     await asyncio.wait([task, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
@@ -241,7 +254,7 @@ async def live(espeak: None, hub: Running, tmp_path: Path) -> AsyncIterator[Spea
 
 async def wav_for(out: Path, announcement: dict[str, Any], timeout: float = 60) -> Path:
     path = out / f"{announcement['seq']}-{announcement['ticket']}-{announcement['window']}.wav"
-    await until(path.exists, timeout)
+    await eventually(path.exists, f"{path} written", timeout)
     return path
 
 
@@ -260,14 +273,14 @@ async def test_a_call_and_a_recall_are_spoken(
     assert (await c.ok("pad-1", "call.next"))["ticket"]["no"] == "A001"
     first = await c.wait_for(c.topic("announce"), lambda d: d["ticket"] == "A001")
     assert_speech(await wav_for(out, first))
-    await until(lambda: live.spoken)  # recorded once the file is in place
+    await eventually(lambda: live.spoken)  # recorded once the file is in place
     assert live.spoken[0].shown  # the hub published the board first: no waiting
 
     await c.ok("pad-1", "call.recall")
     again = await c.wait_for(c.topic("announce"), lambda d: d["repeat"] == 1)
     assert again["seq"] > first["seq"]
     assert_speech(await wav_for(out, again))
-    await until(lambda: len(live.spoken) == 2)
+    await eventually(lambda: len(live.spoken) == 2)
     assert [s.seq for s in live.spoken] == [first["seq"], again["seq"]]
     phrases = [p for p in (tmp_path / "speech").glob("*.wav") if not p.name.startswith("chime")]
     assert len(phrases) == 1  # the recall came from the phrase cache
@@ -282,12 +295,12 @@ async def test_two_windows_are_spoken_in_seq_order(
     for _ in range(2):
         await c.ok("kiosk-1", "ticket.take", {"service": "A"})
     await asyncio.gather(c.ok("pad-1", "call.next"), c.ok("pad-2", "call.next"))
-    await until(lambda: len(c.messages[c.topic("announce")]) == 2)
+    await eventually(lambda: len(c.messages[c.topic("announce")]) == 2)
     announcements = sorted(c.messages[c.topic("announce")], key=lambda d: d["seq"])
     paths = [await wav_for(tmp_path / "out", a) for a in announcements]
     for path in paths:
         assert_speech(path)
-    await until(lambda: len(live.spoken) == 2)
+    await eventually(lambda: len(live.spoken) == 2)
     assert [s.seq for s in live.spoken] == [a["seq"] for a in announcements]
     assert [s.path for s in live.spoken] == paths
     for a, b in pairwise(live.spoken):
@@ -298,7 +311,7 @@ async def test_hall_speaker_command(
     espeak: None, hub: Running, client: ContractClient, hall_config_path: Path, tmp_path: Path
 ) -> None:
     c, out = client, tmp_path / "cli-out"
-    argv = ["-m", "hall.cli", "speaker", "--config", str(hall_config_path)]
+    argv = ["-m", "hall.cli.main", "speaker", "--config", str(hall_config_path)]
     argv += ["--device", "speaker-1", "--out", str(out), "--repeat", "1", "--no-chime"]
     proc = await asyncio.create_subprocess_exec(sys.executable, *argv)
     try:

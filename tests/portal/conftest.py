@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hall.config import PortalConfig
-from hall.runtime import Running
+from hall.domain.config import PortalConfig
+from hall.hub.runtime import Running
 from portal_link.reference import BackOffice, make_app
 from portal_link.relay import OutboxRelay, RelayTimings
-from tests.support import write_hall_config
+from tests.integration.contract_client import ContractClient
+from tests.integration.halls import hall_with_client
+from tests.support import WAIT_S, eventually
 
 SECRET = "whsec_" + base64.b64encode(b"hall portal link tests: 32 bytes").decode()
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=5)
-WAIT_S = 15.0
 STOP_S = 5.0
 
 # Small delays, so that outages and retries play out in a test's time.
@@ -94,47 +94,9 @@ async def back_office() -> AsyncIterator[OfficeServer]:
 
 
 @pytest.fixture
-def portal_config_path(
-    tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str, back_office: OfficeServer
-) -> Path:
+def portal_config_path(hall_file: Callable[..., Path], back_office: OfficeServer) -> Path:
     """The demo hall, relaying to the in-process back office."""
-    return write_hall_config(
-        tmp_path,
-        hall_id,
-        mqtt_url,
-        redis_url,
-        portal={"url": back_office.portal_url, "secret": SECRET},
-    )
-
-
-async def eventually(
-    check: Callable[[], bool],
-    what: str,
-    timeout: float = WAIT_S,
-    tasks: Iterable[asyncio.Task[Any]] = (),
-) -> None:
-    """Poll until `check()` holds; fail after `timeout`, or at once if a watched task ended."""
-    watched = list(tasks)
-    deadline = time.monotonic() + timeout
-    while not check():
-        for task in watched:
-            if task.done():
-                task.result()  # raises what ended it
-                pytest.fail(f"the relay stopped while waiting for: {what}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout:g} s: {what}")
-        await asyncio.sleep(0.02)
-
-
-async def eventually_async(
-    check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT_S
-) -> None:
-    """Poll until `await check()` holds (e.g. a Redis query); fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout:g} s: {what}")
-        await asyncio.sleep(0.02)
+    return hall_file(portal={"url": back_office.portal_url, "secret": SECRET})
 
 
 @dataclass
@@ -143,7 +105,7 @@ class RelayRun:
     task: asyncio.Task[None]
 
     async def until(self, check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-        await eventually(check, what, timeout, [self.task])
+        await eventually(check, what, timeout, tasks=[self.task])
 
 
 @contextlib.asynccontextmanager
@@ -156,16 +118,17 @@ async def relaying(
 ) -> AsyncIterator[RelayRun]:
     """Run a relay for the running hub (a new one with `timings` unless given); stop it after."""
     if relay is None:
-        store = running.hub.store
+        store = running.store
         portal = running.hub.config.portal
         assert isinstance(portal, PortalConfig)
         relay = OutboxRelay(
-            store.client,
+            store.outbox(),
             running.hub.config.hall.id,
             portal,
             timings=timings,
             consumer=consumer,
             epoch=lambda: store.epoch,
+            documents=running.hub.documents,
         )
     task = asyncio.create_task(relay.run())
     try:
@@ -178,3 +141,23 @@ async def relaying(
             pytest.fail(f"the relay did not stop within {STOP_S:g} s of being cancelled")
         with contextlib.suppress(asyncio.CancelledError):
             task.result()
+
+
+@contextlib.asynccontextmanager
+async def relayed_hall(
+    config_path: Path,
+    hall_id: str,
+    *,
+    staff: str | None = "S001",
+    timings: RelayTimings = FAST,
+    consumer: str | None = None,
+) -> AsyncIterator[tuple[Running, ContractClient, RelayRun]]:
+    """A hub on `config_path` with an outside client and a relay running; window 1 is open
+    (pad-1 signed in by `staff`) unless `staff` is None."""
+    async with (
+        hall_with_client(config_path, hall_id) as (running, client),
+        relaying(running, timings=timings, consumer=consumer) as run,
+    ):
+        if staff is not None:
+            await client.ok("pad-1", "window.open", {"staff": staff})
+        yield running, client, run

@@ -14,9 +14,9 @@ import redis.asyncio as aredis
 
 from tests.integration.contract_client import ContractClient
 from tests.integration.halls import served
-from tests.support import hall_run
+from tests.support import eventually, hall_run
 
-from .conftest import OfficeServer, eventually, eventually_async
+from .conftest import OfficeServer
 
 pytestmark = pytest.mark.usefixtures("redis_client")
 
@@ -63,7 +63,7 @@ async def test_a_killed_hub_sends_the_case_again_and_it_is_stored_once(
             async def drained() -> bool:
                 return int(await redis_client.xlen(outbox)) == 0
 
-            await eventually_async(drained, "the outbox drained")
+            await eventually(drained, "the outbox drained")
             assert second.returncode is None
     (sent,) = {r["webhook_id"] for r in office.office.requests}
     assert [r["outcome"] for r in office.requests_for(sent)] == ["stored, held", "duplicate"]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aredis
 
-from hall.config import load_config
-from portal_link.admin import outbox_command
-from portal_link.outbox import Outbox, Taken
-from tests.support import write_hall_config
+from hall.cli.outbox import outbox_command
+from hall.contract.config import load_config
+from hall.store.outbox import Outbox, taken_from_stream
 
 from .conftest import SECRET
 
@@ -22,9 +22,8 @@ pytestmark = pytest.mark.usefixtures("redis_client")
 
 
 @pytest.fixture
-def config_path(tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str) -> Path:
-    portal = {"url": "http://127.0.0.1:9/hall-api", "secret": SECRET}
-    return write_hall_config(tmp_path, hall_id, mqtt_url, redis_url, portal=portal)
+def config_path(hall_file: Callable[..., Path]) -> Path:
+    return hall_file(portal={"url": "http://127.0.0.1:9/hall-api", "secret": SECRET})
 
 
 async def run(
@@ -65,7 +64,7 @@ async def test_dead_letters_listed_and_all_put_back_in_order(
     for kind, key in (("case", "k1"), ("evaluation", "k1"), ("case", "k2"), ("case", "k3")):
         await redis_client.xadd(outbox.key, {"entry": entry(kind, key)})
     reply: Any = await redis_client.xreadgroup("relay", "tester", {outbox.key: ">"}, count=10)
-    taken = [Taken.from_stream(sid, fields) for sid, fields in reply[0][1]]
+    taken = [taken_from_stream(sid, fields) for sid, fields in reply[0][1]]
     await outbox.bury(taken[0], "case", "k1", "refused by the back office: HTTP 422 no", 422, 2)
     await outbox.bury(taken[1], "evaluation", "k1", "held", None, 0)
     await outbox.bury(taken[2], "case", "k2", "expired", 503, 9)

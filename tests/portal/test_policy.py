@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from portal_link.policy import (
+    REFUSED,
+    DeadLetter,
     MalformedEntry,
-    backoff_delay,
+    cases_to_retry,
     classify,
     parse_entry,
     parse_retry_after,
@@ -71,11 +73,13 @@ def test_stream_ids_carry_their_time() -> None:
         (200, "delivered"),
         (201, "delivered"),
         (204, "delivered"),
-        (400, "refused"),
-        (401, "refused"),
-        (404, "refused"),
-        (409, "refused"),
-        (422, "refused"),
+        (400, "retry"),
+        (401, "retry"),
+        (403, "retry"),
+        (404, "retry"),
+        (409, "retry"),
+        (422, "retry"),
+        (410, "refused"),
         (408, "retry"),
         (429, "retry"),
         (500, "retry"),
@@ -90,12 +94,35 @@ def test_what_an_answer_means(status: int, verdict: str) -> None:
     assert classify(status) == verdict
 
 
-def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
-    top = [backoff_delay(n, 0.5, 60.0, lambda: 0.999999) for n in range(1, 12)]
-    assert top[:4] == pytest.approx([0.5, 1.0, 2.0, 4.0], rel=1e-5)
-    assert max(top) == pytest.approx(60.0, rel=1e-5)
-    assert all(backoff_delay(n, 0.5, 60.0, lambda: 0.0) == 0.0 for n in range(1, 12))
-    assert backoff_delay(10_000, 0.5, 60.0, lambda: 0.5) == pytest.approx(30.0)
+@pytest.mark.parametrize(
+    ("status", "body", "verdict"),
+    [
+        (400, b'{"ok": false, "error": "missing ticket"}', "refused"),
+        (422, b'{"error": {"code": "invalid", "message": "no such service"}}', "refused"),
+        (400, b"<html><body>400 Bad Request</body></html>", "retry"),  # a proxy's page
+        (400, b'{"error": ""}', "retry"),
+        (422, b"[]", "retry"),
+        (404, b'{"error": "not found"}', "retry"),  # a URL being redeployed
+        (401, b'{"error": "signature refused"}', "retry"),  # a secret being rotated
+        (410, b"", "refused"),
+        (503, b'{"error": "down"}', "retry"),
+    ],
+)
+def test_only_documented_refusals_are_for_good(status: int, body: bytes, verdict: str) -> None:
+    assert classify(status, body) == verdict
+
+
+def test_dead_cases_retried_unless_refused_for_good() -> None:
+    dead = [
+        DeadLetter("c1", "expired: not accepted within 72 h (90 attempts, last: HTTP 503)"),
+        DeadLetter("c2", REFUSED + ": HTTP 422 no such service"),
+        DeadLetter("c1", "held: an earlier entry of the same case is in the dead-letter stream"),
+        DeadLetter("c2", "held: an earlier entry of the same case is in the dead-letter stream"),
+        DeadLetter("", "malformed entry: the entry is not JSON"),
+        DeadLetter("c3", "expired: not accepted within 72 h (1 attempts, last: HTTP 500)"),
+    ]
+    assert cases_to_retry(dead) == ["c1", "c3"]
+    assert cases_to_retry([]) == []
 
 
 def test_retry_after_in_seconds_or_as_an_http_date() -> None:

@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from portal_link.reference import BackOffice, make_app
 from portal_link.webhooks import signed_headers
-from tests.support import free_port, wait_for_port
+from tests.support import eventually, free_port, wait_for_port
 
-from .conftest import SECRET, eventually
+from .conftest import SECRET
 
 CASE: dict[str, Any] = {
     "case_id": "demo-2024-05-01-A001",

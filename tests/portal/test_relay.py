@@ -16,13 +16,15 @@ import aiohttp
 import pytest
 import redis.asyncio as aredis
 
-from hall.config import PortalConfig
-from portal_link.outbox import GROUP, HELD_REASON, Outbox
-from portal_link.relay import OutboxRelay, RelayFenced, RelayTimings
+from hall.contract.errors import Fenced
+from hall.domain.config import PortalConfig
+from hall.store.outbox import GROUP, HELD_REASON, Outbox
+from portal_link.relay import OutboxRelay, RelayTimings
 from tests.integration.contract_client import ContractClient
 from tests.integration.halls import hall_with_client, served
+from tests.support import eventually
 
-from .conftest import FAST, OfficeServer, eventually, relaying
+from .conftest import FAST, OfficeServer, relayed_hall, relaying
 
 pytestmark = pytest.mark.usefixtures("redis_client")
 
@@ -101,6 +103,8 @@ async def test_a_hall_day_arrives_once_signed_and_in_order(
                 )
             assert cases["B001"]["outcome"] == "done" and cases["B001"]["staff"] == "S001"
             assert cases["A001"]["outcome"] == "no_show" and cases["A001"]["service_s"] is None
+            # Who ended each visit: the clerk signed in at the window.
+            assert all(row["ended_by"] == {"kind": "staff", "id": "S001"} for row in cases.values())
             assert isinstance(cases["A002"]["wait_s"], int)
             evaluations = {row["ticket"]: row for row in office.office.store.list("evaluation")}
             assert {k: evaluations[k]["level"] for k in evaluations} == {"B001": 5, "A002": 2}
@@ -130,11 +134,7 @@ async def test_an_outage_holds_everything_back_then_all_arrives_in_order(
 ) -> None:
     office = back_office
     await office.control("503", retry_after="1")
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id) as (_running, c, run):
         tickets = [await serve_and_rate(c, level) for level in (5, 4, 3)]
         await run.until(lambda: office.office.stats.unavailable >= 2, "two attempts refused")
         assert office.stored() == 0
@@ -156,11 +156,7 @@ async def test_a_back_office_that_does_not_answer_is_retried(
 ) -> None:
     office = back_office
     await office.control("timeout")
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id) as (_running, c, run):
         no = await serve_and_rate(c)
         await run.until(lambda: office.office.stats.timeouts >= 2, "tried again after a timeout")
         assert office.stored() == 0 and run.relay.failed >= 1
@@ -175,7 +171,7 @@ async def hall_outbox(config: Path, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "hall.cli",
+        "hall.cli.main",
         "outbox",
         *args,
         "--config",
@@ -194,11 +190,7 @@ async def test_a_refusal_goes_to_the_dead_letters_and_retry_brings_it_back(
     office = back_office
     outbox = Outbox(redis_client, hall_id)
     await office.control("400")
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id) as (_running, c, run):
         refused = await serve_and_rate(c)
         await run.until(lambda: run.relay.dead_lettered == 2, "case refused, evaluation held")
         dead = await outbox.dead_entries()
@@ -288,9 +280,10 @@ async def test_a_relay_stopped_between_sending_and_acknowledging_sends_again(
     assert pending["pending"] == 1 and pending["consumers"] == [{"name": b"first", "pending": 1}]
     await office.control("ok")  # the held answer goes to a closed connection
 
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running, consumer="second") as run,
+    async with relayed_hall(portal_config_path, hall_id, consumer="second", staff=None) as (
+        running,
+        c,
+        run,
     ):
         await run.until(lambda: office.office.stats.duplicates == 1, "the case sent again")
         await eventually(lambda: run.relay.delivered == 1, "the repeat acknowledged")
@@ -307,17 +300,10 @@ async def test_a_restart_during_an_outage_loses_nothing(
 ) -> None:
     office = back_office
     await office.control("503")
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id) as (_running, c, run):
         before = [await serve_and_rate(c), await serve_and_rate(c)]
         await run.until(lambda: office.office.stats.unavailable >= 2, "attempts refused")
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
+    async with relayed_hall(portal_config_path, hall_id, staff=None) as (_running, c, run):
         after = await serve_and_rate(c)
         seen = office.office.stats.unavailable
         await run.until(lambda: office.office.stats.unavailable > seen, "tried again after restart")
@@ -335,11 +321,7 @@ async def test_an_entry_too_old_goes_to_the_dead_letters(
     outbox = Outbox(redis_client, hall_id)
     await office.control("503")
     short = RelayTimings(**{**FAST.__dict__, "max_age_s": 0.3})
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running, timings=short) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id, timings=short) as (_running, c, run):
         no = await served(c, "kiosk-1", "pad-1")
         await run.until(lambda: run.relay.dead_lettered == 1, "the case expired")
         (dead,) = await outbox.dead_entries()
@@ -357,11 +339,7 @@ async def test_a_malformed_entry_is_set_aside_and_the_rest_goes_on(
     office = back_office
     outbox = Outbox(redis_client, hall_id)
     await redis_client.xadd(outbox.key, {"entry": b'{"kind": "invoice"}'})
-    async with (
-        hall_with_client(portal_config_path, hall_id) as (running, c),
-        relaying(running) as run,
-    ):
-        await c.ok("pad-1", "window.open", {"staff": "S001"})
+    async with relayed_hall(portal_config_path, hall_id) as (_running, c, run):
         no = await served(c, "kiosk-1", "pad-1")
         await run.until(lambda: office.stored() == 1, "the case stored")
     (dead,) = await outbox.dead_entries()
@@ -377,8 +355,10 @@ async def test_a_relay_whose_hub_was_replaced_stops(
         await c.ok("pad-1", "window.open", {"staff": "S001"})
         portal = running.hub.config.portal
         assert isinstance(portal, PortalConfig)
-        store = running.hub.store
-        relay = OutboxRelay(store.client, hall_id, portal, timings=FAST, epoch=lambda: store.epoch)
+        store = running.store
+        relay = OutboxRelay(
+            store.outbox(), hall_id, portal, timings=FAST, epoch=lambda: store.epoch
+        )
         task = asyncio.create_task(relay.run())
         try:
             await served(c, "kiosk-1", "pad-1")
@@ -386,7 +366,7 @@ async def test_a_relay_whose_hub_was_replaced_stops(
             await redis_client.incr(f"{{hall:{hall_id}}}:epoch")  # another hub took the hall
             with pytest.raises(ExceptionGroup) as raised:
                 await asyncio.wait_for(task, 10)
-            assert raised.group_contains(RelayFenced)
+            assert raised.group_contains(Fenced)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

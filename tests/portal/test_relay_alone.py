@@ -17,11 +17,12 @@ import pytest
 import redis.asyncio as aredis
 from redis.exceptions import ResponseError
 
-from hall.config import PortalConfig
-from portal_link.outbox import GROUP
+from hall.domain.config import PortalConfig
+from hall.store.outbox import GROUP, Outbox
 from portal_link.relay import OutboxRelay
+from tests.support import eventually
 
-from .conftest import FAST, SECRET, STOP_S, OfficeServer, eventually, eventually_async
+from .conftest import FAST, SECRET, STOP_S, OfficeServer
 
 pytestmark = pytest.mark.usefixtures("redis_client")
 
@@ -37,7 +38,8 @@ async def add(client: aredis.Redis, hall_id: str, no: str) -> None:
 
 
 def relay_for(client: aredis.Redis, hall_id: str, office: OfficeServer) -> OutboxRelay:
-    return OutboxRelay(client, hall_id, PortalConfig(office.portal_url, SECRET), timings=FAST)
+    portal = PortalConfig(office.portal_url, SECRET)
+    return OutboxRelay(Outbox(client, hall_id), hall_id, portal, timings=FAST)
 
 
 async def test_the_relay_stops_whenever_it_is_cancelled(
@@ -112,7 +114,7 @@ async def test_entries_left_pending_by_another_relay_come_first(
         return False
 
     try:
-        await eventually_async(registered, "the relay reads the outbox")
+        await eventually(registered, "the relay reads the outbox")
         # In one transaction: two entries, read at once by another consumer, and a third.
         pipe = redis_client.pipeline(transaction=True)
         pipe.xadd(key, {"entry": case_entry(hall_id, "A001")})

@@ -1,10 +1,11 @@
-"""A real hub (real broker and Redis) with dashboard users, and helpers for its web side."""
+"""A real hub (real broker and Redis) on a hall with dashboard users, and helpers for its web
+side."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
 import tomllib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,11 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hall.runtime import Running
-from hall.sessions import hash_password
-from tests.integration.conftest import running_hub
+from hall.hub.runtime import Running
+from hall.web.sessions import hash_password
 from tests.integration.contract_client import ContractClient
-from tests.support import DEMO_HALL, write_hall_config
+from tests.integration.halls import online_client
+from tests.support import DEMO_HALL
 
 PASSWORD = "正确的马 battery staple"
 API_TOKEN = "watch-token-0123456789"
@@ -40,14 +41,10 @@ def demo_devices(**tokens: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def web_hall_path(
-    tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str, password_hash: str
-) -> Path:
-    return write_hall_config(
-        tmp_path,
-        hall_id,
-        mqtt_url,
-        redis_url,
+def hall_config_path(hall_file: Callable[..., Path], password_hash: str) -> Path:
+    """The demo hall with dashboard users, an API client, a kiosk's token, a screen notice and
+    low thresholds for the waiting alarms."""
+    return hall_file(
         users=[
             {"name": "admin", "password_hash": password_hash, "role": "manager"},
             {"name": "guest", "password_hash": password_hash, "role": "viewer"},
@@ -60,18 +57,14 @@ def web_hall_path(
 
 
 @pytest.fixture
-async def web_hub(web_hall_path: Path) -> AsyncIterator[Running]:
-    async with running_hub(web_hall_path) as running:
-        yield running
+def web_hub(hub: Running) -> Running:
+    """The hub whose web side the test looks at."""
+    return hub
 
 
 @pytest.fixture
 async def mqtt(web_hub: Running, hall_id: str) -> AsyncIterator[ContractClient]:
-    e = web_hub.endpoint
-    async with ContractClient(e.host, e.port, hall_id, f"web-{hall_id}-{os.getpid()}") as client:
-        await client.wait_latest(
-            client.topic("hub/status"), lambda d: isinstance(d, dict) and d.get("state") == "online"
-        )
+    async with online_client(web_hub, hall_id, "web") as client:
         yield client
 
 
@@ -103,6 +96,18 @@ async def open_dashboard(
     http: aiohttp.ClientSession, hub: Running
 ) -> aiohttp.ClientWebSocketResponse:
     return await http.ws_connect(ws_url(hub, "/ws/dashboard"), origin=hub.http_url)
+
+
+async def closed_by_hub(ws: aiohttp.ClientWebSocketResponse, timeout: float = 10.0) -> bool:
+    """Does the hub close this socket (the messages before the close are skipped)?"""
+
+    async def seek() -> bool:
+        while True:
+            message = await ws.receive()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                return message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+    return await asyncio.wait_for(seek(), timeout)
 
 
 async def next_message(
@@ -159,6 +164,16 @@ class Inbox:
                 self.seen.append(json.loads(message.data))
 
         return await asyncio.wait_for(seek(), timeout)
+
+
+@contextlib.asynccontextmanager
+async def device_page(
+    http: aiohttp.ClientSession, hub: Running, device: str
+) -> AsyncIterator[tuple[aiohttp.ClientWebSocketResponse, Inbox]]:
+    """A page acting as the contract device `device` (/ws/device/<device>), with the inbox of
+    what it receives."""
+    async with http.ws_connect(ws_url(hub, f"/ws/device/{device}")) as ws:
+        yield ws, Inbox(ws)
 
 
 def waiting(snapshot: dict[str, Any], code: str) -> int:

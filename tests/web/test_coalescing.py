@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,12 +17,10 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from hall.live import Live
-from hall.mailbox import Mailbox
-from hall.runtime import Running
-from tests.integration.conftest import running_hub
+from hall.hub.runtime import Running
+from hall.web.live import LIVE, Live
+from hall.web.mailbox import Mailbox
 from tests.integration.contract_client import ContractClient
-from tests.support import write_hall_config
 
 from .conftest import open_dashboard, sign_in, waiting
 
@@ -30,36 +28,16 @@ BURST = 200
 
 
 @pytest.fixture
-async def busy_hub(
-    tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str, password_hash: str
-) -> AsyncIterator[Running]:
+def hall_config_path(hall_file: Callable[..., Path], password_hash: str) -> Path:
     """A hall where every ticket waiting a second is an alarm: big snapshots, many events."""
-    path = write_hall_config(
-        tmp_path,
-        hall_id,
-        mqtt_url,
-        redis_url,
+    return hall_file(
         users=[{"name": "admin", "password_hash": password_hash, "role": "manager"}],
         supervision={"wait_target_s": 1},
     )
-    async with running_hub(path) as running:
-        yield running
-
-
-@pytest.fixture
-async def mqtt_busy(busy_hub: Running, hall_id: str) -> AsyncIterator[ContractClient]:
-    e = busy_hub.endpoint
-    async with ContractClient(e.host, e.port, hall_id, f"busy-{hall_id}-{os.getpid()}") as c:
-        await c.wait_latest(c.topic("hub/status"), lambda d: d.get("state") == "online")
-        yield c
 
 
 def live_of(hub: Running) -> Live:
-    for listener in hub.hub.listeners:
-        owner = getattr(listener, "__self__", None)
-        if isinstance(owner, Live):
-            return owner
-    raise AssertionError("no live view on this hub")
+    return hub.app[LIVE]
 
 
 async def stalled_dashboard(hub: Running, cookie: str) -> asyncio.StreamWriter:
@@ -86,12 +64,12 @@ async def stalled_dashboard(hub: Running, cookie: str) -> asyncio.StreamWriter:
 
 
 async def test_a_burst_gives_each_dashboard_at_most_about_4_snapshots_a_second(
-    busy_hub: Running, http: aiohttp.ClientSession, mqtt_busy: ContractClient
+    web_hub: Running, http: aiohttp.ClientSession, mqtt: ContractClient
 ) -> None:
-    cookie = await sign_in(http, busy_hub)
-    stalled = await stalled_dashboard(busy_hub, cookie)
+    cookie = await sign_in(http, web_hub)
+    stalled = await stalled_dashboard(web_hub, cookie)
     arrivals: list[float] = []
-    async with await open_dashboard(http, busy_hub) as ws:
+    async with await open_dashboard(http, web_hub) as ws:
 
         async def read_until_all_taken() -> None:
             async for message in ws:
@@ -105,7 +83,7 @@ async def test_a_burst_gives_each_dashboard_at_most_about_4_snapshots_a_second(
         started = time.monotonic()
         results = await asyncio.gather(
             *(
-                mqtt_busy.request("kiosk-2", "ticket.take", {"service": "A"}, request_id=f"b{n}")
+                mqtt.request("kiosk-2", "ticket.take", {"service": "A"}, request_id=f"b{n}")
                 for n in range(BURST)
             )
         )
@@ -120,16 +98,16 @@ async def test_a_burst_gives_each_dashboard_at_most_about_4_snapshots_a_second(
 
 
 async def test_a_stalled_client_does_not_delay_the_others(
-    busy_hub: Running, http: aiohttp.ClientSession, mqtt_busy: ContractClient
+    web_hub: Running, http: aiohttp.ClientSession, mqtt: ContractClient
 ) -> None:
-    cookie = await sign_in(http, busy_hub)
-    stalled_writer = await stalled_dashboard(busy_hub, cookie)
-    live = live_of(busy_hub)
+    cookie = await sign_in(http, web_hub)
+    stalled_writer = await stalled_dashboard(web_hub, cookie)
+    live = live_of(web_hub)
     stalled: Mailbox = next(iter(live.dashboards))
     await asyncio.gather(
-        *(mqtt_busy.ok("kiosk-2", "ticket.take", {"service": "A"}) for _ in range(BURST))
+        *(mqtt.ok("kiosk-2", "ticket.take", {"service": "A"}) for _ in range(BURST))
     )
-    async with await open_dashboard(http, busy_hub) as ws:
+    async with await open_dashboard(http, web_hub) as ws:
         await next_snapshot(ws, lambda d: len(d["alarms"]) >= BURST)  # big snapshots now
         delays: list[float] = []
         for n in range(200):  # changes, each a new snapshot, until the stalled one is stuck

@@ -10,10 +10,10 @@ import pytest
 import redis.asyncio as aredis
 from yarl import URL
 
-from hall.runtime import Running
+from hall.hub.runtime import Running
 from tests.integration.contract_client import ContractClient
 
-from .conftest import PASSWORD, next_message, open_dashboard, sign_in, waiting, ws_url
+from .conftest import PASSWORD, Inbox, next_message, open_dashboard, sign_in, waiting, ws_url
 
 
 async def test_a_wrong_password_is_401_with_the_form_and_the_right_one_sets_the_cookie(
@@ -86,19 +86,21 @@ async def test_a_ticket_taken_over_mqtt_shows_in_the_next_snapshot_and_the_log(
 ) -> None:
     await sign_in(http, web_hub)
     async with await open_dashboard(http, web_hub) as ws:
-        first = await next_message(ws, "snapshot")
+        # An inbox: the snapshot and the events may come in either order, none is lost.
+        inbox = Inbox(ws)
+        first = await inbox.next("snapshot")
         assert waiting(first, "A") == 0
         taken = (await mqtt.ok("kiosk-1", "ticket.take", {"service": "A"}))["ticket"]
-        event = await next_message(ws, "event", lambda m: m["event"]["type"] == "ticket.taken")
+        event = await inbox.next("event", lambda m: m["event"]["type"] == "ticket.taken")
         assert event["event"]["ticket"]["no"] == taken["no"] and event["event"]["seq"] >= 1
-        snapshot = await next_message(ws, "snapshot", lambda m: waiting(m, "A") == 1)
+        snapshot = await inbox.next("snapshot", lambda m: waiting(m, "A") == 1)
         data = snapshot["data"]
         service_a = next(s for s in data["services"] if s["code"] == "A")
         assert service_a["longest_wait_s"] >= 0 and service_a["open"] is False  # no window open
         assert data["kpis"]["arrivals"] == 1
         # waiting_yellow = 1 in this hall: an alarm, raised in the log too.
         assert [a["id"] for a in data["alarms"]] == ["waiting:A"]
-        await next_message(ws, "event", lambda m: m["event"]["type"] == "alarm.raised")
+        await inbox.next("event", lambda m: m["event"]["type"] == "alarm.raised")
 
 
 async def test_acknowledging_an_alarm(
@@ -123,7 +125,7 @@ async def test_acknowledging_an_alarm(
             ws, "snapshot", lambda m: alarm(m, "waiting:B").get("acked") is True
         )
         assert alarm(snapshot, "waiting:B")["acked_by"] == "admin"
-        stored = await redis_client.hget(web_hub.hub.store.alarm_acks_key, "waiting:B")
+        stored = await redis_client.hget(web_hub.store.keys.alarm_acks, "waiting:B")
         assert stored is not None and json.loads(stored)["by"] == "admin"
         # An alarm that is not listed cannot be acknowledged.
         await ws.send_json({"type": "ack", "ref": "r2", "alarm": "waiting:Z"})
@@ -222,7 +224,7 @@ async def test_a_viewer_looks_but_may_not_act(
             result = await next_message(ws, "result")
             assert result["ref"] == f"v{n}" and result["ok"] is False
             assert result["error"]["code"] == "forbidden"
-    assert web_hub.hub.notice == "欢迎光临"
+    assert web_hub.hub.notice() == "欢迎光临"
     assert web_hub.hub.state.service("A").open  # type: ignore[union-attr]
 
 

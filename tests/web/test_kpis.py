@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall.config import SupervisionRules
-from hall.dashboard import kpis, snapshot
+from hall.domain.config import SupervisionRules
 from hall.domain.model import Ticket, Window
 from hall.domain.state import HallState
 from hall.domain.supervision import Supervisor
+from hall.web.dashboard import kpis, snapshot
 from tests.domain.hallfile import small_hall
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -209,6 +209,7 @@ def test_the_snapshot_has_the_documented_shape_and_no_personal_data() -> None:
         "name": "测试大厅",
         "day": DAY,
         "now": "2026-11-18T10:00:00.000+08:00",
+        "timezone": "Asia/Shanghai",
     }
     services = {s["code"]: s for s in data["services"]}
     assert services["A"] == {
@@ -219,6 +220,7 @@ def test_the_snapshot_has_the_documented_shape_and_no_personal_data() -> None:
         "eta_s": services["A"]["eta_s"],
         "open": True,
         "accepting": True,
+        "full": False,
     }
     assert services["B"]["waiting"] == 0 and services["B"]["longest_wait_s"] == 0
     windows_view = {w["id"]: w for w in data["windows"]}
@@ -252,5 +254,8 @@ def test_the_snapshot_has_the_documented_shape_and_no_personal_data() -> None:
     alarm_ids = [a["id"] for a in data["alarms"]]
     assert "waiting:A" in alarm_ids
     for alarm in data["alarms"]:
-        assert set(alarm) == {"id", "kind", "level", "message", "since", "acked", "acked_by"}
+        assert set(alarm) == {
+            "id", "kind", "level", "message", "cause_at", "since", "acked", "acked_by", "acked_at"
+        }  # fmt: skip
+        assert alarm["cause_at"] <= alarm["since"] <= data["hall"]["now"]
     assert "APT-1" not in str(data)  # no appointment codes, no names: nothing personal

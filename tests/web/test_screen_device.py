@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 import websockets
 
-from hall.pages import STATIC_DIR
-from hall.runtime import Running
+from hall.hub.runtime import Running
+from hall.web.pages import STATIC_DIR
 from tests.integration.contract_client import ContractClient
 
-from .conftest import KIOSK_TOKEN, Inbox, next_message, ws_url
+from .conftest import KIOSK_TOKEN, device_page, next_message, ws_url
 
 
 async def test_the_screen_shows_calls_and_announces_them_after_the_board(
@@ -24,7 +24,7 @@ async def test_the_screen_shows_calls_and_announces_them_after_the_board(
     async with websockets.connect(ws_url(web_hub, "/ws/screen")) as screen:
         first = json.loads(await asyncio.wait_for(screen.recv(), 5))
         assert first["type"] == "screen"
-        assert first["hall"] == {"name": "示例市政务服务中心"}
+        assert first["hall"] == {"name": "示例市政务服务中心", "timezone": "Asia/Shanghai"}
         assert first["board"] == {"calls": [], "waiting": {"A": 0, "B": 0, "C": 0}}
         assert [s["code"] for s in first["services"]] == ["A", "B", "C"]
         assert first["notice"] == "欢迎光临" and first["speak"] is False
@@ -57,8 +57,7 @@ async def test_the_screen_shows_calls_and_announces_them_after_the_board(
 async def test_a_kiosk_page_takes_a_ticket_through_the_bridge(
     web_hub: Running, mqtt: ContractClient, http: aiohttp.ClientSession
 ) -> None:
-    async with http.ws_connect(ws_url(web_hub, "/ws/device/kiosk-1")) as ws:
-        page = Inbox(ws)
+    async with device_page(http, web_hub, "kiosk-1") as (ws, page):
         device = await page.next("device")
         assert device == {
             "type": "device",
@@ -67,10 +66,14 @@ async def test_a_kiosk_page_takes_a_ticket_through_the_bridge(
             "window": None,
             "window_name": None,
             "hall_name": "示例市政务服务中心",
+            "timezone": "Asia/Shanghai",  # the page's clock shows the hall's time
+            "id_reader": False,  # no card reader: no ID card prompt
+            "idle_s": 60,  # the page resets itself after a minute untouched
+            "public_url": None,  # no [http] public_url: its QR codes name this address
         }
         services = await page.next("services")
         assert [s["code"] for s in services["services"]] == ["A", "B", "C"]
-        assert web_hub.hub.devices_online["kiosk-1"] is True  # counted online while connected
+        assert web_hub.hub.presence().online["kiosk-1"] is True  # counted online while connected
 
         request = {"id": "k1", "op": "ticket.take", "args": {"service": "B"}}
         await ws.send_json(request)
@@ -106,18 +109,17 @@ async def test_a_kiosk_page_takes_a_ticket_through_the_bridge(
         await ws.send_json({"id": "k5", "op": "ticket.status", "args": {"no": "B001"}})
         assert (await page.next("response"))["id"] == "k5"
         offline = asyncio.Event()
-        web_hub.hub.listeners.append(
+        web_hub.hub.subscribe(
             lambda e: offline.set() if e == {**e, "device": "kiosk-1", "online": False} else None
         )
     await asyncio.wait_for(offline.wait(), 5)  # online no more once the page is gone
-    assert web_hub.hub.devices_online["kiosk-1"] is False
+    assert web_hub.hub.presence().online["kiosk-1"] is False
 
 
 async def test_a_pad_page_opens_its_window_and_calls(
     web_hub: Running, mqtt: ContractClient, http: aiohttp.ClientSession
 ) -> None:
-    async with http.ws_connect(ws_url(web_hub, "/ws/device/pad-1")) as ws:
-        page = Inbox(ws)
+    async with device_page(http, web_hub, "pad-1") as (ws, page):
         device = await page.next("device")
         assert (device["kind"], device["window"], device["window_name"]) == (
             "window_pad",

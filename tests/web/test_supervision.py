@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from hall.config import SupervisionRules
+from hall.domain.config import SupervisionRules
 from hall.domain.model import Ticket, Window
 from hall.domain.state import HallState
 from hall.domain.supervision import Ack, Supervisor, conditions
@@ -148,18 +148,76 @@ def test_a_bad_rating(rating: int, alarm: bool) -> None:
 
 
 def test_ids_and_since_are_stable_across_reviews() -> None:
-    state = hall(ticket("A001"), ticket("A002"), ticket("B001"))
+    state = hall(
+        ticket("A001"), ticket("A002", issued_at=T0 + 30), ticket("B001", issued_at=T0 + 9)
+    )
     supervisor = Supervisor(RULES)
     first = supervisor.review(state, T0 + 700, ALL_ONLINE, {}, T0)
-    # All yellow: oldest first (the waits began at issue + target, before the count was seen).
-    assert [a.id for a in first.alarms] == ["wait:A001", "wait:A002", "wait:B001", "waiting:A"]
+    # All yellow: oldest cause first (the queue reached 2 when A002 was issued).
+    assert [a.id for a in first.alarms] == ["wait:A001", "wait:B001", "wait:A002", "waiting:A"]
     assert {a.id for a in first.raised} == {a.id for a in first.alarms}
     second = supervisor.review(state, T0 + 800, ALL_ONLINE, {}, T0)
     assert [(a.id, a.since) for a in second.alarms] == [(a.id, a.since) for a in first.alarms]
     assert second.raised == ()
     waiting = second.alarms[-1]
-    assert waiting.since == T0 + 700  # first seen; the data cannot tell
+    assert waiting.since == waiting.cause_at == T0 + 30  # the second person came
     assert first.alarms[0].since == T0 + 600  # issued + target
+    assert first.alarms[0].cause_at == T0  # issued
+
+
+def test_a_restarted_supervisor_gives_every_alarm_the_time_its_cause_happened() -> None:
+    """A hub that starts (or takes over) long after the causes dates each alarm from its
+    cause, read from the hall's state, never from its own start."""
+    rated = ticket(
+        "C001", "done", window="1", staff="S001", called_at=T0, started_at=T0 + 5,
+        finished_at=T0 + 60, rated=True, rating=1, rated_at=T0 + 70,
+    )  # fmt: skip
+    old_rating = replace(rated, no="C002", arrival=2, rated_at=None)  # rated before rated_at
+    serving = ticket("B002", "serving", window="3", called_at=T0, started_at=T0 + 20)
+    paused = Window("2", "paused", staff="S002", paused_reason="午休", since=T0 + 40)
+    state = hall(
+        ticket("A001"), ticket("A002", issued_at=T0 + 50), ticket("B001", issued_at=T0 + 10),
+        serving, rated, old_rating, windows=(paused,),
+    )  # fmt: skip
+    restarted_at = T0 + 5000
+    online = {**ALL_ONLINE, "pad-2": False}
+    for start in (restarted_at, restarted_at + 3600):
+        alarms = Supervisor(RULES).review(state, start, online, {"pad-2": T0 + 90}, T0).alarms
+        causes = {a.id: a.cause_at for a in alarms}
+        assert causes == {
+            "wait:A001": T0,
+            "wait:A002": T0 + 50,
+            "wait:B001": T0 + 10,
+            "waiting:A": T0 + 50,
+            "service:B002": T0 + 20,
+            "paused:2": T0 + 40,
+            "rating:C001": T0 + 70,
+            "rating:C002": T0 + 60,  # the visit's end: the closest the record tells
+            "device:pad-2": T0 + 90,
+        }
+        view = next(a for a in alarms if a.id == "paused:2").view(state.tz)
+        assert view["cause_at"] == "2026-11-18T19:07:20.000+08:00"  # the hall's zone
+        assert view["since"] == "2026-11-18T19:12:20.000+08:00"  # pause + limit
+
+
+def test_acknowledging_a_kind_acknowledges_its_open_alarms_only() -> None:
+    supervisor = Supervisor(RULES)
+    state = hall(ticket("A001"), ticket("A002"), ticket("B001"))
+    supervisor.review(state, T0 + 700, ALL_ONLINE, {}, T0)
+    supervisor.ack("wait:A001", "first", T0 + 701, DAY)
+    done = supervisor.ack_kind("wait", "admin", T0 + 702, DAY)
+    assert sorted((a.id, a.acked_by, ack.at) for a, ack in done) == [
+        ("wait:A002", "admin", T0 + 702),
+        ("wait:B001", "admin", T0 + 702),
+    ]
+    assert {a.id: a.acked_by for a in supervisor.alarms} == {
+        "wait:A001": "first",
+        "wait:A002": "admin",
+        "wait:B001": "admin",
+        "waiting:A": None,
+    }
+    assert supervisor.ack_kind("wait", "admin", T0 + 703, DAY) == []
+    assert supervisor.ack_kind("device", "admin", T0 + 703, DAY) == []
 
 
 def test_a_level_going_up_is_raised_again() -> None:

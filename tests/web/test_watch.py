@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
 import signal
 import sys
 
-from hall.runtime import Running
+from hall.cli.watch import Formatter, _print_message
+from hall.hub.runtime import Running
 from tests.integration.contract_client import ContractClient
 
 from .conftest import API_TOKEN, PASSWORD
@@ -17,7 +20,7 @@ async def start_watch(hub: Running, *args: str, **env: str) -> asyncio.subproces
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "hall.cli",
+        "hall.cli.main",
         "watch",
         "--url",
         hub.http_url,
@@ -55,6 +58,7 @@ async def test_hall_watch_prints_the_events_while_tickets_are_taken(
             await mqtt.ok("kiosk-1", "ticket.take", {"service": "A"})
         await mqtt.ok("kiosk-2", "ticket.take", {"service": "B", "priority": "green"})
         await mqtt.ok("pad-1", "call.next")
+        await mqtt.ok("pad-4", "window.open", {"staff": "S004"})  # named in the hall file
         await mqtt.ok("pad-1", "window.pause", {"reason": "午休"})
         lines: list[str] = []
         await asyncio.wait_for(read_until(process.stdout, "暂停 1号窗口", lines), 15)
@@ -67,6 +71,7 @@ async def test_hall_watch_prints_the_events_while_tickets_are_taken(
     assert "取号 B001 不动产登记 绿色通道" in text
     assert "叫号 B001 → 1号窗口" in text  # the green channel first
     assert "暂停 1号窗口: 午休" in text
+    assert "签到 综合窗口 工号 S004" in text  # the name the hub sent, not one made here
     assert all(line[:8].count(":") == 2 for line in lines)  # each line starts with its time
     assert code == 0
 
@@ -93,3 +98,17 @@ async def test_hall_watch_says_why_when_it_is_refused(web_hub: Running) -> None:
         _out, err = await asyncio.wait_for(process.communicate(), 15)
         assert process.returncode == 2, args
         assert b"hall watch:" in err and b"refused" in err, err
+
+
+def test_the_watch_names_windows_as_the_hub_sent_them() -> None:
+    formatter = Formatter(clock=lambda at: "09:30:00")
+    out = io.StringIO()
+    event = {"type": "ticket.called", "at": 1.0, "window": "4", "ticket": {"no": "C001"}}
+    _print_message(formatter, json.dumps({"type": "event", "event": event}), out)
+    names = {"type": "windows", "windows": {"4": "东厅综合窗口"}}
+    _print_message(formatter, json.dumps(names, ensure_ascii=False), out)
+    _print_message(formatter, json.dumps({"type": "event", "event": event}), out)
+    assert out.getvalue().splitlines() == [
+        "09:30:00 叫号 C001 → 窗口 4",
+        "09:30:00 叫号 C001 → 东厅综合窗口",
+    ]

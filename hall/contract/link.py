@@ -1,0 +1,343 @@
+"""The MQTT adapter: the one module that imports aiomqtt.
+
+`MqttLink` keeps one connection alive: it reconnects with backoff, resubscribes, calls
+`on_connect` (where owners republish retained state), and moves messages through bounded
+queues whose overflow is counted and logged, never silent. Publishing never blocks the caller:
+messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
+by the broker. Only aiomqtt's public API is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import math
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import aiomqtt
+
+from hall.contract.backoff import Backoff
+from hall.contract.cancellation import raise_if_cancel_lost
+from hall.contract.errors import Fenced
+
+log = logging.getLogger("hall.contract.link")
+# paho's result codes for "no connection" and "connection lost": a message that failed with
+# one of these is sent again on the next connection; any other code refuses the message itself.
+_CONNECTION_GONE = frozenset({4, 7})
+# aiomqtt's and paho's own log: paho logs every packet at DEBUG, which costs more than the hub's
+# own work per message, so it stays at WARNING unless the link itself is being debugged.
+mqtt_log = logging.getLogger("hall.contract.link.mqtt")
+
+MessageHandler = Callable[[str, bytes], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
+ConnectHook = Callable[[], Awaitable[None]]
+# Asked about each message the broker delivers with its retain flag set (a copy it kept, sent
+# because of a subscription): True delivers it as usual, False drops it.
+RetainedFilter = Callable[[str, bytes], bool]
+BATCH_LIMIT = 64
+# Nagle's algorithm costs ~20 ms per request/response hop on loopback: always off.
+NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+# Reconnecting: the first wait within 0.2 s, the ceiling doubling up to 10 s (`backoff.py`).
+RECONNECT_BASE_S = 0.2
+RECONNECT_CAP_S = 10.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    def __str__(self) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Will:
+    topic: str
+    payload: bytes
+    retain: bool = True
+
+
+@dataclass
+class LinkStats:
+    received: int = 0
+    published: int = 0
+    dropped_incoming: int = 0
+    dropped_outgoing: int = 0
+    reconnects: int = 0
+    publish_failures: int = 0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    payload: bytes
+    retain: bool
+    qos: int
+    seq: int = 0  # the order it was queued in: messages sent again keep their order
+
+
+@dataclass
+class MqttLink:
+    endpoint: Endpoint
+    client_id: str
+    subscriptions: Sequence[str] = ()
+    will: Will | None = None
+    on_connect: ConnectHook | None = None
+    persistent_session: bool = False  # keep QoS 1 messages queued at the broker while away
+    keep_retained: RetainedFilter | None = None  # None: retained messages are delivered
+    # Published, and acknowledged, before a cancelled link disconnects: a goodbye sent on the
+    # link's own login, since a broker that binds client ids to user names would let a second
+    # connection of the same login end (and, with a clean session, erase) this one's session.
+    farewell: Will | None = None
+    incoming_limit: int = 10_000
+    outgoing_limit: int = 50_000
+    max_in_flight: int = 500
+    stats: LinkStats = field(default_factory=LinkStats)
+
+    def __post_init__(self) -> None:
+        self.connected = asyncio.Event()
+        self._incoming: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(self.incoming_limit)
+        self._outgoing: asyncio.Queue[Outgoing] = asyncio.Queue(self.outgoing_limit)
+        # Messages taken by a sender whose connection ended before the broker acknowledged
+        # them (by their `seq`): sent first on the next connection, so nothing queued is lost
+        # when the broker restarts or the link is cut (the broker may see one twice).
+        self._unacked: list[tuple[int, Outgoing]] = []
+        self._queued = 0
+        self._client: aiomqtt.Client | None = None
+        # Messages received while a connection's on_connect hook runs: delivered after it, so
+        # that no request is handled before the owner has republished its retained state.
+        self._held: list[tuple[str, bytes]] | None = None
+        self.farewell_sent = False
+
+    # ----- publishing (never blocks) -------------------------------------------------------
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
+        try:
+            self._queued += 1
+            self._outgoing.put_nowait(Outgoing(topic, payload, retain, qos, self._queued))
+        except asyncio.QueueFull:
+            self.stats.dropped_outgoing += 1
+            log.warning(
+                "outgoing queue full (%d): dropped a message to %s", self.outgoing_limit, topic
+            )
+
+    @property
+    def backlog(self) -> int:
+        return self._outgoing.qsize() + len(self._unacked)
+
+    # ----- running -------------------------------------------------------------------------
+    async def run(self, handler: MessageHandler, batch: BatchHandler | None = None) -> None:
+        """Deliver messages to `handler` one at a time, in order; runs until cancelled, or
+        until a handler raises `Fenced` (every other error is logged and the link goes on).
+
+        With `batch`, the messages already waiting when one is taken (up to BATCH_LIMIT) are
+        delivered together, in order, so their owner can do their I/O together.
+        """
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._connection_loop())
+            group.create_task(self._dispatch(handler, batch))
+
+    async def _dispatch(self, handler: MessageHandler, batch: BatchHandler | None) -> None:
+        while True:
+            # A handler's library call may have swallowed this task's cancel (see
+            # `hall.contract.cancellation`): the link must stop all the same.
+            raise_if_cancel_lost()
+            first = await self._incoming.get()
+            if batch is not None and not self._incoming.empty():
+                messages = [first]
+                while len(messages) < BATCH_LIMIT and not self._incoming.empty():
+                    messages.append(self._incoming.get_nowait())
+                try:
+                    await batch(messages)
+                except Fenced:  # a newer hub took the hall: the link stops, saying nothing
+                    self.farewell = None
+                    raise
+                except Exception:  # bad messages must never stop the link
+                    log.exception("batch handler failed on %d messages", len(messages))
+                continue
+            topic, payload = first
+            try:
+                await handler(topic, payload)
+            except Fenced:
+                self.farewell = None  # the hall's status is the newer owner's now
+                raise
+            except Exception:  # a bad message must never stop the link
+                log.exception("handler failed on a message to %s", topic)
+
+    def _make_client(self) -> aiomqtt.Client:
+        mqtt_log.setLevel(logging.NOTSET if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
+        will = None
+        if self.will is not None:
+            will = aiomqtt.Will(self.will.topic, self.will.payload, qos=1, retain=self.will.retain)
+        tls_context = ssl.create_default_context() if self.endpoint.tls else None
+        client = aiomqtt.Client(
+            self.endpoint.host,
+            self.endpoint.port,
+            identifier=self.client_id,
+            username=self.endpoint.username,
+            password=self.endpoint.password,
+            will=will,
+            clean_session=not self.persistent_session,
+            keepalive=15,
+            tls_context=tls_context,
+            socket_options=NODELAY,
+            max_inflight_messages=self.max_in_flight,
+            max_queued_outgoing_messages=self.outgoing_limit,
+            timeout=10,
+            logger=mqtt_log,
+        )
+        # Many publishes in flight is the normal case here, not a warning sign.
+        client.pending_calls_threshold = self.max_in_flight * 2
+        return client
+
+    async def _connection_loop(self) -> None:
+        backoff = Backoff(RECONNECT_BASE_S, RECONNECT_CAP_S)
+        while True:
+            client = self._make_client()
+            try:
+                async with client:
+                    try:
+                        await self._session(client, backoff)
+                    except asyncio.CancelledError:
+                        await self._say_farewell(client)
+                        raise
+            except* aiomqtt.MqttError as errors:
+                self.stats.reconnects += 1
+                delay = backoff.next()
+                log.warning(
+                    "MQTT %s lost (%s); reconnecting in %.1fs",
+                    self.endpoint,
+                    errors.exceptions[0],
+                    delay,
+                )
+            else:
+                delay = backoff.next()  # the session ended without an error: still wait
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(delay)
+
+    async def _session(self, client: aiomqtt.Client, backoff: Backoff) -> None:
+        async with asyncio.TaskGroup() as session:
+            self._client = client
+            # The receiver runs from the start: a lost connection ends its message
+            # stream with an MqttError, which ends this session even mid-subscribe.
+            self._held = []
+            session.create_task(self._receive(client))
+            for topic in self.subscriptions:
+                await client.subscribe(topic, qos=1)
+            log.info("connected to %s as %s", self.endpoint, self.client_id)
+            backoff.reset()
+            for _ in range(self.max_in_flight):
+                session.create_task(self._send(client))
+            self.connected.set()
+            if self.on_connect is not None:
+                await self.on_connect()
+            self._deliver_held()
+
+    async def _say_farewell(self, client: aiomqtt.Client) -> None:
+        if self.farewell is None or not self.connected.is_set():
+            return
+        farewell = self.farewell
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await client.publish(
+                farewell.topic, farewell.payload, qos=1, retain=farewell.retain, timeout=3
+            )
+            self.farewell_sent = True
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            self.stats.received += 1
+            payload = message.payload
+            data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+            if message.retain and self.keep_retained is not None:
+                if not self.keep_retained(str(message.topic), data):
+                    continue
+            if self._held is None:
+                self._take_in(str(message.topic), data)
+            elif len(self._held) < self.incoming_limit:
+                self._held.append((str(message.topic), data))
+            else:
+                self._drop_incoming(str(message.topic))
+
+    def _deliver_held(self) -> None:
+        held, self._held = self._held or [], None
+        for topic, data in held:
+            self._take_in(topic, data)
+
+    def _take_in(self, topic: str, data: bytes) -> None:
+        try:
+            self._incoming.put_nowait((topic, data))
+        except asyncio.QueueFull:
+            self._drop_incoming(topic)
+
+    def _drop_incoming(self, topic: str) -> None:
+        self.stats.dropped_incoming += 1
+        log.warning("incoming queue full (%d): dropped a message on %s", self.incoming_limit, topic)
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        """One of `max_in_flight` senders: publish the next message, wait for the broker's
+        acknowledgement, repeat.
+
+        Each sender gives its message to the client in the same step in which it takes it (the
+        ones left unacknowledged by the last connection first, then the queue), so messages
+        leave in the order they were queued, while up to `max_in_flight` of them wait for their
+        acknowledgements at once. No timeout: an acknowledgement that never comes ends with the
+        connection, which cancels the senders; the message they held is kept for the next
+        connection. A message the client refuses for itself (too large, say) is dropped.
+        """
+        while True:
+            if self._unacked:
+                item = heapq.heappop(self._unacked)[1]
+            else:
+                item = await self._outgoing.get()
+            try:
+                await client.publish(
+                    item.topic, item.payload, qos=item.qos, retain=item.retain, timeout=math.inf
+                )
+            except aiomqtt.MqttCodeError as exc:
+                if not (isinstance(exc.rc, int) and exc.rc in _CONNECTION_GONE):
+                    self.stats.publish_failures += 1
+                    log.warning("publish to %s refused (%s): dropped", item.topic, exc)
+                    continue
+                heapq.heappush(self._unacked, (item.seq, item))
+                raise
+            except (aiomqtt.MqttError, asyncio.CancelledError):
+                heapq.heappush(self._unacked, (item.seq, item))
+                raise
+            else:
+                self.stats.published += 1
+
+    async def publish_now(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Publish and wait for the broker's acknowledgement (used at shutdown)."""
+        if self._client is None:
+            return
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await self._client.publish(topic, payload, qos=1, retain=retain, timeout=3)
+
+
+async def publish_once(
+    endpoint: Endpoint, client_id: str, topic: str, payload: bytes, *, retain: bool = False
+) -> None:
+    """Connect, publish one message, disconnect: for goodbyes after the main link is gone."""
+    async with aiomqtt.Client(
+        endpoint.host,
+        endpoint.port,
+        identifier=client_id,
+        username=endpoint.username,
+        password=endpoint.password,
+        tls_context=ssl.create_default_context() if endpoint.tls else None,
+        socket_options=NODELAY,
+        timeout=5,
+    ) as client:
+        await client.publish(topic, payload, qos=1, retain=retain, timeout=5)

@@ -1,0 +1,139 @@
+"""PNG charts without an imaging library: a small RGB canvas, lines, bars, dots, a 3×5 digit
+font for the axes, and the PNG encoding (zlib, as the format specifies)."""
+
+from __future__ import annotations
+
+import itertools
+import struct
+import zlib
+from collections.abc import Sequence
+
+Color = tuple[int, int, int]
+WHITE: Color = (255, 255, 255)
+BLACK: Color = (40, 40, 40)
+GRID: Color = (225, 225, 225)
+PALETTE: tuple[Color, ...] = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+)
+
+# 3×5 glyphs, rows top to bottom, 3 bits each (for axis numbers only).
+_GLYPHS = {
+    "0": (7, 5, 5, 5, 7),
+    "1": (2, 6, 2, 2, 7),
+    "2": (7, 1, 7, 4, 7),
+    "3": (7, 1, 7, 1, 7),
+    "4": (5, 5, 7, 1, 1),
+    "5": (7, 4, 7, 1, 7),
+    "6": (7, 4, 7, 5, 7),
+    "7": (7, 1, 1, 2, 2),
+    "8": (7, 5, 7, 5, 7),
+    "9": (7, 5, 7, 1, 7),
+    ":": (0, 2, 0, 2, 0),
+    ".": (0, 0, 0, 0, 2),
+    "%": (5, 1, 2, 4, 5),
+    "-": (0, 0, 7, 0, 0),
+    " ": (0, 0, 0, 0, 0),
+}
+
+
+def encode_png(width: int, height: int, pixels: bytearray) -> bytes:
+    """An 8-bit RGB PNG of `pixels` (rows of width × 3 bytes, top first)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    stride = width * 3
+    raw = b"".join(b"\x00" + bytes(pixels[y * stride : (y + 1) * stride]) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+class Canvas:
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.pixels = bytearray(WHITE * (width * height))
+
+    def dot(self, x: int, y: int, color: Color) -> None:
+        if 0 <= x < self.width and 0 <= y < self.height:
+            i = (y * self.width + x) * 3
+            self.pixels[i : i + 3] = bytes(color)
+
+    def rect(self, x0: int, y0: int, x1: int, y1: int, color: Color) -> None:
+        for y in range(max(0, min(y0, y1)), min(self.height, max(y0, y1) + 1)):
+            for x in range(max(0, min(x0, x1)), min(self.width, max(x0, x1) + 1)):
+                self.dot(x, y, color)
+
+    def line(self, x0: int, y0: int, x1: int, y1: int, color: Color) -> None:
+        steps = max(abs(x1 - x0), abs(y1 - y0), 1)
+        for i in range(steps + 1):
+            self.dot(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps), color)
+
+    def text(self, x: int, y: int, text: str, color: Color = BLACK, scale: int = 2) -> None:
+        for n, char in enumerate(text):
+            rows = _GLYPHS.get(char, _GLYPHS[" "])
+            for row, bits in enumerate(rows):
+                for col in range(3):
+                    if bits & (4 >> col):
+                        left, top = x + (n * 4 + col) * scale, y + row * scale
+                        self.rect(left, top, left + scale - 1, top + scale - 1, color)
+
+    def png(self) -> bytes:
+        return encode_png(self.width, self.height, self.pixels)
+
+
+class Plot:
+    """A chart area with axes: x and y in data units mapped onto the canvas."""
+
+    def __init__(
+        self, x_range: tuple[float, float], y_max: float, width: int = 900, height: int = 420
+    ) -> None:
+        self.canvas = Canvas(width, height)
+        self.left, self.right, self.top, self.bottom = 60, width - 20, 20, height - 40
+        self.x0, self.x1 = x_range
+        self.y_max = y_max if y_max > 0 else 1.0
+
+    def x(self, value: float) -> int:
+        span = (self.x1 - self.x0) or 1.0
+        return round(self.left + (value - self.x0) / span * (self.right - self.left))
+
+    def y(self, value: float) -> int:
+        return round(self.bottom - value / self.y_max * (self.bottom - self.top))
+
+    def axes(self, x_ticks: Sequence[tuple[float, str]], y_ticks: int = 5) -> None:
+        c = self.canvas
+        for i in range(y_ticks + 1):
+            value = self.y_max * i / y_ticks
+            y = self.y(value)
+            c.line(self.left, y, self.right, y, GRID)
+            label = f"{value:.0f}" if self.y_max >= y_ticks else f"{value:.1f}"
+            c.text(self.left - 8 - 8 * len(label), y - 5, label)
+        for value, label in x_ticks:
+            x = self.x(value)
+            c.line(x, self.top, x, self.bottom, GRID)
+            c.text(x - 4 * len(label), self.bottom + 10, label)
+        c.line(self.left, self.bottom, self.right, self.bottom, BLACK)
+        c.line(self.left, self.top, self.left, self.bottom, BLACK)
+
+    def series(self, points: Sequence[tuple[float, float]], color: Color) -> None:
+        for (xa, ya), (xb, yb) in itertools.pairwise(points):
+            self.canvas.line(self.x(xa), self.y(ya), self.x(xb), self.y(yb), color)
+
+    def bar(self, x_from: float, x_to: float, value: float, color: Color) -> None:
+        self.canvas.rect(self.x(x_from), self.y(value), self.x(x_to), self.bottom - 1, color)
+
+    def point(self, x: float, y: float, color: Color) -> None:
+        cx, cy = self.x(x), self.y(min(y, self.y_max))
+        self.canvas.rect(cx - 1, cy - 1, cx + 1, cy + 1, color)

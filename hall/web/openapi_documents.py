@@ -1,0 +1,85 @@
+"""The OpenAPI entries of the documents captured at the windows (hall/web/documents.py): the
+back office's signed links under `paths`, the window pad's own routes under `x-pages`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DOCUMENT_PAGES", "DOCUMENT_PATHS"]
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_LINK_PARAMETERS = [
+    {"name": "page", "in": "path", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "expires",
+        "in": "query",
+        "required": True,
+        "description": "Unix seconds after which the link is refused (410)",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "sig",
+        "in": "query",
+        "required": True,
+        "description": 'hex HMAC-SHA256 of "/documents/<page>\\n<expires>" with the hall\'s '
+        "link key",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def _refused(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _ERROR}
+
+
+_LINK_REFUSALS = {
+    "403": _refused("the signature does not match"),
+    "404": _refused("not a document link (or this hall keeps no documents)"),
+    "410": _refused(
+        "the link expired, was fetched already (each link once), or the page was deleted"
+    ),
+    "503": _refused("the store is unavailable: try again"),
+}
+
+DOCUMENT_PATHS: dict[str, Any] = {
+    "/documents/{page}": {
+        "get": {
+            "summary": "A page captured at a window, from the signed link its case carries "
+            "(`documents[].url`); each link may be fetched once, and the link the next "
+            "attempt of the case carries fetches the page again until receipt is confirmed",
+            "parameters": _LINK_PARAMETERS,
+            "responses": {
+                "200": {
+                    "description": "the page; its SHA-256 is the case's `documents[].sha256`",
+                    "content": {
+                        media: {"schema": {"type": "string", "format": "binary"}}
+                        for media in ("image/jpeg", "image/png", "application/pdf")
+                    },
+                },
+                **_LINK_REFUSALS,
+            },
+        },
+        "delete": {
+            "summary": "Confirm receipt of a page: it is deleted from the hub",
+            "parameters": _LINK_PARAMETERS,
+            "responses": {"204": {"description": "deleted"}, **_LINK_REFUSALS},
+        },
+    },
+}
+
+_PAD = "the window pad's documents (its ?token= when it has one; only while a ticket is in hand)"
+DOCUMENT_PAGES: dict[str, Any] = {
+    "/pad/{device}/documents": {
+        "get": f"{_PAD}: the visit's pages in order, with max_pages, max_bytes and types "
+        '(none, with "ticket": null, when no visit is in hand)',
+        "post": f"{_PAD}: ?name=<document>; the body is one JPEG, PNG or PDF page (told by its "
+        "first bytes; 415 otherwise, 413 over [documents] max_bytes, 409 over max_pages): 201",
+        "put": f'{_PAD}: {{"order": [page ids]}} reorders the pages (409 unless each once)',
+    },
+    "/pad/{device}/documents/{page}": {
+        "get": f"{_PAD}: one page's content (a read, audited with the clerk's staff number)",
+        "put": f"{_PAD}: the body is the page retaken, kept in its place under its name",
+        "patch": f'{_PAD}: {{"name"}} renames the page',
+        "delete": f"{_PAD}: removes the page (204)",
+    },
+}

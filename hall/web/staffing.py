@@ -1,0 +1,94 @@
+"""The dashboard's staffing advice for the rest of today: ``GET /api/staffing/today``.
+
+Per half hour from now to the last arrival the hall expects today, how many windows each
+service needs to call `SHARE` of its citizens within the hall's wait target
+(`[supervision] wait_target_s`), by Erlang C (`hall.simulation.erlang`): the arrivals
+expected from the hall's learned history, scaled to how busy today has been so far
+(`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
+service (call to next call). Beside it the windows open now, per service (a window serving
+several services counts for each): the advice counts windows that serve only that service.
+Read by a signed-in dashboard session (any role but a clerk's) or an API client. Pure but
+for the route; no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hall.contract.wire import dumps_text
+from hall.domain.arrivals import seconds_of_day
+from hall.domain.state import HallState
+from hall.simulation.erlang import windows_needed
+from hall.web import api
+from hall.web.api import HUB
+from hall.web.pages import session_of
+
+__all__ = ["SHARE", "add_routes", "staffing_advice"]
+
+ROUTES = web.RouteTableDef()
+SLOT_S = 1800
+SHARE = 0.8  # of citizens called within the wait target
+DAY_S = 24 * 3600
+
+
+def _clock(second: float) -> str:
+    second = int(second)
+    return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
+
+
+def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[str, Any]:
+    """The advice for the rest of today against the windows open now (see the docstring)."""
+    second = seconds_of_day(now, state.tz)
+    first = int(second // SLOT_S) * SLOT_S
+    counts: dict[int, dict[str, float]] = {}  # slot start -> service -> expected arrivals
+    for (service, _klass), pieces in state.arrivals.expected(second, DAY_S).items():
+        for start, _end, count in pieces:
+            # A piece lies within one learned bin (a quarter hour): inside one half hour.
+            slot = int(start // SLOT_S) * SLOT_S
+            row = counts.setdefault(slot, {})
+            row[service] = row.get(service, 0.0) + count
+    open_ids = state.open_windows()
+    codes = [s.code for s in state.services]
+    open_now = {
+        code: sum(1 for w in open_ids if code in state.window_services.get(w, ())) for code in codes
+    }
+    half_hours: list[dict[str, Any]] = []
+    for slot in sorted(counts):
+        length = slot + SLOT_S - (second if slot == first else slot)  # the rest of this one
+        rates = {code: counts[slot].get(code, 0.0) * 3600 / max(60.0, length) for code in codes}
+        windows = {
+            code: windows_needed(rate / 3600, state.occupancy_s(code, None), SHARE, wait_target_s)
+            for code, rate in rates.items()
+        }
+        total = sum(windows.values())
+        half_hours.append(
+            {
+                "start": _clock(slot),
+                "end": _clock(slot + SLOT_S),
+                "arrivals_per_hour": {c: round(r, 1) for c, r in rates.items()},
+                "windows": windows,
+                "total": total,
+                "more_than_open": max(0, total - len(open_ids)),
+            }
+        )
+    return {
+        "target": {"share": SHARE, "wait_s": wait_target_s},
+        "open_now": {"windows": len(open_ids), "services": open_now},
+        "half_hours": half_hours,
+    }
+
+
+@ROUTES.get("/api/staffing/today")
+async def staffing_today(request: web.Request) -> web.Response:
+    session = await session_of(request)
+    if session is None or session.role == "clerk":
+        await api.authenticate(request, b"")  # an API client's token, or 401
+    hub = request.app[HUB]
+    advice = staffing_advice(hub.state, hub.now(), float(hub.config.supervision.wait_target_s))
+    return web.Response(text=dumps_text(advice), content_type="application/json")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(ROUTES)

@@ -1,0 +1,85 @@
+/* The dashboard's staffing advice: per half hour for the rest of today, the windows the hall
+ * needs (GET /api/staffing/today) against the windows open now, read again every minute. */
+(function () {
+  "use strict";
+
+  var H = window.Hall;
+  var el = H.el;
+  var t = H.t;
+  var REFRESH_MS = 60000;
+  var advice = null;
+  var failed = false;
+
+  function serviceText(windows) {
+    return Object.keys(windows)
+      .filter(function (code) {
+        return windows[code] > 0;
+      })
+      .map(function (code) {
+        return code + " " + windows[code];
+      })
+      .join(" · ");
+  }
+
+  function render() {
+    var body = document.querySelector("#staffing tbody");
+    var note = document.getElementById("staffing-note");
+    body.textContent = "";
+    if (advice === null) {
+      note.textContent = failed ? t("plan.unavailable") : "";
+      return;
+    }
+    var open = advice.open_now.windows;
+    note.textContent = t("plan.note", {
+      share: Math.round(advice.target.share * 100),
+      wait: Math.round(advice.target.wait_s / 60),
+      open: open
+    });
+    if (!advice.half_hours.length) {
+      body.appendChild(el("tr", {}, [el("td", { colspan: 4, class: "empty", text: t("plan.empty") })]));
+      return;
+    }
+    advice.half_hours.forEach(function (slot) {
+      var more = slot.total - open;
+      body.appendChild(
+        el("tr", { "data-start": slot.start, class: more > 0 ? "short" : "" }, [
+          el("td", { class: "num", text: slot.start + "–" + slot.end }),
+          el("td", { class: "n num", text: String(slot.total) }),
+          el("td", { class: "n" }, [
+            el("span", { class: "num", text: String(open) + " " }),
+            el("span", {
+              class: more > 0 ? "pill no_window" : "pill open",
+              text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
+            })
+          ]),
+          el("td", { class: "num", text: serviceText(slot.windows) })
+        ])
+      );
+    });
+  }
+
+  function load() {
+    window
+      .fetch("/api/staffing/today", { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        advice = data;
+        failed = false;
+        render();
+      })
+      .catch(function () {
+        failed = true;
+        render();
+      });
+  }
+
+  document.addEventListener("langchange", render);
+  load();
+  window.setInterval(load, REFRESH_MS);
+  window.hallStaffing = { reload: load };
+})();

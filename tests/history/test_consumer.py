@@ -1,0 +1,107 @@
+"""The history's consumer on the real Redis outbox: at least once, never counted twice, and
+never taking an entry away from the back office's relay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import redis.asyncio as aredis
+
+from hall.history.archive import Archive
+from hall.history.consumer import HistoryConsumer
+from hall.history.records import record_of
+from hall.history.reports import read_report
+from hall.store.outbox import GROUP, Outbox
+from hall.store.outbox_history import HISTORY_GROUP, HistoryOutbox
+
+from .month import DAYS, FIRST_DAY, expected, raw_entries, simulated_month
+
+LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+NOW = dt.datetime(2026, 4, 2, 12, tzinfo=dt.UTC).timestamp()
+
+
+async def filled_outbox(client: aredis.Redis, hall: str, days: int = 3) -> tuple[str, list[str]]:
+    """The outbox stream holding the first `days` days of the simulated month: key, ids."""
+    key = f"{{hall:{hall}}}:outbox"
+    visits = [
+        v for v in simulated_month(hall) if v.day < (FIRST_DAY + dt.timedelta(days)).isoformat()
+    ]
+    ids = [_text(await client.xadd(key, {"entry": raw})) for raw in raw_entries(visits, hall)]
+    return key, ids
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def consumer(client: aredis.Redis, archive: Archive, name: str) -> HistoryConsumer:
+    feed = HistoryOutbox(client, archive.config.hall.id)
+    return HistoryConsumer(feed, archive, consumer=name, clock=lambda: NOW, block_ms=10)
+
+
+async def drain(c: HistoryConsumer) -> None:
+    while await c.step():
+        pass
+
+
+async def test_killed_between_writing_and_acknowledging_counts_once(
+    redis_client: aredis.Redis, archive: Archive
+) -> None:
+    hall = archive.config.hall.id
+    key, ids = await filled_outbox(redis_client, hall)
+    first = consumer(redis_client, archive, "first")
+    await first.feed.ensure_group()
+    # The first hub reads a batch and writes it, then is killed before acknowledging it.
+    taken = await first.feed.take("first", 50, 10)
+    assert len(taken) == 50
+    await archive.write([r for r in (record_of(t.raw) for t in taken) if r is not None])
+    # The next hub takes the batch over, writes it again and goes on to the end.
+    second = consumer(redis_client, archive, "second")
+    await drain(second)
+    assert await redis_client.xlen(key) == 0  # no relay: the history alone decides
+    assert (await redis_client.xpending(key, HISTORY_GROUP))["pending"] == 0
+    visits = [v for v in simulated_month(hall) if v.day < (FIRST_DAY + dt.timedelta(3)).isoformat()]
+    report = await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")
+    view = report.total.view()
+    assert {k: view[k] for k in ("tickets", "served", "ratings")} == {
+        k: expected(visits)[k] for k in ("tickets", "served", "ratings")
+    }
+    # Replayed: every entry added again (a retry put them back) changes nothing.
+    await filled_outbox(redis_client, hall)
+    await drain(second)
+    again = (await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")).total
+    assert again.view() == view
+    assert len(ids) > 50
+
+
+async def test_an_entry_stays_until_the_relay_and_the_history_both_took_it(
+    redis_client: aredis.Redis, archive: Archive
+) -> None:
+    hall = archive.config.hall.id
+    relay = Outbox(redis_client, hall)
+    await relay.ensure_group()
+    key, ids = await filled_outbox(redis_client, hall, days=1)
+    history = consumer(redis_client, archive, "h")
+    await history.feed.ensure_group()
+    await drain(history)
+    assert await redis_client.xlen(key) == len(ids)  # the back office has not had them yet
+    # The relay delivers the first half: those leave; the rest wait for the back office.
+    half = len(ids) // 2
+    taken = await relay.take("relay-1", half, 10)
+    for t in taken:
+        await relay.ack(t, "")
+    assert await redis_client.xlen(key) == len(ids) - half
+    assert (await relay.stats()).backlog == len(ids) - half
+    # And the other way round: delivered first, written to the history after.
+    await redis_client.xgroup_destroy(key, HISTORY_GROUP)
+    await history.feed.ensure_group()  # from the start of what is left
+    rest = await relay.take("relay-1", len(ids), 10)
+    assert [t.stream_id for t in rest] == ids[half:]
+    for t in rest:
+        await relay.ack(t, "")
+    assert await redis_client.xlen(key) == len(ids) - half  # held for the history
+    stats = await relay.stats()  # the relay's backlog is only what it has not settled
+    assert stats.backlog == 0 and stats.oldest_ms is None
+    await drain(history)
+    assert await redis_client.xlen(key) == 0
+    assert (await redis_client.xpending(key, GROUP))["pending"] == 0

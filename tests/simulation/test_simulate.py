@@ -1,0 +1,189 @@
+"""`hall simulate`: the profiles load, a day is the same for the same seed, bad profiles are
+refused naming line and key, and the command writes its report and charts."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from hall.contract.config import ConfigError, load_config
+from hall.contract.config_base import read_config_text
+from hall.simulation.day import simulate
+from hall.simulation.png import Canvas, encode_png
+from hall.simulation.profile import DayProfile, load_profile
+from hall.simulation.report import day_report
+from tests.simulation.commands import hall_command
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PROFILES = ROOT / "config" / "simulation"
+PAIRS = (
+    ("district-day.toml", "district-hall.toml"),
+    ("city-day.toml", "city-hall.toml"),
+    ("understaffed-day.toml", "district-hall.toml"),
+)
+
+# A short day in the district hall: quick enough to run twice.
+SHORT_DAY = """
+[day]
+name = "A short morning"
+date = 2026-11-20
+opens = "08:30"
+closes = "10:30"
+history_days = 3
+
+[arrivals]
+morning_peak = "09:15"
+afternoon_peak = "14:30"
+peak_width_min = 30
+peak_factor = 2.0
+green_share = 0.05
+
+[citizens]
+no_show_share = 0.1
+transfer_share = 0.1
+rating_share = 0.8
+
+[clerks]
+pauses_per_day = 1
+
+[[services]]
+code = "A"
+per_hour = 20
+service_min = 4
+transfer_to = "B"
+
+[[services]]
+code = "B"
+per_hour = 8
+service_min = 5
+
+[[shifts]]
+windows = ["1", "2", "3"]
+from = "08:30"
+to = "10:30"
+lunch = "09:40"
+"""
+
+
+def district() -> tuple[object, DayProfile]:
+    hall = load_config(PROFILES / "district-hall.toml")
+    return hall, load_profile(SHORT_DAY, "short.toml", hall)
+
+
+@pytest.mark.parametrize(("profile", "hall_file"), PAIRS)
+def test_the_shipped_profiles_load(profile: str, hall_file: str) -> None:
+    hall = load_config(PROFILES / hall_file)
+    loaded = load_profile(read_config_text(PROFILES / profile), profile, hall)
+    assert loaded.services and loaded.shifts
+    assert loaded.opens_s < loaded.closes_s
+
+
+def test_the_same_seed_gives_the_same_day_and_another_seed_another() -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    profile = load_profile(SHORT_DAY, "short.toml", hall)
+    tz = ZoneInfo(hall.hall.timezone)
+    first = day_report(simulate(hall, profile, 7), tz)
+    again = day_report(simulate(hall, profile, 7), tz)
+    other = day_report(simulate(hall, profile, 8), tz)
+    assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
+    assert json.dumps(first, sort_keys=True) != json.dumps(other, sort_keys=True)
+    overall = first["overall"]
+    # The day happened through the core: tickets issued, called, served, rated, transferred.
+    assert overall["issued"] > 20 and overall["served"] > 10 and overall["ratings"] > 0
+    assert overall["no_shows"] + overall["transferred"] > 0
+    assert first["estimates"]["hall"]["n"] > 0
+    assert sum(h["arrivals"] for h in first["hours"]) == overall["issued"]
+    assert {w["id"] for w in first["windows"]} == {"1", "2", "3", "4", "5", "6"}
+    assert not first["refused"], first["refused"]
+
+
+def line_of(text: str, fragment: str) -> int:
+    """The 1-based line of the text that holds the fragment."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "problem"),
+    [
+        (('code = "B"', 'code = "Q"'), "services[2].code", "no service"),
+        (("per_hour = 8", 'per_hour = "8"'), "services[2].per_hour", "expected a number"),
+        (('opens = "08:30"', 'opens = "8.30"'), "day.opens", "HH:MM"),
+        (('windows = ["1", "2", "3"]', 'windows = ["1", "9"]'), "shifts[1].windows[2]", "window"),
+        (("green_share = 0.05", "green_share = 0.05\nsurge = 2"), "arrivals.surge", "unknown"),
+    ],
+)
+def test_a_bad_profile_is_refused_naming_line_and_key(
+    change: tuple[str, str], key: str, problem: str
+) -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    text = SHORT_DAY.replace(*change)
+    line = line_of(text, change[1].splitlines()[-1])
+    with pytest.raises(ConfigError) as refused:
+        load_profile(text, "day.toml", hall)
+    assert refused.value.line == line and refused.value.key == key, str(refused.value)
+    assert problem in refused.value.problem and str(refused.value).startswith(f"day.toml:{line}:")
+
+
+def test_two_shifts_at_one_window_at_once_are_refused() -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    text = SHORT_DAY + '\n[[shifts]]\nwindows = ["3"]\nfrom = "10:00"\nto = "11:00"\n'
+    with pytest.raises(ConfigError, match="window 3 is in two shifts"):
+        load_profile(text, "day.toml", hall)
+
+
+def test_png_is_a_valid_image() -> None:
+    canvas = Canvas(40, 30)
+    canvas.line(0, 0, 39, 29, (255, 0, 0))
+    canvas.text(2, 2, "12:30")
+    image = Image.open(io.BytesIO(canvas.png()))
+    assert image.size == (40, 30) and image.mode == "RGB"
+    assert image.getpixel((0, 0)) == (255, 0, 0) and image.getpixel((39, 0)) == (255, 255, 255)
+    assert encode_png(1, 1, bytearray(b"\x01\x02\x03")).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_command_writes_the_report_and_the_charts(tmp_path: Path) -> None:
+    """As the README says: hall simulate --config … --profile … --seed … --out …"""
+    profile = tmp_path / "short.toml"
+    profile.write_text(SHORT_DAY, encoding="utf-8")
+    out = tmp_path / "day"
+    done = hall_command(
+        "simulate",
+        "--config",
+        "config/simulation/district-hall.toml",
+        "--profile",
+        str(profile),
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "A short morning (seed 3)" in done.stdout
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["seed"] == 3 and report["overall"]["issued"] > 0
+    assert set(report["estimates"]) >= {"naive", "hall"}
+    for name in ("waiting.png", "hourly.png", "estimates.png", "windows.png"):
+        with Image.open(out / name) as image:
+            assert image.width > 100 and image.height > 100
+
+
+def test_the_command_names_a_bad_profile_line(tmp_path: Path) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text(SHORT_DAY.replace('code = "B"', 'code = "Q"'), encoding="utf-8")
+    done = hall_command(
+        "simulate",
+        "--config",
+        "config/simulation/district-hall.toml",
+        "--profile",
+        str(profile),
+        timeout=60,
+    )
+    assert done.returncode == 2
+    line = line_of(profile.read_text(encoding="utf-8"), 'code = "Q"')
+    assert f"{profile}:{line}: services[2].code: the hall file has no service" in done.stderr

@@ -1,0 +1,78 @@
+"""The dashboard's staffing advice (`GET /api/staffing/today`): Erlang C on the arrivals the
+hall expects for the rest of today, against the windows open now; read by a signed-in
+dashboard session or an API client, refused to anyone else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiohttp
+
+from hall.contract.config import load_config
+from hall.domain.arrivals import ArrivalHistory
+from hall.domain.state import HallState
+from hall.hub.runtime import Running
+from hall.simulation.erlang import windows_needed
+from hall.web.staffing import SHARE, staffing_advice
+from tests.integration.contract_client import ContractClient
+
+from .conftest import API_TOKEN, sign_in
+
+BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def test_the_advice_is_erlang_c_on_the_learned_arrivals_against_the_open_windows() -> None:
+    config = load_config("config/simulation/district-hall.toml")
+    history = ArrivalHistory()
+    # One earlier day: 20 citizens for A between 10:00 and 10:15, 4 for C at 11:40.
+    history.add_day([(("A", "normal"), 36000.0 + 30 * i) for i in range(20)])
+    history.add_day(
+        [(("A", "normal"), 36000.0 + 30 * i) for i in range(20)]
+        + [(("C", "normal"), 42000.0 + i) for i in range(8)]
+    )
+    state = HallState(config=config, day="2026-11-17", arrivals=history)
+    state.windows["1"] = state.windows["1"].evolve(state="open", staff="S001")
+    nine = datetime.fromisoformat("2026-11-17T09:10:00+08:00").timestamp()
+    advice = staffing_advice(state, nine, 900.0)
+
+    assert advice["target"] == {"share": SHARE, "wait_s": 900.0}
+    # Window 1 serves A and D: it counts for both.
+    assert advice["open_now"] == {"windows": 1, "services": {"A": 1, "B": 0, "C": 0, "D": 1}}
+    slots = {s["start"]: s for s in advice["half_hours"]}
+    assert sorted(slots) == ["10:00", "11:30"]
+    ten = slots["10:00"]
+    assert ten["arrivals_per_hour"] == {"A": 40.0, "B": 0.0, "C": 0.0, "D": 0.0}
+    want = windows_needed(40 / 3600, state.occupancy_s("A", None), SHARE, 900.0)
+    assert ten["windows"] == {"A": want, "B": 0, "C": 0, "D": 0}
+    assert ten["total"] == want and ten["more_than_open"] == max(0, want - 1)
+    assert slots["11:30"]["arrivals_per_hour"]["C"] == 8.0  # 4 a half hour: the two days' mean
+    assert slots["11:30"]["end"] == "12:00"
+
+
+async def test_today_from_live_arrivals_for_a_session_or_an_api_client(
+    web_hub: Running, mqtt: ContractClient, http: aiohttp.ClientSession
+) -> None:
+    url = f"{web_hub.http_url}/api/staffing/today"
+    async with http.get(url) as response:
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "unauthorized"
+
+    await mqtt.ok("pad-1", "window.open", {"staff": "S001"})
+    for _ in range(6):
+        await mqtt.ok("kiosk-1", "ticket.take", {"service": "A"})
+    async with http.get(url, headers=BEARER) as response:
+        assert response.status == 200
+        advice = await response.json()
+    # No earlier days: the last hour's arrivals go on for the next hour.
+    assert advice["open_now"]["windows"] == 1
+    assert advice["half_hours"], advice
+    first = advice["half_hours"][0]
+    assert first["arrivals_per_hour"]["A"] > 0 and first["windows"]["A"] >= 1
+    for slot in advice["half_hours"]:
+        assert slot["total"] == sum(slot["windows"].values())
+        assert slot["more_than_open"] == max(0, slot["total"] - 1)
+
+    await sign_in(http, web_hub, "guest")  # a viewer reads it too
+    async with http.get(url) as response:
+        assert response.status == 200
+        assert (await response.json())["open_now"] == advice["open_now"]
