@@ -29,6 +29,29 @@ SUPERVISION = {
 }
 
 
+BUSY_HALF_HOURS = [
+    {
+        "start": f"{h:02d}:{m:02d}",
+        "end": f"{h + (m + 30) // 60:02d}:{(m + 30) % 60:02d}",
+        "arrivals_per_hour": {code: 30.0 for code in "ABCDEFG"},
+        "windows": {code: 2 for code in "ABCDEFG"},
+        "total": 14,
+        "more_than_open": 12,
+    }
+    for h in range(13, 18)
+    for m in (0, 30)
+]
+
+
+async def busy_staffing(route: Any) -> None:
+    advice = {
+        "target": {"share": 0.8, "wait_s": 900},
+        "open_now": {"windows": 2, "services": {"A": 1, "B": 1}},
+        "half_hours": BUSY_HALF_HOURS,
+    }
+    await route.fulfill(json=advice)
+
+
 def clock_text(rfc3339: str) -> str:
     """HH:MM:SS of an RFC 3339 time, in the offset it was written with (the hall's)."""
     return datetime.fromisoformat(rfc3339).strftime("%H:%M:%S")
@@ -163,6 +186,12 @@ async def test_alarms_grouped_filtered_in_the_halls_zone_on_a_laptop(
             re.compile("^(" + "|".join(seconds) + ")$")
         )
 
+        # A busy afternoon's staffing advice (what the hub gives depends on the time of day):
+        # the panel's widest rows must fit too.
+        await page.route("**/api/staffing/today", busy_staffing)
+        await page.evaluate("window.hallStaffing.reload()")
+        await expect(page.locator("#staffing tbody tr")).to_have_count(len(BUSY_HALF_HOURS))
+
         # In English, the same alarms and zone.
         await page.get_by_role("button", name="English").click()
         await expect(page.locator("#hall-zone")).to_have_text(f"Time zone {HALL_ZONE}")
@@ -171,6 +200,8 @@ async def test_alarms_grouped_filtered_in_the_halls_zone_on_a_laptop(
         # A tablet: no sideways scrolling either.
         await page.set_viewport_size(TABLET)
         await fits(page)
+        await page.locator("#staffing").scroll_into_view_if_needed()
+        await shot(page, artifacts, "dashboard-1280-en-staffing")
 
         # The reports page on the laptop: fits, and names the hall's zone.
         await page.set_viewport_size(LAPTOP)

@@ -10,15 +10,20 @@
   var advice = null;
   var failed = false;
 
-  function serviceText(windows) {
-    return Object.keys(windows)
+  // "A 2 · B 1": each service's count stays whole; the line wraps between them.
+  function serviceCells(windows) {
+    var parts = [];
+    Object.keys(windows)
       .filter(function (code) {
         return windows[code] > 0;
       })
-      .map(function (code) {
-        return code + " " + windows[code];
-      })
-      .join(" · ");
+      .forEach(function (code, i) {
+        if (i > 0) {
+          parts.push(document.createTextNode(" · "));
+        }
+        parts.push(el("span", { class: "service-need", text: code + " " + windows[code] }));
+      });
+    return parts;
   }
 
   function render() {
@@ -52,7 +57,7 @@
               text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
             })
           ]),
-          el("td", { class: "num", text: serviceText(slot.windows) })
+          el("td", { class: "num" }, serviceCells(slot.windows))
         ])
       );
     });
