@@ -1,4 +1,4 @@
-"""Scenario 2: `call.next` → the window's LED strip, at a paced 200 requests/s.
+"""Scenario 2: `call.next` → the window's LED strip, at a paced 500 requests/s.
 
 Eight windows are opened and a deep queue of tickets is taken beforehand (services A-H, enough
 for every call), then each window calls once, so every timed `call.next` also ends the ticket
@@ -26,7 +26,7 @@ from .report import Table
 from .session import scaled, standalone
 from .targets import CALL_SERVICES, Env, hub, least_disturbed, new_hall_id
 
-RATE = 200.0
+RATE = 500.0
 COUNT = 2_000
 WINDOWS = 8
 PREP_CONCURRENCY = 32

@@ -1,4 +1,4 @@
-"""Scenario 1 (and the paced half of 4): `ticket.take` round trip at a paced 200 requests/s.
+"""Scenario 1 (and the paced half of 4): `ticket.take` round trip at a paced 500 requests/s.
 
 One kiosk sends `ticket.take` on a fixed schedule (open loop, 2,000 requests, services taken in
 turn over A-Z so no daily cap is reached) and times each request from publishing it to its
@@ -25,7 +25,7 @@ from .targets import (
     new_hall_id,
 )
 
-RATE = 200.0
+RATE = 500.0
 COUNT = 2_000
 WARM_UP = 50
 

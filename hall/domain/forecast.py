@@ -29,9 +29,9 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 from .catalogue import Appointment
 from .model import Ticket, Window
@@ -44,6 +44,7 @@ GHOST_ARRIVAL = 1e12  # after every real arrival; expected arrivals come after t
 CLASSES = ("green", "appointment", "normal")
 DEFAULT_SHOW_SHARE = 0.9  # of booked appointments, until today's bookings say otherwise
 
+P = ParamSpec("P")
 Occupy = Callable[[str, str | None], float]  # (service, window) -> seconds
 
 
@@ -229,7 +230,24 @@ def _expected_items(
     return out
 
 
-def play_out(
+# A play-out pauses after this many calls played (a fraction of a millisecond), so that one
+# made off the request path (`hall/hub/forecasts.py`) lets requests in between its slices.
+STEPS_PER_SLICE = 200
+
+Steps = Generator[None, None, "Forecast"]
+
+
+def run_steps(steps: Steps) -> Forecast:
+    """Runs a play-out's steps to the end and gives its forecast."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            forecast: Forecast = done.value
+            return forecast
+
+
+def play_out_steps(
     now: float,
     waiting: Iterable[Ticket],
     windows: Mapping[str, Window],
@@ -244,9 +262,10 @@ def play_out(
     working: Callable[[float], float] = lambda at: 1.0,
     draws: random.Random | None = None,
     wait_targets: Targets = NO_TARGETS,
-) -> Forecast:
+) -> Steps:
     """Play the hall's queue out from `now` (see the module's docstring); with `draws`, the
-    expected arrivals and bookings come at random, as on a real day."""
+    expected arrivals and bookings come at random, as on a real day. A generator: each step
+    plays `STEPS_PER_SLICE` calls; its value is the forecast (`run_steps`, `play_out`)."""
     buckets: dict[str, _Bucket] = {s: _Bucket() for s in _all_services(window_services)}
     open_ids = [w for w, win in windows.items() if win.state != "closed" and window_services.get(w)]
     served = frozenset(s for w in open_ids for s in window_services[w])
@@ -300,7 +319,14 @@ def play_out(
     ghosts: dict[tuple[str, str], float] = {}
     last_calls: dict[str, list[float]] = {}
     limit = now + HORIZON_S
+    # Everything above read the hall at `now`; below, only this play-out's own values and
+    # the (slowly learned) occupancy are read, so the steps may be spread over time.
+    countdown = STEPS_PER_SLICE
     while heap and targets:
+        countdown -= 1
+        if not countdown:
+            countdown = STEPS_PER_SLICE
+            yield
         at, w = heapq.heappop(heap)
         if at > limit:
             break
@@ -337,6 +363,16 @@ def play_out(
         heapq.heappush(heap, (at + occupy(item.service, w) * item.weight / working(at), w))
     pace = {s: _pace(s, last_calls.get(s, []), open_ids, window_services, occupy) for s in served}
     return Forecast(now, calls, ghosts, pace, served)
+
+
+def _played(steps: Callable[P, Steps]) -> Callable[P, Forecast]:
+    def played(*args: P.args, **kwargs: P.kwargs) -> Forecast:
+        return run_steps(steps(*args, **kwargs))
+
+    return played
+
+
+play_out = _played(play_out_steps)  # the play-out made at once
 
 
 def _all_services(window_services: Mapping[str, Sequence[str]]) -> set[str]:
@@ -376,13 +412,25 @@ CHANGES_PER_WAITING = 1 / 25
 
 @dataclass
 class Forecaster:
-    """The forecast in use, and the tickets taken since it was made."""
+    """The forecast in use, and the tickets taken since it was made.
+
+    Made at once when it is due (`current`), or, `deferred` (the hub), made off the request
+    path: a due forecast is then only `wanted`, the one in use goes on serving (with the
+    tickets taken since placed after it) until the hub `install`s the new one, which was
+    played out from the hall as it was at `begin`. Only the first forecast, and one whose
+    served services are no longer the hall's (a window opened or closed for a service), are
+    still made at once: no estimate may count on a window that is not there."""
 
     forecast: Forecast | None = None
     changes: int = 0
     stale: bool = True
     taken_since: dict[tuple[str, str], int] = field(default_factory=dict)
     placed: dict[str, float] = field(default_factory=dict)  # taken since: predicted call
+    deferred: bool = False
+    wanted: bool = False  # deferred: a forecast is due, for the hub to make
+    generation: int = 0  # forecasts made or begun; a begun one made stale by another is dropped
+    _next_taken: dict[tuple[str, str], int] | None = None  # taken since `begin`
+    _next_placed: dict[str, float] = field(default_factory=dict)
 
     def changed(self, moves_others: bool = False) -> None:
         """The hall changed; a change that moves many (a ticket put before others, a window
@@ -391,19 +439,53 @@ class Forecaster:
         if moves_others:
             self.stale = True
 
-    def current(self, now: float, waiting: int, make: Callable[[], Forecast]) -> Forecast:
+    def due(self, now: float, waiting: int) -> bool:
         forecast = self.forecast
-        if (
+        return (
             forecast is None
             or self.stale
             or now < forecast.made_at
             or now - forecast.made_at > max(REFRESH_S, waiting * REFRESH_S_PER_WAITING)
             or self.changes > max(MIN_CHANGES, waiting * CHANGES_PER_WAITING)
+        )
+
+    def current(
+        self,
+        now: float,
+        waiting: int,
+        make: Callable[[], Forecast],
+        served_now: frozenset[str] | None = None,
+    ) -> Forecast:
+        forecast = self.forecast
+        if forecast is not None and not self.due(now, waiting):
+            return forecast
+        if (
+            self.deferred
+            and forecast is not None
+            and now >= forecast.made_at
+            and (served_now is None or served_now == forecast.served)
         ):
-            forecast = self.forecast = make()
-            self.changes, self.stale = 0, False
-            self.taken_since.clear()
-            self.placed.clear()
+            self.wanted = True
+            return forecast
+        self.begin()
+        return self.install(self.generation, make())
+
+    def begin(self) -> int:
+        """A forecast of the hall as it is now is being made: the changes from here on count
+        against it. Gives its generation, for `install`."""
+        self.generation += 1
+        self.changes, self.stale, self.wanted = 0, False, False
+        self._next_taken, self._next_placed = {}, {}
+        return self.generation
+
+    def install(self, generation: int, forecast: Forecast) -> Forecast:
+        """The forecast begun as `generation` is made: it is the one in use, unless another
+        was begun since (that one will be)."""
+        if generation != self.generation or self._next_taken is None:
+            return self.forecast if self.forecast is not None else forecast
+        self.forecast = forecast
+        self.taken_since, self.placed = self._next_taken, self._next_placed
+        self._next_taken, self._next_placed = None, {}
         return forecast
 
     def new_call(self, forecast: Forecast, service: str, klass: str) -> float | None:
@@ -415,12 +497,17 @@ class Forecaster:
 
     def taken(self, no: str, service: str, klass: str) -> None:
         """A ticket was taken: it goes after the ones taken before it since the forecast."""
+        key = (service, klass)
+        if self._next_taken is not None:
+            # Not in the forecast being made: it will go after that one's, as here.
+            self._next_taken[key] = self._next_taken.get(key, 0) + 1
         if self.forecast is None or self.stale:
             return
         call = self.new_call(self.forecast, service, klass)
         if call is not None:
             self.placed[no] = call
-        key = (service, klass)
+            if self._next_taken is not None:
+                self._next_placed[no] = call
         self.taken_since[key] = self.taken_since.get(key, 0) + 1
 
     def ticket_call(self, forecast: Forecast, no: str) -> float | None:
@@ -434,6 +521,19 @@ def estimate_at(call: float | None, service: str, forecast: Forecast, now: float
     if call is None:
         return Estimate(round(HORIZON_S))  # beyond what is played out: a long wait
     return Estimate(max(0, round(call - now)))
+
+
+def drawn_steps(
+    one: Callable[[random.Random | None], Steps], runs: int, draws: random.Random
+) -> Steps:
+    """One play-out at the expected arrivals (`runs` ≤ 1), or the mean of `runs` with
+    arrivals drawn from `draws`."""
+    if runs <= 1:
+        return (yield from one(None))
+    made = []
+    for _ in range(runs):
+        made.append((yield from one(draws)))
+    return averaged(made)
 
 
 def averaged(forecasts: Sequence[Forecast]) -> Forecast:

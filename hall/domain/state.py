@@ -27,9 +27,11 @@ from .forecast import (
     Estimate,
     Forecast,
     Forecaster,
-    averaged,
+    Steps,
+    drawn_steps,
     estimate_at,
-    play_out,
+    play_out_steps,
+    run_steps,
 )
 from .model import Ticket, Window, rfc3339
 from .numbering import MAX_PER_DAY
@@ -159,7 +161,10 @@ class HallState:
     def occupancy_s(self, service: str, window: str | None) -> float:
         return self.occupancy.seconds(service, window, self.times.mean(service))
 
-    def _play_out(self, now: float) -> Forecast:
+    def forecast_steps(self, now: float) -> Steps:
+        """The forecast of the hall as it is at `now`, in steps (`forecast.play_out_steps`):
+        what it reads of the hall is taken before the first step, so the steps can be spread
+        over time while the hall changes (`hall/hub/forecasts.py`)."""
         second = seconds_of_day(now, self.tz)
         day_start = now - second
         occupied: dict[tuple[str, str | None], float] = {}
@@ -195,16 +200,20 @@ class HallState:
             and t.state in ("called", "serving")
         }
 
-        def one(draws: random.Random | None) -> Forecast:
-            return play_out(
+        windows = dict(self.windows)
+        window_services = self.window_services
+        wait_targets = self.wait_targets
+
+        def one(draws: random.Random | None) -> Steps:
+            return play_out_steps(
                 now,
                 waiting,
-                self.windows,
-                self.window_services,
+                windows,
+                window_services,
                 hands,
                 occupy,
                 expected,
-                (a for a in booked if a.state == "booked"),
+                [a for a in booked if a.state == "booked"],
                 show_share,
                 lambda reason: self.occupancy.pause_s(reason, self.arrivals.pauses),
                 lambda service, window, elapsed: self.occupancy.remaining(
@@ -212,7 +221,7 @@ class HallState:
                 ),
                 working,
                 draws,
-                self.wait_targets,
+                wait_targets,
             )
 
         # Who arrives is random, and more arrivals than usual delay a shared window's other
@@ -222,10 +231,7 @@ class HallState:
         # expected arrivals.
         runs = min(DRAWN_RUNS, DRAWN_BUDGET // max(1, len(waiting)))
         working = self._working(day_start, second)
-        if runs <= 1:
-            return one(None)
-        draws = random.Random(int(now))
-        return averaged([one(draws) for _ in range(runs)])
+        return drawn_steps(one, runs, random.Random(int(now)))
 
     def _working(self, day_start: float, second: float) -> Callable[[float], float]:
         """How much of its time a window working now is expected to work at a moment.
@@ -265,9 +271,21 @@ class HallState:
                 history.pauses[reason] = (before[0] + total, before[1] + count)
         return history
 
+    def served_now(self) -> frozenset[str]:
+        """The services some window not closed serves (as `play_out` counts them)."""
+        services = self.window_services
+        return frozenset(
+            s
+            for w, win in self.windows.items()
+            if win.state != "closed"
+            for s in services.get(w, ())
+        )
+
     def forecast(self, now: float) -> Forecast:
         waiting = sum(len(q) for q in self.waiting.values())
-        return self.forecaster.current(now, waiting, lambda: self._play_out(now))
+        return self.forecaster.current(
+            now, waiting, lambda: run_steps(self.forecast_steps(now)), self.served_now()
+        )
 
     def estimate_new(self, service: str, klass: str, now: float) -> Estimate:
         """The wait of a ticket of this class taken now."""
@@ -280,9 +298,13 @@ class HallState:
         forecast = self.forecast(now)
         call = self.forecaster.ticket_call(forecast, ticket.no)
         if call is None and ticket.no in self.waiting.get(ticket.service, {}):
-            self.forecaster.stale = True  # moved since the forecast: play it out again
+            # Moved since the forecast (a transfer): play it out again, or, while the next
+            # forecast is being made off the request path, count it as newly taken.
+            self.forecaster.stale = True
             forecast = self.forecast(now)
             call = self.forecaster.ticket_call(forecast, ticket.no)
+            if call is None and self.forecaster.deferred:
+                call = self.forecaster.new_call(forecast, ticket.service, ticket.priority)
         return estimate_at(call, ticket.service, forecast, now)
 
     def ticket_view(

@@ -63,6 +63,8 @@ class HallEngine:
         self.store = store
         self.clock = clock
         self.state = HallState(config=config, day="")
+        # The hub makes the wait forecasts off the request path (`hall/hub/forecasts.py`).
+        self.defer_forecasts = False
         # Opens a request's sealed ID number before it is decided (keys.py; set by the hub).
         self.open_args: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] = _as_sent
         # MQTT requests arrive one at a time, HTTP ones alongside: one decision at a time.
@@ -107,6 +109,7 @@ class HallEngine:
             times=times,
         )
         self.state.occupancy.pauses = dict(pauses_today)
+        self.state.forecaster.deferred = self.defer_forecasts
         self._stale = False
         await self._store_learning()
 

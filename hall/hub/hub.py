@@ -31,6 +31,7 @@ from hall.domain.numbering import local_day
 from hall.hub.dispatch import Dispatch, Reply, RequestMetrics
 from hall.hub.documents import make_documents
 from hall.hub.engine import HallEngine, Handled
+from hall.hub.forecasts import ForecastMaker
 from hall.hub.health import health_report, register_gauges
 from hall.hub.housekeeping import run_housekeeping
 from hall.hub.keys import HubSealing
@@ -80,8 +81,10 @@ class Hub:
             keep_retained=self._keep_retained,
         )
         self._engine = HallEngine(config, store, clock)
+        self._engine.defer_forecasts = True
         # /metrics: the hub's own, and whatever the composition root adds (the relay's).
         self._metrics = metrics if metrics is not None else Registry()
+        self._forecasts = ForecastMaker(lambda: self._engine.state, clock, self._metrics)
         request_metrics = RequestMetrics.register(self._metrics)
         self._retained_requests = self._metrics.counter(
             "hall_retained_requests_total", "Retained requests ignored (never carried out)"
@@ -251,6 +254,7 @@ class Hub:
                     await self._take_over(epoch)
                 group.create_task(self._link.run(self._on_message, self._on_messages))
                 group.create_task(self._publisher.run_services())
+                group.create_task(self._forecasts.run())
                 group.create_task(self._presence.keep(self._store.put_presence))
                 group.create_task(
                     run_housekeeping(
