@@ -21,6 +21,9 @@ DEVICE_KINDS = (
 )
 # Kinds that are bound to exactly one window.
 WINDOW_BOUND_KINDS = ("window_pad", "caller", "evaluator", "led_window")
+# Devices that may name a printer: a kiosk's prints its tickets, a window pad's the copies of
+# the documents captured at its window.
+PRINTING_KINDS = ("kiosk", "window_pad")
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ class DeviceConfig:
     id: str
     kind: str
     window: str | None = None  # window-bound kinds only
-    printer: str | None = None  # kiosks only
+    printer: str | None = None  # kiosks (tickets) and window pads (copies of documents)
     # Kiosks only: its ID numbers come from a card reader bound to it (the gateway's
     # `idcard` driver); only then does an ID number check in an appointment.
     id_reader: bool = False
