@@ -296,6 +296,7 @@ class DocumentsConfig:
     kinds: tuple[str, ...] = ("jpeg", "png", "pdf")
     retention_s: int = 7 * 86400  # a page not yet confirmed by the back office is deleted then
     link_ttl_s: int = 86400  # how long a link in a case may be fetched
+    copy_ttl_s: int = 300  # how long a window printer's link to a copy may be fetched
     s3: S3Config | None = None  # None: the encrypted files are kept in `path`
 
 
