@@ -28,8 +28,8 @@ from hall.domain.actor import Actor
 from hall.domain.config import HallConfig
 from hall.domain.hall import HallState
 from hall.domain.numbering import local_day
-from hall.hub.dispatch import Dispatch, Reply, RequestMetrics
 from hall.hub.copies import Copies
+from hall.hub.dispatch import Dispatch, Reply, RequestMetrics
 from hall.hub.documents import make_documents
 from hall.hub.engine import HallEngine, Handled
 from hall.hub.health import health_report, register_gauges

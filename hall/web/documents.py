@@ -33,8 +33,8 @@ from aiohttp import web
 
 from hall.contract.errors import StoreUnavailable
 from hall.contract.wire import dumps_text
-from hall.domain.documents import KINDS, DocumentError, page_name
 from hall.domain.copies import PBM_MEDIA_TYPE
+from hall.domain.documents import KINDS, DocumentError, page_name
 from hall.hub.copies import Copies
 from hall.hub.documents import BlobStoreError, Capturer, DamagedFile, Documents, capturer, too_large
 from hall.hub.http import HUB
