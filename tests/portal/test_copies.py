@@ -14,11 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from hall.domain.copies import Raster, pbm, sign_copy_link
 from hall.domain.documents import link_key
 from hall.hub.runtime import Running
+from hall.web.asyncapi import schema_for
 from tests.integration.contract_client import ContractClient
 from tests.support import DEMO_HALL
 
@@ -96,6 +98,11 @@ async def test_a_copy_reaches_the_window_printer_once(
         assert (sent["printer"], sent["width"], sent["height"]) == (PRINTER, 384, 500)
         job = await c.wait_for(c.topic("cmd", PRINTER), lambda d: d.get("job") == "print_copy")
         assert set(job) == {"job", "url", "sha256", "width", "height"}
+        jsonschema.validate(job, schema_for(c.topic("cmd", PRINTER), c.hall) or {})
+        with pytest.raises(jsonschema.ValidationError):  # the schema tells the jobs apart
+            jsonschema.validate(
+                {**job, "sha256": "x"}, schema_for(c.topic("cmd", PRINTER), c.hall) or {}
+            )
         assert job["sha256"] == hashlib.sha256(data).hexdigest()
         assert (job["width"], job["height"]) == (384, 500)
         assert job["url"].startswith(f"{running.http_url}/copies/{sent['copy']}?expires=")
