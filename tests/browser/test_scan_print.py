@@ -95,17 +95,19 @@ options = {{ dots = {DOTS} }}
         copies = running.hub.copies
         assert copies is not None
         pad = await call_a_ticket(camera_context, running.http_url)
+        pages = pad.locator("#scan-pages li[data-page]")
         await pad.get_by_label("其他材料").fill("身份证")
         await pad.get_by_role("button", name="拍摄").click()
+        await expect(pages).to_have_count(1)
         picture = tmp_path / "form.png"
         picture.write_bytes(page_png())
         await pad.get_by_label("其他材料").fill("申请表")
         await pad.locator("#scan-file").set_input_files(str(picture))
+        await expect(pages).to_have_count(2)
         document = tmp_path / "form.pdf"
         document.write_bytes(PDF)
         await pad.get_by_label("其他材料").fill("委托书")
         await pad.locator("#scan-file").set_input_files(str(document))
-        pages = pad.locator("#scan-pages li[data-page]")
         await expect(pages).to_have_count(3)
         await expect(pad.locator("#scan-printer")).to_have_text(f"窗口打印机 {PRINTER}：在线")
         # A PDF page: its key is disabled and it says why.
