@@ -58,3 +58,13 @@ def test_two_windows_never_share_a_printer_but_two_pads_of_one_window_may() -> N
         'hall.toml:43: devices[5].printer: printer "printer-2" is window "1"\'s (devices[2]): '
         "a window's printer prints copies of documents for that window only"
     )
+
+
+def test_a_window_printer_without_documents_is_warned_about() -> None:
+    from hall.contract.config_documents import documents_warnings
+
+    assert documents_warnings(check(hall(None, "printer-2"))) == [
+        "window pad pad-1 names a printer, but without [documents] no page is captured: the "
+        "window's printer prints no copies"
+    ]
+    assert documents_warnings(check(hall("printer-1", None))) == []
