@@ -168,10 +168,10 @@ def documents_warnings(config: HallConfig) -> list[str]:
     deleted before the back office has them)."""
     documents = config.documents
     if documents is None:
-        pads = [d.id for d in config.devices if d.kind == "window_pad" and d.printer]
-        if pads:
+        printing = [d.id for d in config.devices if d.kind == "window_pad" and d.printer]
+        if printing:
             return [
-                f"window pad {', '.join(pads)} names a printer, but without [documents] no "
+                f"window pad {', '.join(printing)} names a printer, but without [documents] no "
                 "page is captured: the window's printer prints no copies"
             ]
         return []
