@@ -192,3 +192,30 @@ async def test_a_copy_is_refused_with_the_reason(
         # A pad reaches only the pages of the visit at its own window.
         status, code, _ = await refused(f"/{image['id']}/print", raster(576, 10), other)
         assert (status, code) == (404, "not_found")
+
+
+async def test_a_copy_never_fetched_is_deleted_when_its_link_ends(
+    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer, tmp_path: Path
+) -> None:
+    async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
+        running,
+        c,
+        _run,
+    ):
+        pad = Pad(running)
+        await printer_status(c, {"state": "online", "online": True, "dots": 576})
+        await printer_seen(running, True, 576)
+        await c.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await c.ok("pad-1", "call.next")
+        page = await pad.capture(jpeg((7, 7, 7)), "身份证")
+        status, sent = await pad.call("POST", f"/{page['id']}/print", data=raster(576, 40))
+        assert status == 202, sent
+        file = tmp_path / "pages" / "copies" / sent["copy"]
+        copies, documents = running.hub.copies, running.hub.documents
+        assert copies is not None and documents is not None
+        assert await copies.sweep() == 0 and file.exists()  # its link is still good
+        later = time.time() + documents.config.copy_ttl_s + 1
+        documents.clock = lambda: later
+        assert await copies.sweep() == 1
+        assert not file.exists()
+        assert await copies.sweep() == 0
