@@ -151,8 +151,10 @@ class Copies:
             height=raster.height,
             expires=expires,
         )
-        await self.documents.vault.put(sha, data, name=copy_object(copy_id))
+        # The record first: it makes the raster due for deletion, so a raster whose keeping
+        # fails half way is still deleted when its link ends.
         await self.store.add(record, ttl + 60)
+        await self.documents.vault.put(sha, data, name=copy_object(copy_id))
         where = f"window {who.window}"
         await self.documents.record(
             "document_printed", page, who.staff, where, printer=printer.id, copy=copy_id
