@@ -32,6 +32,16 @@ Character sizes. GS ! n takes the width multiplier - 1 in bits 4-6 and the heigh
 0-2; the command's range is 1-8 for each, but printers differ (`PRINTER_MODELS`), and a value
 beyond what a printer takes is ignored or printed at another size. `render_ticket` asks for
 the hall name at 2 × 2 and the number at 4 × 4 and limits each to the model's maximum.
+
+Raster images (`render_copy`: a copy of a page captured at a window). GS v 0 m xL xH yL yH
+d1…dk prints a one-bit image of x bytes (8x dots) across and y rows, each row's first byte
+the leftmost eight dots with the leftmost in bit 7, 1 printing black: the bytes of a binary
+PBM (P4) row by row. m = 0 is normal size. Printers hold one image in a buffer of limited
+size, so a tall image goes as several images one under the other, each of at most the
+model's `band_rows` rows (255 by default; python-escpos sends 960-row fragments, but many
+58/80 mm printers lose rows past 255), which print with no gap between them. The image is
+`dots` wide (576 on 80 mm paper at 203 dpi, 384 on 58 mm; the model's, or the driver's
+`dots` option).
 """
 
 from __future__ import annotations
@@ -54,10 +64,12 @@ __all__ = [
     "PrinterStatus",
     "StatusReport",
     "encode_qr",
+    "encode_raster",
     "encode_size",
     "encode_status_request",
     "parse_status",
     "printable_text",
+    "render_copy",
     "render_ticket",
 ]
 
@@ -85,6 +97,8 @@ FALLBACK_WIDE: Final = "？"  # U+FF1F, GB2312 A3 BF
 GB_ENCODINGS: Final = frozenset({"gb18030", "gbk", "gb2312", "cp936"})
 QR_ERROR_LEVELS: Final[dict[str, int]] = {"L": 48, "M": 49, "Q": 50, "H": 51}
 QR_MAX_BYTES: Final = 7089
+RASTER_NORMAL: Final = 0  # GS v 0 m: normal width and height
+MAX_RASTER_ROW_BYTES: Final = 255  # the width the printers of the table take, in bytes
 
 
 class EscPosError(CodecError):
@@ -93,12 +107,15 @@ class EscPosError(CodecError):
 
 @dataclass(frozen=True, slots=True)
 class PrinterModel:
-    """The largest GS ! character size a printer takes, and where that is written."""
+    """The largest GS ! character size a printer takes, and where that is written; the dots
+    across its paper and the most rows of one GS v 0 image it takes."""
 
     name: str
     max_width: int
     max_height: int
     source: str
+    dots: int = 576  # 80 mm paper, 72 mm printed at 203 dpi
+    band_rows: int = 255
 
 
 PRINTER_MODELS: Final[dict[str, PrinterModel]] = {
@@ -107,7 +124,8 @@ PRINTER_MODELS: Final[dict[str, PrinterModel]] = {
         # The command's own range, as Epson's TM series and the printers that follow its
         # reference take it (Axiohm APOS, Posiflex Aura, Woosim Porti manuals: 1-8 each).
         PrinterModel("generic", 8, 8, "ESC/POS GS ! n: 1-8 times, width and height"),
-        PrinterModel("epson-tm-t88", 8, 8, "Epson TM-T88 series: GS ! 1-8 times"),
+        # TM-T88 prints 72 mm at 180 dpi: 512 dots.
+        PrinterModel("epson-tm-t88", 8, 8, "Epson TM-T88 series: GS ! 1-8 times", dots=512),
         PrinterModel("posiflex-aura", 8, 8, "Posiflex Aura command manual: GS ! 1-8 times"),
         # Pinnacle PP7M's manual lists width 1 or 2 and height 1-8.
         PrinterModel("pinnacle-pp7m", 2, 8, "Pinnacle PP7M manual: width 1-2, height 1-8"),
@@ -257,6 +275,43 @@ def render_ticket(
         line(ticket.footer, "footer")
     out += ALIGN_LEFT + ESC + b"d" + bytes([feed_lines]) + PARTIAL_CUT
     return bytes(out)
+
+
+# ----------------------------------------------------------------------------- raster
+
+
+def encode_raster(width: int, height: int, rows: bytes, *, band_rows: int = 255) -> bytes:
+    """GS v 0 (normal size) for a one-bit image `width` dots across and `height` rows high,
+    `rows` as a binary PBM keeps them (ceil(width / 8) bytes a row, leftmost dot in bit 7, 1
+    black), as one image per band of at most `band_rows` rows."""
+    row_bytes = (width + 7) // 8
+    if not 1 <= row_bytes <= MAX_RASTER_ROW_BYTES:
+        raise EscPosError(f"a raster is 1-{MAX_RASTER_ROW_BYTES * 8} dots wide, not {width}")
+    if height < 1:
+        raise EscPosError(f"a raster has at least one row, not {height}")
+    if len(rows) != row_bytes * height:
+        raise EscPosError(
+            f"a {width} x {height} raster is {row_bytes * height} bytes of dots, not {len(rows)}"
+        )
+    if not 1 <= band_rows <= 0xFFFF:
+        raise EscPosError(f"a band is 1-65535 rows, not {band_rows}")
+    out = bytearray()
+    for top in range(0, height, band_rows):
+        band = min(band_rows, height - top)
+        out += GS + b"v0" + bytes([RASTER_NORMAL])
+        out += row_bytes.to_bytes(2, "little") + band.to_bytes(2, "little")
+        out += rows[top * row_bytes : (top + band) * row_bytes]
+    return bytes(out)
+
+
+def render_copy(
+    width: int, height: int, rows: bytes, *, feed_lines: int = 3, model: PrinterModel = GENERIC
+) -> bytes:
+    """A whole copy, from ESC @ to the partial cut: the image centred, in the model's bands."""
+    if not 0 <= feed_lines <= 255:
+        raise EscPosError(f"feed lines is 0-255, not {feed_lines}")
+    image = encode_raster(width, height, rows, band_rows=model.band_rows)
+    return INIT + ALIGN_CENTER + image + ALIGN_LEFT + ESC + b"d" + bytes([feed_lines]) + PARTIAL_CUT
 
 
 # ----------------------------------------------------------------------------- status

@@ -7,12 +7,19 @@ the device's retained status carries it: `{"state": "online", "online": true|fal
 "paper": "ok"|"near_end"|"out"}` (`online` false also while the port is closed or the printer
 does not answer). A job that comes while the port is closed waits, for `job_max_age_s`.
 
+A window's printer also takes `{"job": "print_copy", "url", "sha256", "width", "height"}`: a
+copy of a page captured at the window, drawn by the window pad at the printer's width. The
+raster is fetched from the hub over HTTP by the signed, once-only link (`devices.drivers.copies`:
+timeout, size cap, hash), printed as GS v 0 images in the model's bands, and cut. The
+status also carries `dots`, the printer's width, which the pad draws at.
+
 Options: `encoding` ("gb18030"; "gbk", "gb2312", "utf-8", … as the printer is set up),
 `model` ("generic"; the printer model, which limits the character sizes: one of
 `escpos.PRINTER_MODELS`), `qr`
 (true: print the ticket's status link as a QR code), `qr_module_size` (6), `feed_lines` (3),
 `footer` (a last line, none), `status_interval_s` (30), `answer_timeout_s` (1),
-`job_max_age_s` (60).
+`job_max_age_s` (60), `dots` (the dots across the paper: the model's, 576 for 80 mm paper;
+384 for 58 mm), `fetch_timeout_s` (10: fetching a copy).
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from typing import Any
 from devices.codecs import escpos
 from devices.drivers.asking import AskingDriver
 from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec, SerialPort
+from devices.drivers.copies import CopyJobError, fetch_copy
 from devices.drivers.options import OptionError, Options
+from hall.domain.copies import MAX_DOTS
 
 OPTION_KEYS = (
     "encoding",
@@ -41,8 +50,11 @@ OPTION_KEYS = (
     "status_interval_s",
     "answer_timeout_s",
     "job_max_age_s",
+    "dots",
+    "fetch_timeout_s",
 )
 STATUS_REQUESTS = (1, 4)  # printer online; roll paper sensor
+JOBS = ("print", "print_copy")
 MAX_QUEUED_JOBS = 20
 
 
@@ -57,6 +69,8 @@ class EscPosOptions:
     status_interval_s: float = 30.0
     answer_timeout_s: float = 1.0
     job_max_age_s: float = 60.0
+    dots: int = escpos.GENERIC.dots
+    fetch_timeout_s: float = 10.0
 
 
 def parse_options(raw: Mapping[str, Any]) -> EscPosOptions:
@@ -82,6 +96,8 @@ def parse_options(raw: Mapping[str, Any]) -> EscPosOptions:
         status_interval_s=opts.number("status_interval_s", 30.0, 1.0, 3600.0),
         answer_timeout_s=opts.number("answer_timeout_s", 1.0, 0.1, 30.0),
         job_max_age_s=opts.number("job_max_age_s", 60.0, 0.0, 3600.0),
+        dots=opts.integer("dots", escpos.PRINTER_MODELS[model].dots, 8, MAX_DOTS),
+        fetch_timeout_s=opts.number("fetch_timeout_s", 10.0, 1.0, 120.0),
     )
 
 
@@ -134,12 +150,14 @@ class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
         self.jobs: deque[tuple[float, dict[str, Any]]] = deque(maxlen=MAX_QUEUED_JOBS)
         self.job_ready = asyncio.Event()
         self.printed = 0
+        self.copies_printed = 0
+        self.refused_copies: list[str] = []  # why the last copies were not printed (newest last)
         self.status = escpos.PrinterStatus()
         self.paper: str | None = None
         self.link.listeners.append(self._on_message)
 
     def _on_message(self, topic: str, data: dict[str, Any]) -> None:
-        if topic != self.link.topic("cmd") or data.get("job") != "print":
+        if topic != self.link.topic("cmd") or data.get("job") not in JOBS:
             return
         if len(self.jobs) == self.jobs.maxlen:
             self.log.warning("%s: %d jobs waiting; dropped the oldest", self.label, len(self.jobs))
@@ -153,7 +171,7 @@ class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
         return escpos.encode_status_request(command)
 
     def port_down(self) -> None:
-        self.link.update_status(online=False)
+        self.link.update_status(online=False, dots=self.options.dots)
 
     async def work(self, port: SerialPort) -> None:
         """Print the jobs as they come; ask for the status after each and every while."""
@@ -176,6 +194,9 @@ class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
             await self.check_status(port)
 
     async def print_job(self, port: SerialPort, job: Mapping[str, Any]) -> None:
+        if job.get("job") == "print_copy":
+            await self.print_copy(port, job)
+            return
         try:
             data = escpos.render_ticket(
                 print_ticket(job, self.options),
@@ -192,6 +213,27 @@ class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
         self.news.set()
         self.log.info("%s: printed ticket %s", self.label, job["ticket"]["no"])
 
+    async def print_copy(self, port: SerialPort, job: Mapping[str, Any]) -> None:
+        """Fetch the copy's raster from the hub, check it, print it and cut."""
+        try:
+            raster = await fetch_copy(job, self.options.dots, self.options.fetch_timeout_s)
+            data = escpos.render_copy(
+                raster.width,
+                raster.height,
+                raster.rows,
+                feed_lines=self.options.feed_lines,
+                model=self.options.model,
+            )
+        except (CopyJobError, escpos.EscPosError) as exc:
+            self.log.warning("%s: cannot print this copy: %s", self.label, exc)
+            self.refused_copies = [*self.refused_copies[-9:], str(exc)]
+            self.news.set()
+            return
+        await port.write(data)
+        self.copies_printed += 1
+        self.news.set()
+        self.log.info("%s: printed a copy, %d x %d dots", self.label, raster.width, raster.height)
+
     async def check_status(self, port: SerialPort) -> None:
         """Ask DLE EOT 1 and 4 and publish what the printer says (or that it said nothing)."""
         status = escpos.PrinterStatus()
@@ -199,11 +241,11 @@ class EscPosDriver(AskingDriver[int, escpos.StatusReport]):
             report = await self.ask(port, n, self.options.answer_timeout_s)
             if report is None:  # the printer is silent (off, or not an ESC/POS printer)
                 self.log.debug("%s: no answer to DLE EOT %d", self.label, n)
-                self.link.update_status(online=False)
+                self.link.update_status(online=False, dots=self.options.dots)
                 return
             status = status.merged(report.status)
         self.status = self.status.merged(status)
-        fields: dict[str, Any] = {"online": bool(status.online)}
+        fields: dict[str, Any] = {"online": bool(status.online), "dots": self.options.dots}
         paper = paper_state(self.status)
         if paper is not None:
             fields["paper"] = paper

@@ -27,6 +27,7 @@ EXTRAS: dict[str, dict[str, str]] = {
         "serial_asyncio_fast": "pyserial-asyncio-fast",
         "serial": "pyserial",
         "nacl": "pynacl",
+        "aiohttp": "aiohttp",
     },
     "watch": {"aiohttp": "aiohttp", "websockets": "websockets"},
     "history": {"psycopg": "psycopg", "openpyxl": "openpyxl"},

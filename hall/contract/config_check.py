@@ -26,6 +26,7 @@ from hall.domain.config import (
     MAX_DESCRIPTION_CHARS,
     MAX_IDLE_S,
     MIN_IDLE_S,
+    PRINTING_KINDS,
     WINDOW_BOUND_KINDS,
     ApiClient,
     DeviceConfig,
@@ -327,8 +328,10 @@ class HallFileChecker(
                     (*path, "window"), f"not allowed for a {kind} (only {bound} have a window)"
                 )
             printer = self.opt_string(table, path, "printer")
-            if printer is not None and kind != "kiosk":
-                raise self.error((*path, "printer"), f"not allowed for a {kind} (kiosks only)")
+            if printer is not None and kind not in PRINTING_KINDS:
+                raise self.error(
+                    (*path, "printer"), f"not allowed for a {kind} (kiosks and window pads only)"
+                )
             token = self.opt_string(table, path, "token")
             if token is not None and len(token) < MIN_TOKEN_LEN:
                 raise self.error(
@@ -367,7 +370,36 @@ class HallFileChecker(
                 raise self.error(key, f"unknown device {show(device.printer)}")
             if other != "printer":
                 raise self.error(key, f"device {show(device.printer)} is a {other}, not a printer")
+        self._printers_apart(out)
         return tuple(out)
+
+    def _printers_apart(self, devices: list[DeviceConfig]) -> None:
+        """A window's printer prints copies of the citizen's documents: never a kiosk's (its
+        tickets are taken by anyone in the hall), nor another window's."""
+        first: dict[str, int] = {}
+        for i, device in enumerate(devices):
+            if device.printer is None:
+                continue
+            if device.printer not in first:
+                first[device.printer] = i
+                continue
+            other = devices[first[device.printer]]
+            key: KeyPath = ("devices", i, "printer")
+            also = format_key(("devices", first[device.printer]))
+            if "kiosk" in (device.kind, other.kind) and device.kind != other.kind:
+                raise self.error(
+                    key,
+                    f"printer {show(device.printer)} prints the tickets of kiosk "
+                    f"{show(other.id if other.kind == 'kiosk' else device.id)} ({also} names it "
+                    "too): a window's printer prints copies of documents and must stand at "
+                    "the window; give the window pad a printer of its own",
+                )
+            if device.kind == "window_pad" and device.window != other.window:
+                raise self.error(
+                    key,
+                    f"printer {show(device.printer)} is window {show(other.window)}'s ({also}): "
+                    "a window's printer prints copies of documents for that window only",
+                )
 
 
 def _valid_timezone(name: str) -> bool:

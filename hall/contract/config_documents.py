@@ -9,6 +9,7 @@ max_pages = 30                 # one visit, default 30
 types = ["jpeg", "png", "pdf"] # default: all three
 retention_hours = 168          # a page the back office has not confirmed is deleted then
 link_ttl_s = 86400             # how long a case's link may be fetched
+copy_ttl_s = 300               # how long a window printer's link to a copy may be fetched
 
 [documents.s3]                 # optional: the encrypted files in an S3-compatible store
 url = "https://s3.example.gov.cn"
@@ -44,6 +45,7 @@ _DOCUMENTS_KEYS = (
     "types",
     "retention_hours",
     "link_ttl_s",
+    "copy_ttl_s",
     "s3",
 )
 _S3_KEYS = (
@@ -78,6 +80,7 @@ class DocumentsChecks(FileChecker):
         max_pages = self.integer(table, path, "max_pages", 1, 200)
         retention_h = self.integer(table, path, "retention_hours", 1, 24 * 366)
         link_ttl_s = self.integer(table, path, "link_ttl_s", 60, 30 * 86400)
+        copy_ttl_s = self.integer(table, path, "copy_ttl_s", 30, 3600)
         return DocumentsConfig(
             key=key,
             path=location,
@@ -86,6 +89,7 @@ class DocumentsChecks(FileChecker):
             kinds=self._kinds(table, path) or defaults.kinds,
             retention_s=defaults.retention_s if retention_h is None else retention_h * 3600,
             link_ttl_s=defaults.link_ttl_s if link_ttl_s is None else link_ttl_s,
+            copy_ttl_s=defaults.copy_ttl_s if copy_ttl_s is None else copy_ttl_s,
             s3=self._s3(table, path, base),
         )
 
@@ -164,6 +168,12 @@ def documents_warnings(config: HallConfig) -> list[str]:
     deleted before the back office has them)."""
     documents = config.documents
     if documents is None:
+        printing = [d.id for d in config.devices if d.kind == "window_pad" and d.printer]
+        if printing:
+            return [
+                f"window pad {', '.join(printing)} names a printer, but without [documents] no "
+                "page is captured: the window's printer prints no copies"
+            ]
         return []
     warnings = []
     if config.portal is None:

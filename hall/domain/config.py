@@ -21,6 +21,9 @@ DEVICE_KINDS = (
 )
 # Kinds that are bound to exactly one window.
 WINDOW_BOUND_KINDS = ("window_pad", "caller", "evaluator", "led_window")
+# Devices that may name a printer: a kiosk's prints its tickets, a window pad's the copies of
+# the documents captured at its window.
+PRINTING_KINDS = ("kiosk", "window_pad")
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ class DeviceConfig:
     id: str
     kind: str
     window: str | None = None  # window-bound kinds only
-    printer: str | None = None  # kiosks only
+    printer: str | None = None  # kiosks (tickets) and window pads (copies of documents)
     # Kiosks only: its ID numbers come from a card reader bound to it (the gateway's
     # `idcard` driver); only then does an ID number check in an appointment.
     id_reader: bool = False
@@ -293,6 +296,7 @@ class DocumentsConfig:
     kinds: tuple[str, ...] = ("jpeg", "png", "pdf")
     retention_s: int = 7 * 86400  # a page not yet confirmed by the back office is deleted then
     link_ttl_s: int = 86400  # how long a link in a case may be fetched
+    copy_ttl_s: int = 300  # how long a window printer's link to a copy may be fetched
     s3: S3Config | None = None  # None: the encrypted files are kept in `path`
 
 

@@ -86,9 +86,10 @@ def _signature(key: bytes, path: str, expires: int) -> str:
     return hmac.new(key, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def sign_link(key: bytes, page_id: str, expires: int) -> str:
-    """The path and query of a page's link, valid until `expires` (Unix seconds)."""
-    path = page_path(page_id)
+def sign_link(key: bytes, page_id: str, expires: int, *, path: str | None = None) -> str:
+    """The path and query of a page's link, valid until `expires` (Unix seconds); `path`
+    names another thing of that id (a copy for a printer: `hall.domain.copies`)."""
+    path = page_path(page_id) if path is None else path
     return f"{path}?expires={expires}&sig={_signature(key, path, expires)}"
 
 
@@ -99,7 +100,9 @@ class LinkCheck:
     message: str = ""
 
 
-def check_link(key: bytes, page_id: str, expires: str, sig: str, now: float) -> LinkCheck:
+def check_link(
+    key: bytes, page_id: str, expires: str, sig: str, now: float, *, path: str | None = None
+) -> LinkCheck:
     """Whether a link's signature is the hall's and it has not expired."""
     # ASCII first: `isdigit` takes "²" and "١" (which `int` refuses), and `compare_digest`
     # refuses non-ASCII text; a forged link is refused with its reason, never an error.
@@ -107,7 +110,7 @@ def check_link(key: bytes, page_id: str, expires: str, sig: str, now: float) -> 
         return LinkCheck(False, 404, "no such document link")
     if len(expires) > 12:
         return LinkCheck(False, 404, "no such document link")
-    expected = _signature(key, page_path(page_id), int(expires))
+    expected = _signature(key, page_path(page_id) if path is None else path, int(expires))
     if not hmac.compare_digest(expected.encode(), sig.encode()):
         return LinkCheck(False, 403, "the link's signature does not match")
     if int(expires) < now:

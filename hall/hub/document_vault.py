@@ -83,14 +83,16 @@ class Vault:
     def __repr__(self) -> str:
         return f"Vault({self.blobs!r})"
 
-    async def put(self, sha256: str, plain: bytes) -> None:
+    async def put(self, sha256: str, plain: bytes, *, name: str | None = None) -> None:
+        """Seal and keep `plain` under its hash (or under `name`: a copy's raster, kept
+        apart from the pages so that its deletion never touches theirs)."""
         sealed = bytes(self._box.encrypt(plain))
-        await self.blobs.put(object_name(sha256), sealed)
+        await self.blobs.put(name or object_name(sha256), sealed)
 
-    async def get(self, sha256: str) -> bytes:
+    async def get(self, sha256: str, *, name: str | None = None) -> bytes:
         from nacl.exceptions import CryptoError
 
-        sealed = await self.blobs.get(object_name(sha256))
+        sealed = await self.blobs.get(name or object_name(sha256))
         if sealed is None:
             raise DamagedFile(f"the file of {sha256[:12]}… is missing")
         try:
@@ -101,5 +103,5 @@ class Vault:
             raise DamagedFile(f"the file of {sha256[:12]}… does not match its hash")
         return plain
 
-    async def delete(self, sha256: str) -> None:
-        await self.blobs.delete(object_name(sha256))
+    async def delete(self, sha256: str, *, name: str | None = None) -> None:
+        await self.blobs.delete(name or object_name(sha256))

@@ -106,6 +106,8 @@ class Documents:
         self._link_key = link_key(config.key)
         self._contents = SubjectLocks()  # one content (SHA-256) changed at a time
         self.deleted = 0  # pages deleted (confirmed, removed or expired), for the metrics
+        # More rounds of deletion the sweep runs (the copies sent to printers: `copies.py`).
+        self.sweepers: list[Callable[[], Awaitable[int]]] = []
 
     # ----- at the window ---------------------------------------------------------------------
     async def capture(
@@ -168,7 +170,7 @@ class Documents:
     async def read(self, page: Page, by: str, where: str) -> bytes:
         """A page's content, for `by` (logged and audited)."""
         data = await self.vault.get(page.sha256)
-        await self._record("document_read", page, by, where)
+        await self.record("document_read", page, by, where)
         return data
 
     async def remove(self, page: Page, by: str, where: str) -> None:
@@ -181,7 +183,7 @@ class Documents:
             last = await self.store.remove(page)
         if last is not None:
             self.deleted += 1
-            await self._record("document_deleted", page, by, where)
+            await self.record("document_deleted", page, by, where)
 
     # ----- the back office -------------------------------------------------------------------
     async def documents(self, case: str) -> list[dict[str, Any]]:
@@ -199,6 +201,10 @@ class Documents:
             }
             for index, page in enumerate(await self.store.pages(case), start=1)
         ]
+
+    @property
+    def link_key(self) -> bytes:
+        return self._link_key
 
     async def linked(self, page_id: str, expires: str, sig: str) -> Page:
         """The page a valid link names; DocumentError (403, 404, 410) otherwise."""
@@ -245,11 +251,14 @@ class Documents:
                 removed = await self.sweep()
                 if removed:
                     log.info("deleted %d pages after their retention", removed)
+                for sweep in self.sweepers:
+                    await sweep()
             except (StoreUnavailable, BlobStoreError) as exc:
                 log.warning("documents: cannot sweep now: %s", exc)
             await asyncio.sleep(SWEEP_INTERVAL_S)
 
-    async def _record(self, event: str, page: Page, by: str, where: str) -> None:
+    async def record(self, event: str, page: Page, by: str, where: str, **more: str) -> None:
+        """Log and audit `event` of `page`, by whom and where (`more`: fields it adds)."""
         fields = {
             "event": event,
             "page": page.id,
@@ -258,6 +267,7 @@ class Documents:
             "sha256": page.sha256,
             "by": by,
             "where": where,
+            **more,
         }
         log.info(
             "%s: page %s of case %s by %s (%s)",

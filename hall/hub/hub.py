@@ -28,6 +28,7 @@ from hall.domain.actor import Actor
 from hall.domain.config import HallConfig
 from hall.domain.hall import HallState
 from hall.domain.numbering import local_day
+from hall.hub.copies import Copies
 from hall.hub.dispatch import Dispatch, Reply, RequestMetrics
 from hall.hub.documents import make_documents
 from hall.hub.engine import HallEngine, Handled
@@ -96,6 +97,13 @@ class Hub:
         self._dispatch.staff = self.staff
         # Pages captured at the windows (None without `[documents]`): the web side serves them.
         self.documents = make_documents(config, store, status_url, clock)
+        # Copies of those pages on the windows' printers (with the documents only).
+        self.copies: Copies | None = None
+        if self.documents is not None:
+            self.copies = Copies(
+                config, self.documents, store.copies(), self._presence.status, self._command
+            )
+            self.documents.sweepers.append(self.copies.sweep)
         self.ready = asyncio.Event()  # active, and its state published on the broker
         self.active = asyncio.Event()  # holds the lease and has loaded the hall
         self._sealing: HubSealing | None = None  # the key pair, loaded at takeover
@@ -189,6 +197,10 @@ class Hub:
         except Fenced as exc:
             self._fence(exc)
             raise
+
+    def _command(self, device_id: str, job: dict[str, Any]) -> None:
+        """A one-off job on the device's `cmd` topic (a copy for a window's printer)."""
+        self._link.publish(self._topics.device(device_id, "cmd"), dumps(job))
 
     def attach_device(self, device_id: str) -> None:
         """A browser page acting as this device connected: it counts as online meanwhile."""

@@ -52,6 +52,7 @@ class Presence:
         self._online: dict[str, bool] = {}
         self._since: dict[str, float] = {}
         self._mqtt_online: dict[str, bool] = {}
+        self._fields: dict[str, dict[str, Any]] = {}  # the last status of each device, as sent
         self._attached: Counter[str] = Counter()  # pages acting as each device
         self._remembered: dict[str, tuple[bool, float]] = {}  # kept before this hub started
         self._changes: dict[str, tuple[bool, float]] = {}  # not yet kept
@@ -98,6 +99,13 @@ class Presence:
     def online_count(self) -> int:
         return sum(self._online.values())
 
+    def status(self, device_id: str) -> Mapping[str, Any] | None:
+        """The device's last status (with what a gateway adds, e.g. a printer's `online`,
+        `paper` and `dots`) while it is online over MQTT; None while it is not."""
+        if not self._mqtt_online.get(device_id):
+            return None
+        return MappingProxyType(self._fields.get(device_id, {}))
+
     def online_ids(self) -> list[str]:
         return sorted(d for d, up in self._online.items() if up)
 
@@ -108,7 +116,9 @@ class Presence:
         # Anything but a JSON object with "state" (bad text, nesting too deep) counts as not
         # online; a bad status never stops the messages that arrived with it.
         with contextlib.suppress(ValueError, AttributeError, TypeError, RecursionError):
-            online = json.loads(payload or b"{}").get("state") == "online"
+            status = json.loads(payload or b"{}")
+            online = status.get("state") == "online"
+            self._fields[device_id] = status if online else {}
             self._mqtt_online[device_id] = online
             self._set(device_id, online or self._attached[device_id] > 0)
 

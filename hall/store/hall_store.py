@@ -28,6 +28,7 @@ from hall.store.connection import (
     open_redis,
     unavailable_as_store_error,
 )
+from hall.store.copies import StoredCopies
 from hall.store.documents import StoredDocuments
 from hall.store.keys import HallKeys
 from hall.store.lease import HallLease
@@ -102,6 +103,10 @@ class HallStore:
     def users(self) -> StoredUsers:
         """The hall's staff accounts and their audit stream, on this store's connection."""
         return StoredUsers(self.client, self.keys)
+
+    def copies(self) -> StoredCopies:
+        """The records of copies waiting for a window's printer."""
+        return StoredCopies(self.client, self.keys)
 
     def documents(self) -> StoredDocuments:
         """The records of the pages captured at the windows, on this store's connection."""

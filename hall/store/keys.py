@@ -171,3 +171,13 @@ class HallKeys:
     def document_refs(self, sha256: str) -> str:
         """Set: the page ids whose content has this SHA-256 (one encrypted file for them)."""
         return self._key("doc_refs", sha256)
+
+    # ----- copies of pages on a window's printer (copies.py) ---------------------------------
+    def copy(self, copy_id: str) -> str:
+        """Hash: one copy waiting for its printer (never its raster: an encrypted file)."""
+        return self._key("copy", copy_id)
+
+    @property
+    def copies_due(self) -> str:
+        """Sorted set: every copy id, scored by when its raster is deleted unless fetched."""
+        return self._key("copies_due")

@@ -167,6 +167,11 @@ STATUS: dict[str, Any] = {
         "state": {"enum": ["online", "offline"]},
         "epoch": {"type": "integer"},
         "instance": {"type": "string"},  # which hub process (hub/status only)
+        # A printer's (its gateway's ESC/POS driver): the printer itself answering, its
+        # paper, and the dots across it (a window pad draws copies at that width).
+        "online": {"type": "boolean"},
+        "paper": {"enum": ["ok", "near_end", "out"]},
+        "dots": {"type": "integer", "minimum": 8, "maximum": 2040},
     },
 }
 WINDOW_STATE: dict[str, Any] = {
@@ -316,6 +321,25 @@ PRINT_JOB: dict[str, Any] = {
     "required": ["job", "ticket"],
     "properties": {"job": {"const": "print"}, "ticket": TICKET},
 }
+PRINT_COPY_JOB: dict[str, Any] = {
+    "type": "object",
+    "description": "a copy of a page captured at the window, for the window pad's printer: "
+    "fetch the raster (a binary PBM, P4, `width` dots across, `height` rows) from `url` "
+    "once, check its SHA-256, print it (ESC/POS GS v 0) and cut",
+    "required": ["job", "url", "sha256", "width", "height"],
+    "properties": {
+        "job": {"const": "print_copy"},
+        "url": {
+            "type": "string",
+            "description": "<public_url>/copies/<copy>?expires=<unix s>&sig=<hex>: signed, "
+            "expiring ([documents] copy_ttl_s), fetched once",
+        },
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "width": {"type": "integer", "minimum": 1, "description": "dots: the printer's `dots`"},
+        "height": {"type": "integer", "minimum": 1, "maximum": 4000},
+    },
+}
+DEVICE_JOB: dict[str, Any] = {"oneOf": [PRINT_JOB, PRINT_COPY_JOB]}
 
 # Topic (with {hall} and {device} parameters) -> (who publishes, retained, payload schema).
 TOPICS: dict[str, tuple[str, bool, dict[str, Any]]] = {
@@ -325,7 +349,7 @@ TOPICS: dict[str, tuple[str, bool, dict[str, Any]]] = {
     "hall/{hall}/dev/{device}/req": ("device", False, REQUEST),
     "hall/{hall}/dev/{device}/res": ("hub", False, RESPONSE),
     "hall/{hall}/dev/{device}/state": ("hub", True, WINDOW_STATE),
-    "hall/{hall}/dev/{device}/cmd": ("hub", False, PRINT_JOB),
+    "hall/{hall}/dev/{device}/cmd": ("hub", False, DEVICE_JOB),
     "hall/{hall}/board": ("hub", True, BOARD),
     "hall/{hall}/services": ("hub", True, SERVICES),
     "hall/{hall}/announce": ("hub", False, ANNOUNCE),

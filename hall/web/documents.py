@@ -11,6 +11,9 @@ when the hall file gives it one, and an Origin of this hub's pages when a browse
   content (a read, logged with the clerk's staff number).
 - ``PATCH …/<page>`` ``{"name"}``: renamed; ``PUT /pad/<device>/documents``
   ``{"order": [page ids]}``: reordered; ``DELETE …/<page>``: removed.
+- ``POST …/<page>/print`` with a binary PBM drawn at the window printer's width: a copy
+  on the pad's printer (`hall.hub.copies`); ``202`` when the printer was sent it. The
+  printer fetches it once: ``GET /copies/<copy>?expires=…&sig=…``.
 
 A pad reaches only the pages of the visit in hand at its window. The back office's routes
 take the signed links a case carries: ``GET /documents/<page>?expires=…&sig=…`` once per link (a
@@ -30,7 +33,9 @@ from aiohttp import web
 
 from hall.contract.errors import StoreUnavailable
 from hall.contract.wire import dumps_text
+from hall.domain.copies import PBM_MEDIA_TYPE
 from hall.domain.documents import KINDS, DocumentError, page_name
+from hall.hub.copies import Copies
 from hall.hub.documents import BlobStoreError, Capturer, DamagedFile, Documents, capturer, too_large
 from hall.hub.http import HUB
 from hall.store.documents import Page
@@ -39,7 +44,8 @@ from hall.web.security import client_address, origin_allowed
 
 __all__ = ["add_routes"]
 
-UPLOAD_ROUTE, RETAKE_ROUTE = OWN_BODY_ROUTES  # they read bodies up to `[documents] max_bytes`
+# They read their bodies up to `[documents] max_bytes`, and up to a printer's raster.
+UPLOAD_ROUTE, RETAKE_ROUTE, PRINT_ROUTE = OWN_BODY_ROUTES
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -57,6 +63,13 @@ def _documents(request: web.Request) -> Documents:
     if documents is None:
         raise DocumentError(404, "not_found", "this hall keeps no documents ([documents])")
     return documents
+
+
+def _copies(request: web.Request) -> Copies:
+    copies = request.app[HUB].copies
+    if copies is None:
+        raise DocumentError(404, "not_found", "this hall keeps no documents ([documents])")
+    return copies
 
 
 def _pad(request: web.Request) -> Capturer:
@@ -134,7 +147,10 @@ async def _kept(documents: Documents, who: Capturer, page_id: str) -> dict[str, 
     raise DocumentError(404, "not_found", "no such page in the visit in hand")
 
 
-def _listing(who: Capturer | None, pages: list[Page], documents: Documents) -> web.Response:
+def _listing(
+    request: web.Request, who: Capturer | None, pages: list[Page], documents: Documents
+) -> web.Response:
+    printer = _copies(request).printer(request.match_info["device"])
     body = {
         "case": who.case if who else None,
         "ticket": who.ticket if who else None,
@@ -142,6 +158,7 @@ def _listing(who: Capturer | None, pages: list[Page], documents: Documents) -> w
         "max_pages": documents.config.max_pages,
         "max_bytes": documents.config.max_bytes,
         "types": [KINDS[kind][0] for kind in documents.config.kinds],
+        "printer": printer.view() if printer else None,
     }
     return web.json_response(body, headers=_NO_STORE, dumps=dumps_text)
 
@@ -183,8 +200,8 @@ async def listing(request: web.Request) -> web.StreamResponse:
     except DocumentError as exc:
         if exc.status != 409:
             raise
-        return _listing(None, [], documents)
-    return _listing(who, await documents.pages(who.case), documents)
+        return _listing(request, None, [], documents)
+    return _listing(request, who, await documents.pages(who.case), documents)
 
 
 async def reorder(request: web.Request) -> web.StreamResponse:
@@ -195,7 +212,7 @@ async def reorder(request: web.Request) -> web.StreamResponse:
         raise DocumentError(400, "bad_request", "order must be the list of the visit's page ids")
     if not await documents.store.reorder(who.case, order):
         raise DocumentError(409, "conflict", "order must name every page of the visit once")
-    return _listing(who, await documents.pages(who.case), documents)
+    return _listing(request, who, await documents.pages(who.case), documents)
 
 
 async def content(request: web.Request) -> web.StreamResponse:
@@ -222,6 +239,30 @@ async def remove(request: web.Request) -> web.StreamResponse:
     page = await documents.page_of(who, request.match_info["page"])
     await documents.remove(page, who.staff, f"window {who.window}")
     return web.Response(status=204, headers=_NO_STORE)
+
+
+async def print_copy(request: web.Request) -> web.StreamResponse:
+    """A copy of a page on the pad's printer: the body is the page drawn at the printer's
+    width in dots, one bit a dot (binary PBM)."""
+    documents, copies = _documents(request), _copies(request)
+    who = _pad(request)
+    page = await documents.page_of(who, request.match_info["page"])
+    printer = copies.ready_printer(who, page)
+    data = await _body(request, printer.max_bytes)
+    sent = await copies.send(who, page, printer, data)
+    return web.json_response(sent, status=202, headers=_NO_STORE)
+
+
+async def fetch_copy(request: web.Request) -> web.StreamResponse:
+    """A printer fetches its copy, once, by the link its job carried."""
+    copies = _copies(request)
+    data = await copies.fetch(
+        request.match_info["copy"],
+        request.query.get("expires", ""),
+        request.query.get("sig", ""),
+        f"printer at {client_address(request)}",
+    )
+    return web.Response(body=data, content_type=PBM_MEDIA_TYPE, headers=_NO_STORE)
 
 
 # ----- the back office -------------------------------------------------------------------------
@@ -281,6 +322,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put(page, retake, name=RETAKE_ROUTE)
     app.router.add_patch(page, rename)
     app.router.add_delete(page, remove)
+    app.router.add_post(page + "/print", print_copy, name=PRINT_ROUTE)
+    app.router.add_get("/copies/{copy}", fetch_copy)
     app.router.add_get("/documents/{page}", fetch)
     app.router.add_delete("/documents/{page}", confirm)
     app.middlewares.append(_refusals)

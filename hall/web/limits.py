@@ -38,8 +38,9 @@ __all__ = [
 APP_MAX_BODY_BYTES = 64 * 1024
 API_MAX_BODY_BYTES = 16 * 1024
 MAX_TRACKED = 10_000
-# Routes that read and bound their own bodies (a captured page: hall/web/documents.py).
-OWN_BODY_ROUTES = ("pad_document_upload", "pad_document_retake")
+# Routes that read and bound their own bodies (a captured page, a copy's raster:
+# hall/web/documents.py).
+OWN_BODY_ROUTES = ("pad_document_upload", "pad_document_retake", "pad_document_print")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

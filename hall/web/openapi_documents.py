@@ -67,6 +67,38 @@ DOCUMENT_PATHS: dict[str, Any] = {
     },
 }
 
+_COPY_PARAMETERS = [
+    {"name": "copy", "in": "path", "required": True, "schema": {"type": "string"}},
+    _LINK_PARAMETERS[1],
+    {
+        "name": "sig",
+        "in": "query",
+        "required": True,
+        "description": 'hex HMAC-SHA256 of "/copies/<copy>\\n<expires>" with the hall\'s link key',
+        "schema": {"type": "string"},
+    },
+]
+DOCUMENT_PATHS["/copies/{copy}"] = {
+    "get": {
+        "summary": "A copy of a page for a window's printer, from the link of its "
+        "`print_copy` job; fetched once, then deleted (the raster is deleted unfetched when "
+        "the link expires, after [documents] copy_ttl_s)",
+        "parameters": _COPY_PARAMETERS,
+        "responses": {
+            "200": {
+                "description": "the raster, a binary PBM (P4); its SHA-256 is the job's `sha256`",
+                "content": {
+                    "image/x-portable-bitmap": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "403": _refused("the signature does not match"),
+            "404": _refused("not a copy link (or this hall keeps no documents)"),
+            "410": _refused("the link expired or was fetched already (each copy once)"),
+            "503": _refused("the store is unavailable: try again"),
+        },
+    },
+}
+
 _PAD = "the window pad's documents (its ?token= when it has one; only while a ticket is in hand)"
 DOCUMENT_PAGES: dict[str, Any] = {
     "/pad/{device}/documents": {
@@ -81,5 +113,12 @@ DOCUMENT_PAGES: dict[str, Any] = {
         "put": f"{_PAD}: the body is the page retaken, kept in its place under its name",
         "patch": f'{_PAD}: {{"name"}} renames the page',
         "delete": f"{_PAD}: removes the page (204)",
+    },
+    "/pad/{device}/documents/{page}/print": {
+        "post": f"{_PAD}: the body is the page drawn at the pad's printer's width in dots "
+        '(the listing\'s "printer": {"id", "online", "dots"}), one bit a dot, as a binary '
+        "PBM (P4), at most 4000 rows: 202 {copy, printer, width, height, expires_at} when the "
+        "printer was sent it; 409 no_printer, printer_offline or not_printable (a PDF page), "
+        "404 no such page, 422 wrong_width, 400 bad_raster, 413 too_large",
     },
 }

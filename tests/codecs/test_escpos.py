@@ -255,3 +255,59 @@ def test_any_bytes_in_any_chunks_give_only_events(
 
     check_garbage(make, data, cuts, (escpos.StatusReport,))
     assert len(feed_chunks(make(), split(data, cuts))) == len(data)
+
+
+# ----- copies of pages: GS v 0 raster images --------------------------------------------------
+def test_a_raster_goes_as_gs_v_0_images_in_bands_with_pbm_bit_order() -> None:
+    # 10 dots across (2 bytes a row, 6 bits of the second unused) and 3 rows:
+    #   row 0: the leftmost dot only        1000000000 -> 80 00
+    #   row 1: the rightmost dot only       0000000001 -> 00 40
+    #   row 2: every dot                    1111111111 -> ff c0
+    rows = h("80 00 00 40 ff c0")
+    want = (
+        h("1d 76 30 00 02 00 02 00")  # GS v 0, m 0, x = 2 bytes, y = 2 rows
+        + h("80 00 00 40")
+        + h("1d 76 30 00 02 00 01 00")  # the rest: one row
+        + h("ff c0")
+    )
+    assert escpos.encode_raster(10, 3, rows, band_rows=2) == want
+    assert escpos.encode_raster(10, 3, rows) == h("1d 76 30 00 02 00 03 00") + rows
+
+
+def test_a_copy_is_initialised_centred_and_cut() -> None:
+    rows = bytes([0xAA] * 72 * 600)  # 576 dots, 600 rows: bands of 255, 255 and 90
+    out = escpos.render_copy(576, 600, rows, feed_lines=4)
+    head = h("1b 40 1b 61 01")
+    assert out.startswith(head)
+    assert out.endswith(h("1b 61 00 1b 64 04 1d 56 42 00"))
+    body = out[len(head) : -10]
+    at, bands = 0, []
+    while at < len(body):
+        assert body[at : at + 4] == h("1d 76 30 00")
+        x, y = (
+            int.from_bytes(body[at + 4 : at + 6], "little"),
+            int.from_bytes(body[at + 6 : at + 8], "little"),
+        )
+        bands.append((x, y))
+        at += 8 + x * y
+    assert bands == [(72, 255), (72, 255), (72, 90)]
+    # A model that takes fewer rows at once gets smaller bands.
+    small = escpos.PrinterModel("small-buffer", 2, 2, "test", dots=384, band_rows=100)
+    out = escpos.render_copy(384, 250, bytes(48 * 250), model=small)
+    assert out.count(h("1d 76 30 00 30 00")) == 3  # 100 + 100 + 50 rows of 48 bytes
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "size", "message"),
+    [
+        (0, 1, 0, "1-2040 dots wide"),
+        (2048, 1, 256, "1-2040 dots wide"),
+        (8, 0, 0, "at least one row"),
+        (16, 2, 3, "is 4 bytes of dots, not 3"),
+    ],
+)
+def test_a_raster_that_cannot_be_printed_is_refused(
+    width: int, height: int, size: int, message: str
+) -> None:
+    with pytest.raises(escpos.EscPosError, match=message):
+        escpos.encode_raster(width, height, bytes(size))

@@ -134,9 +134,9 @@ CASES: list[tuple[str, str, str]] = [
         'hall.toml:24: devices[1].printer: unknown device "printer-9"',
     ),
     (
-        "printer on a device that is not a kiosk",
-        variant('window = "1"', 'window = "1"\nprinter = "kiosk-1"'),
-        "hall.toml:29: devices[2].printer: not allowed for a window_pad (kiosks only)",
+        "printer on a device that is neither a kiosk nor a window pad",
+        variant('kind = "kiosk"', 'kind = "screen"\nprinter = "pad-1"'),
+        "hall.toml:24: devices[1].printer: not allowed for a screen (kiosks and window pads only)",
     ),
     (
         "an ID card reader on a device that is not a kiosk",

@@ -105,33 +105,65 @@ class FakeLineStrip(FakeSerialDevice):
 
 
 class FakePrinter(FakeSerialDevice):
-    """Answers DLE EOT n with `status[n]`; everything else is what it printed."""
+    """Answers DLE EOT n with `status[n]`; everything else is what it printed. A GS v 0 raster
+    image is read whole by its header (its dots are never taken for a command, as a printer
+    reads them) into `images`: (bytes a row, rows, the dots)."""
+
+    _STARTS = (b"\x1dv0", b"\x10\x04")
 
     def __init__(self, pty: Pty, status: dict[int, int] | None = None) -> None:
         super().__init__(pty)
         self.status = {1: 0x12, 4: 0x12} if status is None else status
         self.printed = bytearray()
         self.requests: list[int] = []
+        self.images: list[tuple[int, int, bytes]] = []
         self._pending = bytearray()
 
     def handle(self, data: bytes) -> None:
         self._pending += data
-        while True:
-            at = self._pending.find(b"\x10\x04")
-            if at < 0 or at + 2 >= len(self._pending):
-                # Keep what may be the start of a request split across reads.
-                keep = len(self._pending) - (at if at >= 0 else len(self._pending))
-                if at < 0 and self._pending.endswith(b"\x10"):
-                    keep = 1
-                self.printed += self._pending[: len(self._pending) - keep]
-                del self._pending[: len(self._pending) - keep]
-                return
-            self.printed += self._pending[:at]
-            n = self._pending[at + 2]
-            del self._pending[: at + 3]
+        while self._step():
+            pass
+
+    def _step(self) -> bool:
+        """Take one thing off the pending bytes; False when more bytes are needed."""
+        pending = self._pending
+        found = [(at, start) for start in self._STARTS if (at := pending.find(start)) >= 0]
+        if not found:
+            # Keep what may be the start of a command split across reads.
+            keep = max(
+                (n for start in self._STARTS for n in (1, 2) if pending.endswith(start[:n])),
+                default=0,
+            )
+            self.printed += pending[: len(pending) - keep]
+            del pending[: len(pending) - keep]
+            return False
+        at, start = min(found)
+        self.printed += pending[:at]
+        del pending[:at]
+        if start == b"\x10\x04":
+            if len(pending) < 3:
+                return False
+            n = pending[2]
+            del pending[:3]
             self.requests.append(n)
             if n in self.status:
                 self.send(bytes([self.status[n]]))
+            return True
+        if len(pending) < 8:
+            return False
+        x, y = int.from_bytes(pending[4:6], "little"), int.from_bytes(pending[6:8], "little")
+        if len(pending) < 8 + x * y:
+            return False
+        self.images.append((x, y, bytes(pending[8 : 8 + x * y])))
+        self.printed += pending[: 8 + x * y]
+        del pending[: 8 + x * y]
+        return True
+
+    def raster(self) -> tuple[int, bytes]:
+        """Every image printed so far, one under the other: (bytes a row, the dots)."""
+        widths = {x for x, _y, _dots in self.images}
+        assert len(widths) <= 1, widths
+        return (widths.pop() if widths else 0), b"".join(dots for _x, _y, dots in self.images)
 
 
 class FakeKeypadBus(FakeSerialDevice):

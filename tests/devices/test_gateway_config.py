@@ -147,6 +147,21 @@ def test_printer_model_sets_the_largest_character_size() -> None:
     assert 'unknown printer model "tm-9000"' in message and "generic" in message
 
 
+def test_printer_dots_come_from_the_model_or_the_option() -> None:
+    def dots(options: str) -> int:
+        text = GOOD + PRINTER.replace('{ model = "MODEL" }', options)
+        return int(check_gateway_text(text, "gw.toml").serial[2].options.dots)  # type: ignore[attr-defined]
+
+    assert dots("{}") == 576  # 80 mm paper
+    assert dots('{ model = "epson-tm-t88" }') == 512
+    assert dots('{ model = "epson-tm-t88", dots = 384 }') == 384
+    with pytest.raises(ConfigError) as caught:
+        dots("{ dots = 4 }")
+    message = str(caught.value)
+    assert message.startswith("gw.toml:19: serial[3].options.dots: "), message
+    assert "4" in message
+
+
 def test_window_names_in_the_gateway_file_are_refused_with_where_and_why() -> None:
     text = GOOD.replace(
         'device = "led-1"',

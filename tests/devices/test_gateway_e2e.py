@@ -193,7 +193,7 @@ device = "printer-1"
     async with running_gateway(path) as gateway:
         await client.wait_latest(
             client.topic("status", "printer-1"),
-            lambda d: d == {"state": "online", "online": True, "paper": "ok"},
+            lambda d: d == {"state": "online", "online": True, "paper": "ok", "dots": 576},
         )
         await reader.wait_for(lambda: idcard.FIND_CARD in reader.commands)
         reader.card = card_text(id_number=ID_NUMBER)

@@ -54,7 +54,7 @@ async def test_a_print_job_is_printed_as_escpos_and_the_status_published(env: Dr
     driver = make(pty.name, link, env)
     async with running(driver):
         await eventually(lambda: link.status.get("paper") == "near_end", news=link.changed)
-        assert link.status == {"online": True, "paper": "near_end"}
+        assert link.status == {"online": True, "paper": "near_end", "dots": 576}
         await link.push("cmd", JOB)
         await link.push("cmd", {"job": "something else"})
         await eventually(lambda: driver.printed == 1, news=driver.news)
@@ -88,7 +88,9 @@ async def test_a_silent_printer_is_reported_offline_and_garbage_skipped(env: Dri
         printer.status = {1: 0x12, 4: 0x12}
         printer.send(b"\xff")  # a byte nobody asked for: skipped
         await link.push("cmd", JOB)
-        await eventually(lambda: link.status == {"online": True, "paper": "ok"}, news=link.changed)
+        await eventually(
+            lambda: link.status == {"online": True, "paper": "ok", "dots": 576}, news=link.changed
+        )
         assert driver.bad_frames >= 1
     pty.close()
 
@@ -116,7 +118,7 @@ async def test_a_printer_that_is_not_there_is_offline(env: DriverEnv, tmp_path: 
     link = FakeLink("printer-1")
     driver = make(str(tmp_path / "ttyUSB9"), link, env)
     async with running(driver, wait_open=False):
-        await eventually(lambda: link.status == {"online": False}, news=link.changed)
+        await eventually(lambda: link.status == {"online": False, "dots": 576}, news=link.changed)
         assert driver.open_failures >= 1
 
 

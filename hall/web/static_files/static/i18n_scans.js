@@ -35,7 +35,25 @@
       "scan.err.unsupported_type": "只能保存 JPEG、PNG 或 PDF 文件",
       "scan.err.too_many_pages": "每次办理最多 {max} 页",
       "scan.err.invalid_state": "当前没有在办的号，或窗口未签到",
-      "scan.err.unavailable": "暂时无法保存，请稍后再试"
+      "scan.err.unavailable": "暂时无法保存，请稍后再试",
+      "scan.print": "打印",
+      "scan.print.page": "打印第 {n} 页",
+      "scan.print.pdf": "PDF 文件无法在窗口打印，请由后台打印",
+      "scan.print.drawing": "正在生成打印图像…",
+      "scan.print.sending": "正在发送到打印机…",
+      "scan.print.sent": "第 {n} 页已发送到打印机 {printer}",
+      "scan.print.refused": "未打印：{msg}",
+      "scan.printer.online": "窗口打印机 {printer}：在线",
+      "scan.printer.offline": "窗口打印机 {printer}：离线",
+      "scan.print.err.no_printer": "本窗口没有打印机",
+      "scan.print.err.printer_offline": "打印机 {printer} 离线，请检查电源、纸张和连线",
+      "scan.print.err.not_printable": "PDF 文件无法在窗口打印",
+      "scan.print.err.wrong_width": "打印图像宽度与打印机不符，请重新打开影印窗口后再试",
+      "scan.print.err.bad_raster": "打印图像无效",
+      "scan.print.err.too_large": "页面太长，无法打印",
+      "scan.print.err.not_found": "该页已不存在",
+      "scan.print.err.invalid_state": "当前没有在办的号，或窗口未签到",
+      "scan.print.err.unavailable": "暂时无法打印，请稍后再试"
     },
     en: {
       "scan.open": "Scan documents",
@@ -69,7 +87,25 @@
       "scan.err.unsupported_type": "only JPEG, PNG or PDF files are kept",
       "scan.err.too_many_pages": "a visit has at most {max} pages",
       "scan.err.invalid_state": "no ticket in hand, or nobody signed in at this window",
-      "scan.err.unavailable": "cannot be kept now, please try again shortly"
+      "scan.err.unavailable": "cannot be kept now, please try again shortly",
+      "scan.print": "Print",
+      "scan.print.page": "Print page {n}",
+      "scan.print.pdf": "A PDF file cannot be printed at the window: print it from the back office",
+      "scan.print.drawing": "Drawing the page for the printer…",
+      "scan.print.sending": "Sending to the printer…",
+      "scan.print.sent": "Page {n} sent to printer {printer}",
+      "scan.print.refused": "Not printed: {msg}",
+      "scan.printer.online": "Window printer {printer}: online",
+      "scan.printer.offline": "Window printer {printer}: offline",
+      "scan.print.err.no_printer": "this window has no printer",
+      "scan.print.err.printer_offline": "printer {printer} is offline: check its power, paper and cable",
+      "scan.print.err.not_printable": "a PDF file cannot be printed at the window",
+      "scan.print.err.wrong_width": "the page was drawn at another width than the printer's: open the documents again and retry",
+      "scan.print.err.bad_raster": "the page could not be drawn for the printer",
+      "scan.print.err.too_large": "the page is too long to print",
+      "scan.print.err.not_found": "this page is gone",
+      "scan.print.err.invalid_state": "no ticket in hand, or nobody signed in at this window",
+      "scan.print.err.unavailable": "cannot print now, please try again shortly"
     }
   });
 })();

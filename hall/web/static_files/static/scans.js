@@ -3,7 +3,9 @@
  * PDF), names each page by the service's required documents (the catalogue's, sent with the
  * services) or by a name typed in, and retakes, reorders and removes pages. Pages go to the
  * hub over HTTP (/pad/<device>/documents, the device's token as for its socket) and leave
- * with the case for the back office; the page keeps nothing of them but what it shows. */
+ * with the case for the back office; the page keeps nothing of them but what it shows.
+ * When the pad has a printer (its `printer` in the hall file), each image page may be printed
+ * there: drawn at the printer's width and dithered here (scan_print.js), sent as a raster. */
 (function () {
   "use strict";
 
@@ -24,6 +26,8 @@
   var retaking = null; // the id of the page the next capture replaces
   var stream = null;
   var busy = false;
+  var printer = null; // the pad's printer {id, online, dots}, or null: no print keys
+  var printing = {}; // page id -> {text, error}: how its last copy went
 
   function url(path, params) {
     var query = [];
@@ -65,6 +69,15 @@
       return t(key, { max: maxPages, size: mib >= 1 ? mib + " MB" : Math.ceil(maxBytes / 1024) + " KB" });
     }
     return error.code ? H.errorText({ code: error.code, message: error.message }) : error.message;
+  }
+
+  /* Why a copy was refused, in the page's language. */
+  function printRefusal(error) {
+    var key = "scan.print.err." + error.code;
+    if (error.code && window.I18N.has(key)) {
+      return t(key, { printer: printer ? printer.id : "" });
+    }
+    return error.message;
   }
 
   function json(value) {
@@ -152,6 +165,71 @@
     return el("button", { type: "button", class: "btn secondary", "aria-label": label, text: text, disabled: disabled || busy, onclick: onclick });
   }
 
+  function showPrinting(pageId, text, error) {
+    printing[pageId] = { text: text, error: error };
+    var node = document.querySelector('#scan-pages li[data-page="' + pageId + '"] .print-state');
+    if (node) {
+      node.textContent = text;
+      node.classList.toggle("error", !!error);
+    }
+  }
+
+  function printPage(page, n, image) {
+    var dots = printer.dots;
+    showPrinting(page.id, t("scan.print.drawing"), false);
+    window.hallScanPrint
+      .loaded(image)
+      .then(function (loadedImage) {
+        var raster = window.hallScanPrint.dither(loadedImage, dots);
+        showPrinting(page.id, t("scan.print.sending"), false);
+        return call("POST", "/" + page.id + "/print", window.hallScanPrint.pbm(raster));
+      })
+      .then(function (data) {
+        var said = t("scan.print.sent", { n: n, printer: data.printer });
+        showPrinting(page.id, said, false);
+        toaster.show(said, false);
+      })
+      .catch(function (error) {
+        var said = t("scan.print.refused", { msg: printRefusal(error) });
+        showPrinting(page.id, said, true);
+        toaster.show(said, true);
+      });
+  }
+
+  /* The page's print key and how its copy went; a PDF page says why it cannot be printed. */
+  function printTools(page, n, preview) {
+    if (!printer) {
+      return [];
+    }
+    var pdf = page.kind === "pdf";
+    var state = printing[page.id];
+    return [
+      el("button", {
+        type: "button",
+        class: "btn secondary print",
+        "aria-label": t("scan.print.page", { n: n }),
+        text: t("scan.print"),
+        disabled: pdf || busy,
+        onclick: function () {
+          printPage(page, n, preview);
+        }
+      }),
+      el("p", {
+        class: "print-state" + (pdf || (state && state.error) ? " error" : ""),
+        role: "status",
+        text: pdf ? t("scan.print.pdf") : state ? state.text : ""
+      })
+    ];
+  }
+
+  function renderPrinter() {
+    var line = H.$("scan-printer");
+    line.hidden = !printer;
+    line.textContent = printer
+      ? t(printer.online ? "scan.printer.online" : "scan.printer.offline", { printer: printer.id })
+      : "";
+  }
+
   function move(index, by) {
     var order = pages.map(function (p) { return p.id; });
     var moved = order.splice(index, 1)[0];
@@ -187,13 +265,14 @@
               act(call("DELETE", "/" + page.id), t("scan.removed"));
             })
           ])
-        ])
+        ].concat(printTools(page, n, preview)))
       );
     });
     var at = pages.map(function (p) { return p.id; }).indexOf(retaking);
     H.$("scan-retaking").hidden = at < 0;
     H.$("scan-retaking").textContent = at >= 0 ? t("scan.retaking", { n: at + 1 }) : "";
     H.$("scan-shoot").disabled = busy || !stream;
+    renderPrinter();
     renderButton();
   }
 
@@ -207,11 +286,13 @@
         pages = data.documents || [];
         maxPages = data.max_pages || 0;
         maxBytes = data.max_bytes || 0;
+        printer = data.printer || null;
       })
       .catch(function (error) {
         /* 404: this hall keeps no documents; 403: this device may not capture any */
         enabled = error.status !== 404 && error.status !== 403;
         pages = [];
+        printer = null;
       })
       .then(function () {
         renderButton();
@@ -367,6 +448,7 @@
       close();
     }
     pages = [];
+    printing = {};
     load();
   });
   document.addEventListener("langchange", function () {
