@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -302,6 +303,9 @@ async def worker_loop(
     conn: Connection, host: str, port: int, hall_id: str, specs: list[Spec]
 ) -> None:
     loop = asyncio.get_running_loop()
+    # aiomqtt makes its blocking connect in the loop's default executor (os.cpu_count() + 4
+    # threads): a thread per device, so that every device really connects at once.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=len(specs) + 4))
     devices = [FleetDevice(spec, host, port, hall_id) for spec in specs]
     conn.send(("loaded", os.getpid()))
     t0 = await loop.run_in_executor(None, conn.recv)

@@ -45,7 +45,7 @@ from .sections import put_section
 from .targets import SERVICE_CODES, new_hall_id
 
 PER = 100_000  # the figure reported: memory per this many tickets in a day
-TICKETS = 20_000  # taken by a run: 100,000 take about 20 minutes on the 2-core machine here
+TICKETS = 12_000  # taken by a run: 100,000 take about half an hour on the 2-core machine here
 HALLS = 4
 KIOSKS = 4
 WINDOWS = 26
