@@ -329,6 +329,17 @@ def worker(conn: Connection, host: str, port: int, hall_id: str, specs: list[Spe
 
 
 # ----- the run -----------------------------------------------------------------------------------
+def open_file_limit(pid: int) -> int:
+    """A process's soft limit of open files (0 when unknown)."""
+    try:
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def listen_overflows() -> int:
     """The machine's count of connections dropped because a listen queue was full (TcpExt
     ListenOverflows): a connect storm beyond the broker's backlog shows here, each dropped
@@ -355,6 +366,7 @@ class Result:
     cpu_wall: float  # seconds over which `cpu` was measured: the storm and the hub's count
     storm_wall: float
     overflows: int  # connections the machine's listen queues dropped during the storm
+    mosquitto_files: int  # Mosquitto's soft limit of open files
     sample: list[Any]
     sample_kiosks: int
 
@@ -458,6 +470,7 @@ async def measure(servers: Servers, hall: Hall, total: int) -> Result:
         cpu_wall,
         storm_wall,
         overflows,
+        open_file_limit(servers.mosquitto_pid),
         sample,
         kiosks,
     )
@@ -539,6 +552,11 @@ def render(result: Result, when: str) -> str:
         f"{result.overflows:,}. Each is a SYN the broker's full accept queue dropped; the "
         "device's kernel sends it again 1 s later, then 3 s, so the connect times bunch at "
         "those steps (Mosquitto listens with a backlog of 100).",
+        f"- Mosquitto ran with a soft limit of {result.mosquitto_files:,} open files. Started "
+        "by Debian's `mosquitto.service`, which sets no `LimitNOFILE`, it gets systemd's "
+        "default of 1,024, and Mosquitto 2.0.11 then accepted 1,016 clients and refused the "
+        "rest (checked by hand on this machine with `prlimit --nofile=1024`): a hall of more "
+        "than about 1,000 devices needs `LimitNOFILE` raised for the broker as well.",
         f"- {describe(result.cpu)} Over {result.cpu_wall:.1f} s from the storm's start to "
         "the hub counting every device.",
         "",
