@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aredis
 
 from hall.contract.ports import free_port
+from hall.store.commit import EVENTS_MAXLEN
 from tests.support import write_hall_config
 
 from .cpu import CpuMeter, describe
@@ -310,6 +311,10 @@ def render(
         lines.append(f"| `{kind}` | {n:,} | {size / 2**20:.1f} |")
     lines += [
         "",
+        "- `idem`: each request's answer, kept a day when it changed something (so a repeated "
+        "request is never carried out twice: three per ticket here, the take, the call and its "
+        "end), a minute when it did not; `events`: each hall's event stream, capped at "
+        f"{EVENTS_MAXLEN:,} entries a hall (not reached here); `tickets`: the day's tickets.",
         f"- {describe(cpu)} Over the load, {took:.0f} s.",
     ]
     if refused:
