@@ -260,7 +260,8 @@ def render(results: list[Result], when: str) -> str:
         SECTION,
         "",
         f"`python -m bench.dashboard_fanout` ({when}): {n} dashboards signed in (`POST /login`, "
-        f"{ACCOUNTS} manager accounts, {n // ACCOUNTS} sessions each), each on its own "
+        f"{ACCOUNTS} manager accounts with cheap argon2id hashes, {n // ACCOUNTS} sessions "
+        "each), each on its own "
         "`/ws/dashboard` (the `websockets` client, in one process); then "
         f"{results[0].changes} `ticket.take` over MQTT paced at {RATE:g}/s. Latency: from "
         "publishing the `ticket.take` to each dashboard receiving that ticket's "

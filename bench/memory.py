@@ -3,9 +3,9 @@
 A hall numbers at most 999 tickets a day per service (A001-A999), 25,974 over 26 services,
 so a day of 100,000 tickets is four halls served by one `hall run` process (`--config
 <folder>`, each hall file with its own HTTP port) on one private Redis, 25,000 tickets each.
-A run takes 20,000 (`--tickets`; 100,000 take about 20 minutes on the shared 2-core machine
-of these tables) and scales the growth to 100,000. Each hall has 26 windows (window n serves
-three of A-Z, from the n-th) with a pad each, and 4 kiosks.
+A run takes 12,000 (`--tickets`; 100,000 take about half an hour on the shared 2-core
+machine of these tables) and scales the growth to 100,000. Each hall has 26 windows (window
+n serves three of A-Z, from the n-th) with a pad each, and 4 kiosks.
 
 Driven through the contract, closed loop: per hall, the 4 kiosks take tickets one after
 another (services A-Z in turn) while the 26 window pads call whenever more than `--depth`
