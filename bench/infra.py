@@ -82,10 +82,10 @@ class Servers:
         }
 
 
-def _mosquitto_conf(port: int, workdir: Path) -> str:
+def _mosquitto_conf(port: int, workdir: Path, logins: str | None = None) -> str:
     lines = [
         f"listener {port} 127.0.0.1",
-        "allow_anonymous true",
+        "allow_anonymous true" if logins is None else logins,
         "set_tcp_nodelay true",
         "persistence false",
         "max_inflight_messages 0",
@@ -144,8 +144,11 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def private_servers() -> Iterator[Servers]:
-    """Start Mosquitto and Redis for this run; stop them and remove their folder on exit."""
+def private_servers(logins: str | None = None) -> Iterator[Servers]:
+    """Start Mosquitto and Redis for this run; stop them and remove their folder on exit.
+
+    `logins`: Mosquitto settings that take the place of `allow_anonymous true` (e.g.
+    `allow_anonymous false`, `password_file ...`, `acl_file ...` with absolute paths)."""
     mosquitto = find_binary("mosquitto")
     redis_server = find_binary("redis-server")
     if mosquitto is None or redis_server is None:
@@ -159,7 +162,7 @@ def private_servers() -> Iterator[Servers]:
     try:
         mqtt_port, redis_port = free_port(), free_port()
         conf = workdir / "mosquitto.conf"
-        conf.write_text(_mosquitto_conf(mqtt_port, workdir), encoding="utf-8")
+        conf.write_text(_mosquitto_conf(mqtt_port, workdir, logins), encoding="utf-8")
         outputs.append((workdir / "mosquitto.out").open("wb"))
         procs.append(
             subprocess.Popen(

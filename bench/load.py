@@ -30,15 +30,28 @@ REPLY_TIMEOUT_S = 10.0
 MessageHook = Callable[[str, bytes, bool, float], None]
 
 
-def mqtt_client(host: str, port: int, identifier: str) -> aiomqtt.Client:
+def mqtt_client(
+    host: str,
+    port: int,
+    identifier: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    will: aiomqtt.Will | None = None,
+    timeout: float = 10,
+) -> aiomqtt.Client:
+    """An aiomqtt client as the benchmarks' devices use it (a login and a will when given)."""
     client = aiomqtt.Client(
         host,
         port,
         identifier=identifier,
+        username=username,
+        password=password,
+        will=will,
         socket_options=NODELAY,
         clean_session=True,
         keepalive=30,
-        timeout=10,
+        timeout=timeout,
         max_inflight_messages=1000,
         max_queued_outgoing_messages=100_000,
     )

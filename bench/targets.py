@@ -146,10 +146,21 @@ def bench_hall(kiosks: int, windows: int) -> dict[str, Any]:
     return {"services": services, "windows": window_list, "devices": devices}
 
 
-async def wait_online(env: Env, hall_id: str, exited: asyncio.Future[Any] | None) -> None:
-    """Wait for the retained `hall/<id>/hub/status` to say online (or the process to die)."""
+async def wait_online(
+    env: Env,
+    hall_id: str,
+    exited: asyncio.Future[Any] | None,
+    *,
+    login: tuple[str, str] | None = None,
+) -> None:
+    """Wait for the retained `hall/<id>/hub/status` to say online (or the process to die);
+    `login`: the (user, password) to log in with, on a broker that takes logins only."""
     servers = env.servers
-    async with mqtt_client(servers.host, servers.mqtt_port, f"bench-watch-{hall_id}") as client:
+    user, password = login if login is not None else (None, None)
+    identifier = user if user is not None else f"bench-watch-{hall_id}"
+    async with mqtt_client(
+        servers.host, servers.mqtt_port, identifier, username=user, password=password
+    ) as client:
         await client.subscribe(f"hall/{hall_id}/hub/status", qos=1)
 
         async def online() -> None:
