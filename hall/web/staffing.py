@@ -1,12 +1,14 @@
 """The dashboard's staffing advice for the rest of today: ``GET /api/staffing/today``.
 
-Per half hour from now to the last arrival the hall expects today, how many windows each
-service needs to call `SHARE` of its citizens within the hall's wait target
-(`[supervision] wait_target_s`), by Erlang C (`hall.simulation.erlang`): the arrivals
-expected from the hall's learned history, scaled to how busy today has been so far
-(`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
-service (call to next call). Beside it the windows open now, per service (a window serving
-several services counts for each): the advice counts windows that serve only that service.
+Per half hour from now to the last arrival the hall expects today, which of the hall's
+windows to open to call `SHARE` of its citizens within the hall's wait target
+(`[supervision] wait_target_s`): pooled windows by Erlang C (`hall.simulation.pooling`), each
+window serving the services it serves now, never more windows than the hall has. The
+arrivals are expected from the hall's learned history, scaled to how busy today has been so
+far (`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
+service (call to next call). Per service, the advised windows that serve it; beside it the
+windows open now, per service (a window serving several services counts for each in both).
+A half hour that even every window cannot serve to the target says so (`target_met`).
 Read by a signed-in dashboard session (any role but a clerk's) or an API client. Pure but
 for the route; no personal data.
 """
@@ -19,8 +21,9 @@ from aiohttp import web
 
 from hall.contract.wire import dumps_text
 from hall.domain.arrivals import seconds_of_day
+from hall.domain.config import WindowConfig
 from hall.domain.state import HallState
-from hall.simulation.erlang import windows_needed
+from hall.simulation.pooling import choose_windows
 from hall.web import api
 from hall.web.api import HUB
 from hall.web.pages import session_of
@@ -54,28 +57,42 @@ def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[
     open_now = {
         code: sum(1 for w in open_ids if code in state.window_services.get(w, ())) for code in codes
     }
+    windows = [
+        WindowConfig(w.id, state.window_services.get(w.id, w.services), w.name)
+        for w in state.config.windows
+    ]
+    visit = {code: state.occupancy_s(code, None) for code in codes}
     half_hours: list[dict[str, Any]] = []
+    kept: tuple[str, ...] = tuple(open_ids)  # on a tie, the windows open now stay open
     for slot in sorted(counts):
         length = slot + SLOT_S - (second if slot == first else slot)  # the rest of this one
         rates = {code: counts[slot].get(code, 0.0) * 3600 / max(60.0, length) for code in codes}
-        windows = {
-            code: windows_needed(rate / 3600, state.occupancy_s(code, None), SHARE, wait_target_s)
-            for code, rate in rates.items()
+        per_s = {code: rate / 3600 for code, rate in rates.items()}
+        pool = choose_windows(windows, per_s, visit, SHARE, wait_target_s, kept)
+        kept = pool.open
+        serving = {
+            code: sum(1 for w in windows if w.id in pool.open and code in w.services)
+            if rates[code] > 0
+            else 0
+            for code in codes
         }
-        total = sum(windows.values())
+        total = len(pool.open)
         half_hours.append(
             {
                 "start": _clock(slot),
                 "end": _clock(slot + SLOT_S),
                 "arrivals_per_hour": {c: round(r, 1) for c, r in rates.items()},
-                "windows": windows,
+                "windows": serving,
                 "total": total,
+                "window_ids": list(pool.open),
+                "target_met": pool.met,
                 "more_than_open": max(0, total - len(open_ids)),
             }
         )
     return {
         "target": {"share": SHARE, "wait_s": wait_target_s},
         "open_now": {"windows": len(open_ids), "services": open_now},
+        "hall_windows": len(windows),
         "half_hours": half_hours,
     }
 
