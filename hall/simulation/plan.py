@@ -1,13 +1,20 @@
-"""Staffing advice (`hall plan`): how many windows a day needs per half hour, and which
-service each serves, to call a target share of citizens within a target wait.
+"""Staffing advice (`hall plan`): which of the hall's windows to open in each half hour, each
+serving the services the hall file lists for it, to call a target share of citizens within a
+target wait; never more windows than the hall has.
 
-First Erlang C (`erlang.py`) for every service and half hour, from the profile's arrival rate
-(with the visits transferred in from other services) and its time per visit (the mean of its
-lognormal service time, the walk up and the clerk's gap between visits). Erlang C assumes a
+First pooled Erlang C (`pooling.py`) for every half hour, from the profile's arrival rates
+(with the visits transferred in and the appointments that come) and each service's time per
+visit (the mean of its lognormal service time, the walk up and the clerk's gap between
+visits): the fewest of the hall's windows such that every group of services has as many open
+windows serving it as Erlang C asks for the group's arrivals together. Erlang C assumes a
 steady half hour; a peak leaves a queue for the next one. So the day is then simulated on its
-own advice (`day.py`, the real pure core): a half hour whose tickets miss the target gets one
-more window for its service furthest from it, and the day is simulated again, a few rounds at
-most. The advice is for working windows: clerks' lunch and breaks are covered by relief.
+own advice (`day.py`, the real pure core and its calling policy at shared windows): a half
+hour whose tickets miss the target gets one more of the hall's windows, one serving its
+service furthest from the target, and the day is simulated again, a few rounds at most. A
+half hour that misses with every window serving its services open is out of reach: the plan
+says so, with the share the simulation reached. When no window of the hall file serves one
+of the profile's services, its lists cannot be used, and every window serves every service.
+The advice is for working windows: clerks' lunch and breaks are covered by relief.
 """
 
 from __future__ import annotations
