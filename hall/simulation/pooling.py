@@ -88,25 +88,25 @@ def choose_windows(
         for g in groups
     }
     pooled = need[groups[-1]]
+    touch = {w: frozenset(g for g in groups if masks[w] & g) for w in masks}
     count = dict.fromkeys(groups, 0)
     chosen: list[str] = []
     useful = [w.id for w in windows if masks[w.id]]
-    while short := [g for g in groups if count[g] < need[g]]:
-        closed = [w for w in useful if w not in chosen]
-        scored = [(sum(1 for g in short if masks[w] & g), w) for w in closed]
+    while short := frozenset(g for g in groups if count[g] < need[g]):
+        scored = [(len(touch[w] & short), w) for w in useful if w not in chosen]
         scored = [(gain, w) for gain, w in scored if gain]
         if not scored:
             return Pool(tuple(useful), False, pooled)
         _gain, best = max(scored, key=lambda s: (s[0], s[1] in keep, -order[s[1]]))
         chosen.append(best)
-        for g in groups:
-            count[g] += bool(masks[best] & g)
+        for g in touch[best]:
+            count[g] += 1
     # Close again what the conditions hold without: the last chosen, not kept, first.
     for w in sorted(reversed(chosen), key=lambda w: w in keep):
-        if all(count[g] - bool(masks[w] & g) >= need[g] for g in groups):
+        if all(count[g] > need[g] for g in touch[w]):
             chosen.remove(w)
-            for g in groups:
-                count[g] -= bool(masks[w] & g)
+            for g in touch[w]:
+                count[g] -= 1
     return Pool(tuple(sorted(chosen, key=order.__getitem__)), True, pooled)
 
 

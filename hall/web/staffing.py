@@ -15,6 +15,8 @@ for the route; no personal data.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -41,34 +43,56 @@ def _clock(second: float) -> str:
     return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
 
 
-def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[str, Any]:
-    """The advice for the rest of today against the windows open now (see the docstring)."""
+@dataclass(frozen=True)
+class Today:
+    """What the advice is worked out from, read from the hall's state (copied values)."""
+
+    second: float  # of the hall's day, now
+    counts: dict[int, dict[str, float]]  # half hour's start -> service -> expected arrivals
+    codes: list[str]
+    windows: list[WindowConfig]  # the hall's, each with the services it serves now
+    open_ids: list[str]
+    visit_s: dict[str, float]
+
+
+def read_today(state: HallState, now: float) -> Today:
     second = seconds_of_day(now, state.tz)
-    first = int(second // SLOT_S) * SLOT_S
-    counts: dict[int, dict[str, float]] = {}  # slot start -> service -> expected arrivals
+    counts: dict[int, dict[str, float]] = {}
     for (service, _klass), pieces in state.arrivals.expected(second, DAY_S).items():
         for start, _end, count in pieces:
             # A piece lies within one learned bin (a quarter hour): inside one half hour.
             slot = int(start // SLOT_S) * SLOT_S
             row = counts.setdefault(slot, {})
             row[service] = row.get(service, 0.0) + count
-    open_ids = state.open_windows()
     codes = [s.code for s in state.services]
-    open_now = {
-        code: sum(1 for w in open_ids if code in state.window_services.get(w, ())) for code in codes
-    }
     windows = [
-        WindowConfig(w.id, state.window_services.get(w.id, w.services), w.name)
+        WindowConfig(w.id, tuple(state.window_services.get(w.id, w.services)), w.name)
         for w in state.config.windows
     ]
-    visit = {code: state.occupancy_s(code, None) for code in codes}
+    return Today(
+        second,
+        counts,
+        codes,
+        windows,
+        sorted(state.open_windows()),
+        {code: state.occupancy_s(code, None) for code in codes},
+    )
+
+
+def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
+    """The advice for the rest of today against the windows open now (see the docstring)."""
+    first = int(today.second // SLOT_S) * SLOT_S
+    codes, windows, open_ids = today.codes, today.windows, today.open_ids
+    open_now = {
+        code: sum(1 for w in windows if w.id in open_ids and code in w.services) for code in codes
+    }
     half_hours: list[dict[str, Any]] = []
     kept: tuple[str, ...] = tuple(open_ids)  # on a tie, the windows open now stay open
-    for slot in sorted(counts):
-        length = slot + SLOT_S - (second if slot == first else slot)  # the rest of this one
-        rates = {code: counts[slot].get(code, 0.0) * 3600 / max(60.0, length) for code in codes}
+    for slot in sorted(today.counts):
+        length = slot + SLOT_S - (today.second if slot == first else slot)  # the rest of it
+        rates = {c: today.counts[slot].get(c, 0.0) * 3600 / max(60.0, length) for c in codes}
         per_s = {code: rate / 3600 for code, rate in rates.items()}
-        pool = choose_windows(windows, per_s, visit, SHARE, wait_target_s, kept)
+        pool = choose_windows(windows, per_s, today.visit_s, SHARE, wait_target_s, kept)
         kept = pool.open
         serving = {
             code: sum(1 for w in windows if w.id in pool.open and code in w.services)
@@ -97,13 +121,21 @@ def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[
     }
 
 
+def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[str, Any]:
+    """The advice for the rest of today against the windows open now (see the docstring)."""
+    return advise(read_today(state, now), wait_target_s)
+
+
 @ROUTES.get("/api/staffing/today")
 async def staffing_today(request: web.Request) -> web.Response:
     session = await session_of(request)
     if session is None or session.role == "clerk":
         await api.authenticate(request, b"")  # an API client's token, or 401
     hub = request.app[HUB]
-    advice = staffing_advice(hub.state, hub.now(), float(hub.config.supervision.wait_target_s))
+    today = read_today(hub.state, hub.now())
+    # Choosing the windows takes some milliseconds with many services: off the event loop.
+    wait_s = float(hub.config.supervision.wait_target_s)
+    advice = await asyncio.to_thread(advise, today, wait_s)
     return web.Response(text=dumps_text(advice), content_type="application/json")
 
 
