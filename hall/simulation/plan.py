@@ -6,7 +6,8 @@ First pooled Erlang C (`pooling.py`) for every half hour, from the profile's arr
 (with the visits transferred in and the appointments that come) and each service's time per
 visit (the mean of its lognormal service time, the walk up and the clerk's gap between
 visits): the fewest of the hall's windows such that every group of services has as many open
-windows serving it as Erlang C asks for the group's arrivals together. Erlang C assumes a
+windows serving it as Erlang C asks for the group's arrivals together (and no window closed
+for a single half hour between two it works). Erlang C assumes a
 steady half hour; a peak leaves a queue for the next one. So the day is then simulated on its
 own advice (`day.py`, the real pure core and its calling policy at shared windows): a half
 hour whose tickets miss the target gets one more of the hall's windows, one serving its
@@ -164,10 +165,15 @@ def erlang_slots(profile: DayProfile, target: Target, lists: list[WindowConfig])
             code: windows_needed(rate, visit[code], target.share, target.wait_s)
             for code, rate in per_s.items()
         }
-        slot = Slot(start, rates, erlang, pool.pooled, list(pool.open), pool.met)
-        slot.every_window = set(_useful(lists, slot)) <= set(slot.open)
-        slots.append(slot)
+        slots.append(Slot(start, rates, erlang, pool.pooled, list(pool.open), pool.met))
         kept = pool.open
+    order = {w.id: i for i, w in enumerate(lists)}
+    for before, slot, after in zip(slots, slots[1:], slots[2:], strict=False):
+        # A window is not closed for a single half hour between two it works.
+        bridged = (set(before.open) & set(after.open)) - set(slot.open)
+        slot.open = sorted([*slot.open, *bridged], key=order.__getitem__)
+    for slot in slots:
+        slot.every_window = set(_useful(lists, slot)) <= set(slot.open)
     return slots
 
 
