@@ -237,7 +237,8 @@ def _score(slots: list[Slot], result: DayResult, target: Target) -> dict[int, di
 def _extra_window(lists: list[WindowConfig], slot: Slot, shares: dict[str, float]) -> str | None:
     """A closed window to add where a half hour missed: one serving its service furthest
     from the target (that service highest in its preference, then the fewest services, then
-    the hall file's order); None when every window serving its services is open."""
+    the hall file's order), else any serving one of its services; None when every window
+    serving its services is open."""
     for code in sorted(shares, key=lambda c: shares[c]):
         closed = [
             (w.services.index(code), len(w.services), i, w.id)
@@ -246,7 +247,8 @@ def _extra_window(lists: list[WindowConfig], slot: Slot, shares: dict[str, float
         ]
         if closed:
             return min(closed)[3]
-    return None
+    # Its missing tickets' services have every window open: one helping with the others.
+    return next((w for w in _useful(lists, slot) if w not in slot.open), None)
 
 
 def make_plan(hall: HallConfig, profile: DayProfile, target: Target, seed: int = 1) -> Plan:
