@@ -1,5 +1,6 @@
-"""`hall plan`: staffing advice per half hour for a profile's day, from Erlang C, checked by
-simulating the day on it; prints a table and writes the plan as JSON."""
+"""`hall plan`: staffing advice per half hour for a profile's day: which of the hall's windows
+to open, pooled by Erlang C, checked by simulating the day on it; prints a table and writes
+the plan as JSON."""
 
 from __future__ import annotations
 
@@ -26,30 +27,39 @@ def add_command(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("plan.json"), help="the JSON file")
 
 
+SHORT = "short even with every window"
+
+
 def table(plan: Plan) -> str:
+    """Per half hour: the windows to open, how many of them serve each service (a window
+    serving several counts under each), Erlang C pooled and the simulated share; then each
+    advised window with its services and its hours."""
     data = plan_json(plan)
     codes = [s.code for s in plan.profile.services]
-    head = ["time", "windows", *codes, "Erlang C", "simulated"]
+    head = ["time", "windows", *codes, "Erlang C", "simulated", ""]
     rows = [head]
     for slot in data["half_hours"]:
         simulated = slot["simulated"]
         share = simulated["share"]
+        short = not slot["target_met"] and slot["every_window_open"]
         rows.append(
             [
                 f"{slot['start']}-{slot['end']}",
                 str(slot["open_windows"]),
                 *(str(slot["windows"][c]) for c in codes),
-                str(sum(slot["erlang_windows"].values())),
+                str(slot["erlang_pooled"]),
                 "—" if share is None else f"{100 * share:.0f}% of {simulated['issued']}",
+                SHORT if short else "",
             ]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
-    by_service: dict[str, list[str]] = {}
-    for window in data["windows"]:
-        by_service.setdefault(window["services"][0], []).append(window["id"])
+    lines = [
+        "  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     lines.append("")
-    lines.extend(f"service {c}: windows {', '.join(ids)}" for c, ids in by_service.items())
+    for window in data["windows"]:
+        hours = ", ".join(f"{run['from']}-{run['to']}" for run in window["open"])
+        lines.append(f"window {window['id']} serves {', '.join(window['services'])}: {hours}")
     return "\n".join(lines)
 
 
@@ -69,8 +79,23 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    print(f"{profile.name}: {target}, windows per half hour (each serves one service)")
+    print(
+        f"{profile.name}: {target}, windows per half hour out of the hall's {len(hall.windows)}"
+        " (a window serving several services counts under each)"
+    )
+    if plan.uncovered:
+        print(
+            f"no window of the hall file serves {', '.join(plan.uncovered)}: its service lists"
+            " cannot be used, so every advised window serves every service"
+        )
     print(table(plan))
     verdict = "met" if plan.met else "not met in every half hour"
     print(f"target {verdict} in simulation after {plan.rounds} round(s); plan in {out}")
+    unreachable = plan_json(plan)["unreachable"]
+    if unreachable:
+        shares = ", ".join(
+            f"{u['start']}-{u['end']} {100 * u['share']:.0f}% within {target.wait_s / 60:g} min"
+            for u in unreachable
+        )
+        print(f"out of reach even with every window open: {shares}")
     return 0 if plan.met else 1

@@ -317,10 +317,10 @@ OPENAPI: dict[str, Any] = {
         "/api/staffing/today": {
             "get": {
                 "summary": (
-                    "Staffing advice for the rest of today: per half hour, the windows each "
-                    "service needs (Erlang C, from today's expected arrivals and the learned "
-                    "time per visit) to call 80% within the wait target, against the windows "
-                    "open now"
+                    "Staffing advice for the rest of today: per half hour, which of the hall's "
+                    "windows to open (pooled by Erlang C, from today's expected arrivals and "
+                    "the learned time per visit; never more than the hall has) to call 80% "
+                    "within the wait target, against the windows open now"
                 ),
                 "security": [*_AUTH, {"session": []}],
                 "responses": {

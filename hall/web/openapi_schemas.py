@@ -107,6 +107,7 @@ STAFFING: dict[str, Any] = {
                 },
             },
         },
+        "hall_windows": {"type": "integer", "minimum": 0, "description": "the hall's windows"},
         "half_hours": {
             "type": "array",
             "items": {
@@ -119,8 +120,27 @@ STAFFING: dict[str, Any] = {
                         "type": "object",
                         "additionalProperties": {"type": "number"},
                     },
-                    "windows": {**_PER_SERVICE_COUNT, "description": "advised, per service"},
-                    "total": {"type": "integer", "minimum": 0},
+                    "windows": {
+                        **_PER_SERVICE_COUNT,
+                        "description": "advised windows serving each service (a shared one in "
+                        "each); 0 for a service without expected arrivals",
+                    },
+                    "total": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "advised windows, never more than the hall has",
+                    },
+                    "window_ids": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "the hall's windows to open, with the services each "
+                        "serves now",
+                    },
+                    "target_met": {
+                        "type": "boolean",
+                        "description": "false: even every window serving the expected "
+                        "services falls short of the target",
+                    },
                     "more_than_open": {
                         "type": "integer",
                         "minimum": 0,

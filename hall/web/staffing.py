@@ -1,26 +1,31 @@
 """The dashboard's staffing advice for the rest of today: ``GET /api/staffing/today``.
 
-Per half hour from now to the last arrival the hall expects today, how many windows each
-service needs to call `SHARE` of its citizens within the hall's wait target
-(`[supervision] wait_target_s`), by Erlang C (`hall.simulation.erlang`): the arrivals
-expected from the hall's learned history, scaled to how busy today has been so far
-(`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
-service (call to next call). Beside it the windows open now, per service (a window serving
-several services counts for each): the advice counts windows that serve only that service.
+Per half hour from now to the last arrival the hall expects today, which of the hall's
+windows to open to call `SHARE` of its citizens within the hall's wait target
+(`[supervision] wait_target_s`): pooled windows by Erlang C (`hall.simulation.pooling`), each
+window serving the services it serves now, never more windows than the hall has. The
+arrivals are expected from the hall's learned history, scaled to how busy today has been so
+far (`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
+service (call to next call). Per service, the advised windows that serve it; beside it the
+windows open now, per service (a window serving several services counts for each in both).
+A half hour that even every window cannot serve to the target says so (`target_met`).
 Read by a signed-in dashboard session (any role but a clerk's) or an API client. Pure but
 for the route; no personal data.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from hall.contract.wire import dumps_text
 from hall.domain.arrivals import seconds_of_day
+from hall.domain.config import WindowConfig
 from hall.domain.state import HallState
-from hall.simulation.erlang import windows_needed
+from hall.simulation.pooling import choose_windows
 from hall.web import api
 from hall.web.api import HUB
 from hall.web.pages import session_of
@@ -38,46 +43,87 @@ def _clock(second: float) -> str:
     return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
 
 
-def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[str, Any]:
-    """The advice for the rest of today against the windows open now (see the docstring)."""
+@dataclass(frozen=True)
+class Today:
+    """What the advice is worked out from, read from the hall's state (copied values)."""
+
+    second: float  # of the hall's day, now
+    counts: dict[int, dict[str, float]]  # half hour's start -> service -> expected arrivals
+    codes: list[str]
+    windows: list[WindowConfig]  # the hall's, each with the services it serves now
+    open_ids: list[str]
+    visit_s: dict[str, float]
+
+
+def read_today(state: HallState, now: float) -> Today:
     second = seconds_of_day(now, state.tz)
-    first = int(second // SLOT_S) * SLOT_S
-    counts: dict[int, dict[str, float]] = {}  # slot start -> service -> expected arrivals
+    counts: dict[int, dict[str, float]] = {}
     for (service, _klass), pieces in state.arrivals.expected(second, DAY_S).items():
         for start, _end, count in pieces:
             # A piece lies within one learned bin (a quarter hour): inside one half hour.
             slot = int(start // SLOT_S) * SLOT_S
             row = counts.setdefault(slot, {})
             row[service] = row.get(service, 0.0) + count
-    open_ids = state.open_windows()
     codes = [s.code for s in state.services]
+    windows = [
+        WindowConfig(w.id, tuple(state.window_services.get(w.id, w.services)), w.name)
+        for w in state.config.windows
+    ]
+    return Today(
+        second,
+        counts,
+        codes,
+        windows,
+        sorted(state.open_windows()),
+        {code: state.occupancy_s(code, None) for code in codes},
+    )
+
+
+def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
+    """The advice for the rest of today against the windows open now (see the docstring)."""
+    first = int(today.second // SLOT_S) * SLOT_S
+    codes, windows, open_ids = today.codes, today.windows, today.open_ids
     open_now = {
-        code: sum(1 for w in open_ids if code in state.window_services.get(w, ())) for code in codes
+        code: sum(1 for w in windows if w.id in open_ids and code in w.services) for code in codes
     }
     half_hours: list[dict[str, Any]] = []
-    for slot in sorted(counts):
-        length = slot + SLOT_S - (second if slot == first else slot)  # the rest of this one
-        rates = {code: counts[slot].get(code, 0.0) * 3600 / max(60.0, length) for code in codes}
-        windows = {
-            code: windows_needed(rate / 3600, state.occupancy_s(code, None), SHARE, wait_target_s)
-            for code, rate in rates.items()
+    kept: tuple[str, ...] = tuple(open_ids)  # on a tie, the windows open now stay open
+    for slot in sorted(today.counts):
+        length = slot + SLOT_S - (today.second if slot == first else slot)  # the rest of it
+        rates = {c: today.counts[slot].get(c, 0.0) * 3600 / max(60.0, length) for c in codes}
+        per_s = {code: rate / 3600 for code, rate in rates.items()}
+        pool = choose_windows(windows, per_s, today.visit_s, SHARE, wait_target_s, kept)
+        kept = pool.open
+        serving = {
+            code: sum(1 for w in windows if w.id in pool.open and code in w.services)
+            if rates[code] > 0
+            else 0
+            for code in codes
         }
-        total = sum(windows.values())
+        total = len(pool.open)
         half_hours.append(
             {
                 "start": _clock(slot),
                 "end": _clock(slot + SLOT_S),
                 "arrivals_per_hour": {c: round(r, 1) for c, r in rates.items()},
-                "windows": windows,
+                "windows": serving,
                 "total": total,
+                "window_ids": list(pool.open),
+                "target_met": pool.met,
                 "more_than_open": max(0, total - len(open_ids)),
             }
         )
     return {
         "target": {"share": SHARE, "wait_s": wait_target_s},
         "open_now": {"windows": len(open_ids), "services": open_now},
+        "hall_windows": len(windows),
         "half_hours": half_hours,
     }
+
+
+def staffing_advice(state: HallState, now: float, wait_target_s: float) -> dict[str, Any]:
+    """The advice for the rest of today against the windows open now (see the docstring)."""
+    return advise(read_today(state, now), wait_target_s)
 
 
 @ROUTES.get("/api/staffing/today")
@@ -86,7 +132,10 @@ async def staffing_today(request: web.Request) -> web.Response:
     if session is None or session.role == "clerk":
         await api.authenticate(request, b"")  # an API client's token, or 401
     hub = request.app[HUB]
-    advice = staffing_advice(hub.state, hub.now(), float(hub.config.supervision.wait_target_s))
+    today = read_today(hub.state, hub.now())
+    # Choosing the windows takes some milliseconds with many services: off the event loop.
+    wait_s = float(hub.config.supervision.wait_target_s)
+    advice = await asyncio.to_thread(advise, today, wait_s)
     return web.Response(text=dumps_text(advice), content_type="application/json")
 
 

@@ -60,6 +60,27 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
         assert widths[0] <= widths[1], widths
         await shot(page, artifacts, "dashboard-1366-staffing")
 
+        assert all(s["total"] <= advice["hall_windows"] for s in slots)
+        # "open n more", and "short even with every window" where the hall's cannot serve it.
+        await expect(row.locator(".pill.no_window")).to_have_count(
+            (more > 0) + (first["target_met"] is False)
+        )
+
         await page.goto(f"{base}/dashboard?lang=en")
         await expect(page.locator("#staffing-title")).to_have_text("Staffing for the rest of today")
         await expect(page.locator("#staffing-note")).to_contain_text("1 windows open now")
+
+        # A half hour even every window cannot serve to the target is marked in its row.
+        marked_slots = [{**first, "target_met": False}, *slots[1:]]
+        short = {**advice, "half_hours": marked_slots}
+
+        async def fulfil(route: Any) -> None:
+            await route.fulfill(json=short)
+
+        await page.route("**/api/staffing/today", fulfil)
+        await page.reload()
+        marked = page.locator("#staffing tbody tr").first.locator("td").nth(3)
+        await expect(marked).to_contain_text("short even with every window")
+        await expect(page.locator("#staffing tbody .pill.no_window")).to_have_count(
+            sum((s["total"] > 1) + (s["target_met"] is False) for s in marked_slots)
+        )

@@ -1,6 +1,7 @@
-"""The dashboard's staffing advice (`GET /api/staffing/today`): Erlang C on the arrivals the
-hall expects for the rest of today, against the windows open now; read by a signed-in
-dashboard session or an API client, refused to anyone else."""
+"""The dashboard's staffing advice (`GET /api/staffing/today`): pooled windows by Erlang C on
+the arrivals the hall expects for the rest of today, never more than the hall has, against
+the windows open now; read by a signed-in dashboard session or an API client, refused to
+anyone else."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def test_the_advice_is_erlang_c_on_the_learned_arrivals_against_the_open_windows() -> None:
+    # Windows 1 (A, D), 2 (A), 3 (B, A) and 6 (D, C, A, B) serve A in the district hall.
     config = load_config("config/simulation/district-hall.toml")
     history = ArrivalHistory()
     # One earlier day: 20 citizens for A between 10:00 and 10:15, 4 for C at 11:40.
@@ -43,10 +45,39 @@ def test_the_advice_is_erlang_c_on_the_learned_arrivals_against_the_open_windows
     ten = slots["10:00"]
     assert ten["arrivals_per_hour"] == {"A": 40.0, "B": 0.0, "C": 0.0, "D": 0.0}
     want = windows_needed(40 / 3600, state.occupancy_s("A", None), SHARE, 900.0)
+    assert want == 4  # all four windows that serve A: the advice names them
     assert ten["windows"] == {"A": want, "B": 0, "C": 0, "D": 0}
     assert ten["total"] == want and ten["more_than_open"] == max(0, want - 1)
+    assert ten["window_ids"] == ["1", "2", "3", "6"] and ten["target_met"] is True
+    assert advice["hall_windows"] == 6
+    # C alone at 11:30: one window serving C (window 1, open now, serves no C).
+    assert slots["11:30"]["window_ids"] in (["5"], ["6"], ["5", "6"])
     assert slots["11:30"]["arrivals_per_hour"]["C"] == 8.0  # 4 a half hour: the two days' mean
     assert slots["11:30"]["end"] == "12:00"
+
+
+def test_the_advice_never_names_more_windows_than_the_hall_has() -> None:
+    config = load_config("config/simulation/district-hall.toml")
+    history = ArrivalHistory()
+    # A crowd for A at 10:00 (200 an hour) and for B (120 an hour): far beyond six windows.
+    day = [(("A", "normal"), 36000.0 + 9 * i) for i in range(100)] + [
+        (("B", "normal"), 36000.0 + 15 * i) for i in range(60)
+    ]
+    history.add_day(day)
+    history.add_day(day)
+    state = HallState(config=config, day="2026-11-17", arrivals=history)
+    nine = datetime.fromisoformat("2026-11-17T09:10:00+08:00").timestamp()
+    ten = {s["start"]: s for s in staffing_advice(state, nine, 900.0)["half_hours"]}["10:00"]
+    # Erlang C per service alone would ask for far more than the hall's six windows.
+    alone = sum(
+        windows_needed(r / 3600, state.occupancy_s(c, None), SHARE, 900.0)
+        for c, r in ten["arrivals_per_hour"].items()
+    )
+    assert alone > 6
+    # Every window serving A or B: 1, 2, 3, 4, 5 and 6; and the target is out of reach.
+    assert ten["total"] == 6 and ten["window_ids"] == ["1", "2", "3", "4", "5", "6"]
+    assert ten["windows"] == {"A": 4, "B": 4, "C": 0, "D": 0}
+    assert ten["target_met"] is False and ten["more_than_open"] == 6
 
 
 async def test_today_from_live_arrivals_for_a_session_or_an_api_client(
@@ -69,7 +100,8 @@ async def test_today_from_live_arrivals_for_a_session_or_an_api_client(
     first = advice["half_hours"][0]
     assert first["arrivals_per_hour"]["A"] > 0 and first["windows"]["A"] >= 1
     for slot in advice["half_hours"]:
-        assert slot["total"] == sum(slot["windows"].values())
+        assert slot["total"] == len(slot["window_ids"]) <= advice["hall_windows"]
+        assert all(n <= slot["total"] for n in slot["windows"].values())
         assert slot["more_than_open"] == max(0, slot["total"] - 1)
 
     await sign_in(http, web_hub, "guest")  # a viewer reads it too

@@ -57,7 +57,19 @@
               text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
             })
           ]),
-          el("td", { class: "num" }, serviceCells(slot.windows))
+          el(
+            "td",
+            { class: "num" },
+            serviceCells(slot.windows).concat(
+              // Even every window of the hall falls short of the target in this half hour.
+              slot.target_met === false
+                ? [
+                    document.createTextNode(" "),
+                    el("span", { class: "pill no_window", text: t("plan.all_short") })
+                  ]
+                : []
+            )
+          )
         ])
       );
     });

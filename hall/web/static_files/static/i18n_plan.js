@@ -13,7 +13,8 @@
       "plan.more": "需增开 {n} 个",
       "plan.enough": "足够",
       "plan.empty": "今日已无预计到号",
-      "plan.unavailable": "暂时无法获取人员建议"
+      "plan.unavailable": "暂时无法获取人员建议",
+      "plan.all_short": "全部窗口开放仍不达标"
     },
     en: {
       "plan.title": "Staffing for the rest of today",
@@ -25,7 +26,8 @@
       "plan.more": "open {n} more",
       "plan.enough": "enough",
       "plan.empty": "No more arrivals expected today",
-      "plan.unavailable": "The staffing advice is not available right now"
+      "plan.unavailable": "The staffing advice is not available right now",
+      "plan.all_short": "short even with every window"
     }
   });
 })();
