@@ -38,6 +38,10 @@ log = logging.getLogger("hall.web.live")
 
 TICK_S = 1.0  # alarms are reviewed at least this often (time thresholds)
 PERIODIC_SNAPSHOT_S = 5.0  # a dashboard gets a fresh snapshot this often even when idle
+# Open live pages' sessions are looked up again this often (expired, or the user disabled on
+# another hub); a sign-out here ends its pages at once (`Sessions.on_end`). Looking them up
+# on every pass cost two store round trips per page, four times a second.
+SESSION_CHECK_S = 5.0
 
 
 class DeviceClient:
@@ -80,6 +84,7 @@ class Live:
         self._screen_dirty = True
         self._services_dirty = True
         self._last_snapshot = 0.0
+        self._sessions_checked = 0.0  # monotonic time of the last look-up of open sessions
         self._pending_drops: list[str] = []
         self._acks_loaded = False
         # Which services took tickets, then which were full, when last sent.
@@ -262,10 +267,10 @@ class Live:
                 await self.hub.drop_alarm_acks(drops)
             except StoreUnavailable as exc:
                 log.warning("could not forget alarm acknowledgements: %s", exc)
-        for mailbox in [*self.dashboards, *self.watchers]:
-            if mailbox.session is not None and await self.sessions.get(mailbox.session) is None:
-                mailbox.finish(1008, "session expired")  # signed in 12 h ago: sign in again
         now = time.monotonic()
+        if now - self._sessions_checked >= SESSION_CHECK_S:
+            self._sessions_checked = now
+            await self._end_expired_sessions()
         if self.dashboards and (
             self._dashboard_dirty or now - self._last_snapshot >= PERIODIC_SNAPSHOT_S
         ):
@@ -286,6 +291,19 @@ class Live:
             self.refresh_pad_queues()
         self._services_dirty = False
         self.ticket_pages.refresh()
+
+    async def _end_expired_sessions(self) -> None:
+        """End the live pages whose session expired or was revoked (each session looked up
+        once, however many pages it has open)."""
+        alive: dict[str, bool] = {}
+        for mailbox in [*self.dashboards, *self.watchers]:
+            token = mailbox.session
+            if token is None:
+                continue
+            if token not in alive:
+                alive[token] = await self.sessions.get(token) is not None
+            if not alive[token]:
+                mailbox.finish(1008, "session expired")  # signed in 12 h ago: sign in again
 
     async def _load_acks(self) -> None:
         try:
