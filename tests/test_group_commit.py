@@ -1,5 +1,7 @@
 """Requests that arrive together are committed together, with the same answers as one by
-one: repeated ids (before, and inside the batch) are never carried out twice."""
+one: repeated ids (before, and inside the batch) are never carried out twice, whether the
+store is asked which ids were answered (after the hub took the hall) or the hub's own memory
+of them tells (later), and even for a retry of what an earlier hub answered."""
 
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ import redis.asyncio as aredis
 from hall.contract.wire import Request
 from hall.domain.actor import Actor
 from hall.hub.engine import HallEngine
+from hall.hub.recent_requests import RecentRequests
 from hall.store.hall_store import HallStore
 from tests.domain.hallfile import small_hall
 
 
-@pytest.fixture
-async def engine(redis_url: str) -> AsyncIterator[HallEngine]:
+@pytest.fixture(params=["store asked", "own memory"])
+async def engine(redis_url: str, request: pytest.FixtureRequest) -> AsyncIterator[HallEngine]:
     hall_id = "gc-" + uuid.uuid4().hex[:10]
     client = aredis.from_url(redis_url)
-    hall = HallEngine(small_hall(hall_id), HallStore(client, hall_id))
+    trust_after_s = 300.0 if request.param == "store asked" else 0.0
+    recent = RecentRequests(trust_after_s=trust_after_s)
+    hall = HallEngine(small_hall(hall_id), HallStore(client, hall_id), recent=recent)
     await hall.start()
     yield hall
     keys = [k async for k in client.scan_iter(match=f"{{hall:{hall_id}}}*")]
@@ -68,3 +73,33 @@ async def test_a_batch_matches_one_by_one(engine: HallEngine) -> None:
     assert sorted(stored.tickets) == ["A001", "A002", "B001"]
     assert stored.tickets["B001"].state == "done"
     assert engine.state.tickets == stored.tickets
+
+
+async def test_a_retry_of_what_an_earlier_hub_answered_is_never_carried_out_twice(
+    engine: HallEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hub that trusts its own memory at once (as after its first minutes) gets a retry of
+    a request an earlier hub carried out: the commit finds it, the hall is read again, and
+    the answers and the stored hall are as if it had been asked first."""
+    kiosk = device(engine, "kiosk-1")
+    first = await engine.handle(kiosk, Request("r0", "ticket.take", {"service": "A"}))
+    later = HallEngine(
+        engine.config,
+        HallStore(engine.store.client, engine.config.hall.id),
+        recent=RecentRequests(trust_after_s=0.0),
+    )
+    await later.start()
+    handled = await later.handle_many(
+        [
+            (kiosk, Request("r1", "ticket.take", {"service": "A"})),
+            (kiosk, Request("r0", "ticket.take", {"service": "A"})),  # the earlier hub's
+            (kiosk, Request("r2", "ticket.take", {"service": "A"})),
+        ]
+    )
+    assert handled[1].response == first.response
+    assert "a grouped commit was refused; reloading the hall" in caplog.text  # found at commit
+    numbers = [answer(h.response)["result"]["ticket"]["no"] for h in (handled[0], handled[2])]  # type: ignore[index]
+    assert sorted(numbers) == ["A002", "A003"]
+    stored = await later.store.load(later.state.day)
+    assert sorted(stored.tickets) == ["A001", "A002", "A003"]
+    assert later.state.tickets == stored.tickets

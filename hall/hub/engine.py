@@ -36,6 +36,7 @@ from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
 from hall.domain.numbering import local_day
 from hall.hub import views
+from hall.hub.recent_requests import RecentRequests
 from hall.store.hall_store import Commit, Committed, HallStore
 
 log = logging.getLogger("hall.hub.engine")
@@ -57,7 +58,11 @@ class Handled:
 
 class HallEngine:
     def __init__(
-        self, config: HallConfig, store: HallStore, clock: Callable[[], float] = time.time
+        self,
+        config: HallConfig,
+        store: HallStore,
+        clock: Callable[[], float] = time.time,
+        recent: RecentRequests | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -65,6 +70,8 @@ class HallEngine:
         self.state = HallState(config=config, day="")
         # The hub makes the wait forecasts off the request path (`hall/hub/forecasts.py`).
         self.defer_forecasts = False
+        # Request ids answered lately (no store look-up for them).
+        self._recent = recent if recent is not None else RecentRequests()
         # Opens a request's sealed ID number before it is decided (keys.py; set by the hub).
         self.open_args: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] = _as_sent
         # MQTT requests arrive one at a time, HTTP ones alongside: one decision at a time.
@@ -77,8 +84,14 @@ class HallEngine:
     async def start(self) -> int:
         """Claim the hall (a new epoch) and load it."""
         epoch = await self.store.claim_epoch()
+        self.took_hall()
         await self.load(local_day(self.clock(), self.state.tz))
         return epoch
+
+    def took_hall(self) -> None:
+        """This hub took the hall (started, or took over): an earlier hub's requests may be
+        retried, so for a while the store is asked which ones it answered."""
+        self._recent.took_hall()
 
     async def load(self, day: str) -> None:
         loaded = await self.store.load(day, tuple(w.id for w in self.config.windows))
@@ -165,6 +178,7 @@ class HallEngine:
         try:
             async with self._lock:
                 handled = await self._handle(actor, request)
+                self._recent.answered([(actor.id, request.id)])
                 await self._store_learning()
                 return handled
         finally:
@@ -189,7 +203,8 @@ class HallEngine:
         Group commit: each request is decided against the hall as the ones before it left
         it (applied in memory at once), then all are committed in one pipeline, in order,
         each still by the one atomic script. Repeated ids are found first and go the single
-        path, so nothing is decided on a state a duplicate would have changed. Should any
+        path, so nothing is decided on a state a duplicate would have changed (this hub's memory of
+        the requests it answered tells, or the store, `recent_requests.py`). Should any
         commit still be refused, the stored hall is reloaded (it is the truth) and the
         refused requests are decided again one by one.
         """
@@ -199,6 +214,7 @@ class HallEngine:
         try:
             async with self._lock:
                 handled = await self._handle_many(requests)
+                self._recent.answered((actor.id, request.id) for actor, request in requests)
                 await self._store_learning()
                 return handled
         finally:
@@ -207,10 +223,13 @@ class HallEngine:
     async def _handle_many(self, requests: list[tuple[Actor, Request]]) -> list[Handled]:
         if len(requests) == 1:
             return [await self._handle(*requests[0])]
-        try:
-            seen = await self.store.seen([(d.id, r.id) for d, r in requests])
-        except StoreUnavailable:
-            seen = [True] * len(requests)  # let the single path report the outage
+        keys_asked = [(d.id, r.id) for d, r in requests]
+        seen = self._recent.seen(keys_asked)
+        if seen is None:
+            try:
+                seen = await self.store.seen(keys_asked)
+            except StoreUnavailable:
+                seen = [True] * len(requests)  # let the single path report the outage
         batch: list[tuple[Actor, Request]] = []
         keys: set[tuple[str, str]] = set()
         for (actor, request), was_seen in zip(requests, seen, strict=True):

@@ -1,0 +1,55 @@
+"""The requests this hub answered lately, so that a group of new ones needs no look-up in the
+store before it is decided.
+
+A group commit must not decide a request that was carried out before (a device's retry):
+its outcome would be applied in memory twice. The store knows every answered request id, but
+asking it costs a round trip per group. Past the first minutes after the hub took the hall,
+a retry can only be of a request this hub answered (a device retries within its timeout), so
+this hub's own memory of them answers instead. Should an older retry still come, the commit
+script finds it (each commit checks its id) and the hall is reloaded: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+
+__all__ = ["RecentRequests"]
+
+Key = tuple[str, str]  # (device id, request id)
+
+CAPACITY = 50_000  # about 8 MiB; many minutes of a busy hall's requests
+TRUST_AFTER_S = 300.0  # the store is asked for this long after the hub took the hall
+
+
+class RecentRequests:
+    def __init__(
+        self,
+        capacity: int = CAPACITY,
+        trust_after_s: float = TRUST_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._capacity = capacity
+        self._trust_after_s = trust_after_s
+        self._clock = clock
+        self._keys: OrderedDict[Key, None] = OrderedDict()
+        self._trusted_from = float("inf")  # not before the hub has taken the hall
+
+    def took_hall(self) -> None:
+        """The hub took the hall: requests answered by an earlier hub may be retried."""
+        self._keys.clear()
+        self._trusted_from = self._clock() + self._trust_after_s
+
+    def answered(self, keys: Iterable[Key]) -> None:
+        for key in keys:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+        while len(self._keys) > self._capacity:
+            self._keys.popitem(last=False)
+
+    def seen(self, keys: Sequence[Key]) -> list[bool] | None:
+        """Which of `keys` were answered; None while only the store can tell."""
+        if self._clock() < self._trusted_from:
+            return None
+        return [key in self._keys for key in keys]
