@@ -4,7 +4,8 @@
 `on_connect` (where owners republish retained state), and moves messages through bounded
 queues whose overflow is counted and logged, never silent. Publishing never blocks the caller:
 messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
-by the broker. Only aiomqtt's public API is used.
+by the broker. aiomqtt's public API is used throughout, but for publishing: the messages are
+handed to its paho client and their acknowledgements followed here (`MqttLink._pump`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import asyncio
 import contextlib
 import heapq
 import logging
-import math
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiomqtt
 
@@ -238,8 +239,7 @@ class MqttLink:
                 await client.subscribe(topic, qos=1)
             log.info("connected to %s as %s", self.endpoint, self.client_id)
             backoff.reset()
-            for _ in range(self.max_in_flight):
-                session.create_task(self._send(client))
+            session.create_task(self._pump(client))
             self.connected.set()
             if self.on_connect is not None:
                 await self.on_connect()
@@ -285,38 +285,59 @@ class MqttLink:
         self.stats.dropped_incoming += 1
         log.warning("incoming queue full (%d): dropped a message on %s", self.incoming_limit, topic)
 
-    async def _send(self, client: aiomqtt.Client) -> None:
-        """One of `max_in_flight` senders: publish the next message, wait for the broker's
-        acknowledgement, repeat.
+    async def _pump(self, client: aiomqtt.Client) -> None:
+        """Hand the queued messages to the client in order, up to `max_in_flight` waiting for
+        the broker's acknowledgement at once.
 
-        Each sender gives its message to the client in the same step in which it takes it (the
-        ones left unacknowledged by the last connection first, then the queue), so messages
-        leave in the order they were queued, while up to `max_in_flight` of them wait for their
-        acknowledgements at once. No timeout: an acknowledgement that never comes ends with the
-        connection, which cancels the senders; the message they held is kept for the next
-        connection. A message the client refuses for itself (too large, say) is dropped.
+        The ones the last connection left unacknowledged go first, then the queue. Each is
+        given to paho's client directly and followed here by its message id until the broker
+        acknowledges it: aiomqtt's `publish` waits on an event of its own per message and
+        scans every pending call each time, which cost more than the rest of a publish.
+        An acknowledgement that never comes ends with the connection; what is then still
+        unacknowledged is kept for the next one (the broker may see it twice). A message the
+        client refuses for itself (too large, say) is dropped and counted.
         """
-        while True:
-            if self._unacked:
-                item = heapq.heappop(self._unacked)[1]
-            else:
-                item = await self._outgoing.get()
-            try:
-                await client.publish(
-                    item.topic, item.payload, qos=item.qos, retain=item.retain, timeout=math.inf
-                )
-            except aiomqtt.MqttCodeError as exc:
-                if not (isinstance(exc.rc, int) and exc.rc in _CONNECTION_GONE):
-                    self.stats.publish_failures += 1
-                    log.warning("publish to %s refused (%s): dropped", item.topic, exc)
+        paho = client._client  # private, see above (aiomqtt < 3 is pinned)
+        in_flight: dict[int, Outgoing] = {}
+        room = asyncio.Event()
+        room.set()
+        aiomqtt_on_publish = paho.on_publish
+
+        def on_publish(*args: Any) -> None:
+            item = in_flight.pop(args[2], None)  # (client, userdata, mid, reason, properties)
+            if item is None:  # one of aiomqtt's own publishes (the farewell, `publish_now`)
+                if aiomqtt_on_publish is not None:
+                    aiomqtt_on_publish(*args)
+                return
+            self.stats.published += 1
+            room.set()
+
+        paho.on_publish = on_publish
+        try:
+            while True:
+                if len(in_flight) >= self.max_in_flight:
+                    room.clear()
+                    await room.wait()
                     continue
+                if self._unacked:
+                    item = heapq.heappop(self._unacked)[1]
+                else:
+                    item = await self._outgoing.get()
+                info = paho.publish(item.topic, item.payload, item.qos, item.retain)
+                if info.rc in _CONNECTION_GONE:
+                    heapq.heappush(self._unacked, (item.seq, item))
+                    raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
+                if info.rc != 0:
+                    self.stats.publish_failures += 1
+                    log.warning("publish to %s refused (rc %s): dropped", item.topic, info.rc)
+                elif item.qos == 0:
+                    self.stats.published += 1
+                else:
+                    in_flight[info.mid] = item
+        finally:
+            paho.on_publish = aiomqtt_on_publish
+            for item in in_flight.values():
                 heapq.heappush(self._unacked, (item.seq, item))
-                raise
-            except (aiomqtt.MqttError, asyncio.CancelledError):
-                heapq.heappush(self._unacked, (item.seq, item))
-                raise
-            else:
-                self.stats.published += 1
 
     async def publish_now(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish and wait for the broker's acknowledgement (used at shutdown)."""

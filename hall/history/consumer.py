@@ -31,6 +31,10 @@ __all__ = ["HistoryConsumer"]
 log = logging.getLogger("hall.history")
 BATCH = 200
 BLOCK_MS = 2000
+# After a batch smaller than BATCH, the next is taken no sooner than this: the history feeds
+# reports, not screens, and one transaction of many records costs the hub far less than many
+# of a few (each a store round trip, a thread hand-off and a commit).
+MIN_STEP_INTERVAL_S = 0.5
 RETRY_BASE_S = 0.5
 RETRY_CAP_S = 30.0
 
@@ -44,12 +48,14 @@ class HistoryConsumer:
         consumer: str | None = None,
         clock: Callable[[], float] = time.time,
         block_ms: int = BLOCK_MS,
+        min_step_interval_s: float = MIN_STEP_INTERVAL_S,
     ) -> None:
         self.feed = feed
         self.archive = archive
         self.consumer = consumer or f"history-{socket.gethostname()}-{os.getpid()}"
         self.clock = clock
         self.block_ms = block_ms
+        self.min_step_interval_s = min_step_interval_s
         self.tz = ZoneInfo(archive.config.hall.timezone)
         self.written = 0  # records written since start (repeats included)
         self.pruned_on: dt.date | None = None
@@ -61,9 +67,11 @@ class HistoryConsumer:
                 await self.archive.prepare()
                 await self.feed.ensure_group()
                 while True:
-                    await self.step()
+                    taken = await self.step()
                     raise_if_cancel_lost()  # a swallowed cancel must still end the loop
                     backoff.reset()
+                    if 0 < taken < BATCH:
+                        await asyncio.sleep(self.min_step_interval_s)
             except (StoreUnavailable, HistoryUnavailable) as exc:
                 raise_if_cancel_lost()
                 delay = backoff.next()

@@ -28,6 +28,9 @@ __all__ = ["Listener", "Publisher"]
 
 log = logging.getLogger("hall.hub.publish")
 SERVICES_MIN_INTERVAL_S = 0.1  # guidance updates are coalesced to at most 10 a second
+# A call is on the board at once; calls following each other closer than this are shown
+# together, once it is up: at most 20 boards a second however fast the windows call.
+BOARD_MIN_INTERVAL_S = 0.05
 HOURS_CHECK_S = 15.0  # how often a service's opening hours are checked for a change
 
 Listener = Callable[[dict[str, Any]], None]
@@ -64,6 +67,9 @@ class Publisher:
         # Told every announcement (as on hall/<id>/announce): the screen pages.
         self._announce_listeners: list[Listener] = []
         self._services_dirty = asyncio.Event()
+        self._board_at = -BOARD_MIN_INTERVAL_S  # monotonic time the board last went out
+        self._board_pending = False  # a board is due when the interval is up
+        self._window_sent: dict[str, bytes] = {}  # each window's `state` as last published
 
     # ----- inside the process --------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -91,7 +97,7 @@ class Publisher:
 
     def republish_all(self) -> None:
         for window_id in self._state().windows:
-            self.window(window_id)
+            self.window(window_id, again=True)
         self.board()
         self.services()
 
@@ -108,7 +114,7 @@ class Publisher:
             ):
                 self.window(ticket.window)
         if outcome.calls:
-            self.board()
+            self._board_soon()
             for call in outcome.calls:
                 seq = first_seq + _event_index(outcome, call.ticket)
                 announcement = views.announcement(state, call, seq)
@@ -121,9 +127,9 @@ class Publisher:
                 self._topics.device(printer, "cmd"),
                 dumps(views.print_job(state, printed, view, self._status_url)),
             )
-        if outcome.catalogue is not None:
+        if outcome.catalogue is not None:  # devices may be bound to other windows now
             for window_id in state.windows:
-                self.window(window_id)
+                self.window(window_id, again=True)
         if outcome.tickets or outcome.windows or outcome.catalogue:
             self._services_dirty.set()
 
@@ -134,10 +140,15 @@ class Publisher:
             self._link.publish(self._topics.events, dumps(numbered))
             self.notify(numbered)
 
-    def window(self, window_id: str) -> None:
-        """The window's retained `state`, to every device bound to it now."""
+    def window(self, window_id: str, *, again: bool = False) -> None:
+        """The window's retained `state`, to every device bound to it now; not again when it
+        is what they were last sent (requests committed together publish each outcome, but
+        the window as it is after all of them), unless `again` (a reconnect, a reload)."""
         state = self._state()
         body = dumps(views.window_device_state(state, state.windows[window_id]))
+        if not again and self._window_sent.get(window_id) == body:
+            return
+        self._window_sent[window_id] = body
         assert state.catalogue is not None
         for device in self._config.devices:
             if device.kind not in WINDOW_BOUND_KINDS:
@@ -146,7 +157,24 @@ class Publisher:
                 self._link.publish(self._topics.device(device.id, "state"), body, retain=True)
 
     def board(self) -> None:
+        self._board_at = time.monotonic()
         self._link.publish(self._topics.board, dumps(views.board(self._state())), retain=True)
+
+    def _board_soon(self) -> None:
+        """The board after a call: at once, or, within `BOARD_MIN_INTERVAL_S` of the last
+        one, when that is up (showing every call made meanwhile)."""
+        if self._board_pending:
+            return
+        wait = self._board_at + BOARD_MIN_INTERVAL_S - time.monotonic()
+        if wait <= 0:
+            self.board()
+            return
+        self._board_pending = True
+        asyncio.get_running_loop().call_later(wait, self._board_due)
+
+    def _board_due(self) -> None:
+        self._board_pending = False
+        self.board()
 
     def services(self) -> None:
         state, now = self._state(), self._clock()

@@ -3,7 +3,7 @@ store before it is decided.
 
 A group commit must not decide a request that was carried out before (a device's retry):
 its outcome would be applied in memory twice. The store knows every answered request id, but
-asking it costs a round trip per group. Past the first minutes after the hub took the hall,
+asking it costs a round trip per group. Past the first minute after the hub took the hall,
 a retry can only be of a request this hub answered (a device retries within its timeout), so
 this hub's own memory of them answers instead. Should an older retry still come, the commit
 script finds it (each commit checks its id) and the hall is reloaded: slower, never wrong.
@@ -20,7 +20,8 @@ __all__ = ["RecentRequests"]
 Key = tuple[str, str]  # (device id, request id)
 
 CAPACITY = 50_000  # about 8 MiB; many minutes of a busy hall's requests
-TRUST_AFTER_S = 300.0  # the store is asked for this long after the hub took the hall
+TRUST_AFTER_S = 60.0  # the store is asked for this long after the hub took the hall (a
+# device retries within seconds: the contract device client waits 5 s for an answer)
 
 
 class RecentRequests:
