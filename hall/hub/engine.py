@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import dataclasses
 import json
 import logging
@@ -382,7 +381,8 @@ class HallEngine:
     def _learned_times(self, outcome: Outcome | None) -> ServiceTimes | None:
         if outcome is None or not outcome.learned:
             return None
-        preview = copy.deepcopy(self.state.times)
+        times = self.state.times
+        preview = ServiceTimes(times.default_s, dict(times.means), dict(times.counts))
         for service, seconds in outcome.learned:
             preview.learn(service, seconds)
         return preview
