@@ -38,6 +38,9 @@ from .model import Ticket, Window
 from .queue import NO_TARGETS, Targets, effective_rank, pick_service, urgency, waiting_since
 
 NO_WINDOW_OPEN = "no_window_open"
+# The queue is longer than what is played out (`HORIZON_S`): no number is given, since any
+# would only be the horizon itself, whatever the ticket's place.
+BEYOND_HORIZON = "beyond_horizon"
 MIN_PAUSE_LEFT_S = 60.0
 HORIZON_S = 16 * 3600.0  # nothing is played out further ahead than this
 GHOST_ARRIVAL = 1e12  # after every real arrival; expected arrivals come after the ghosts
@@ -101,6 +104,9 @@ class Forecast:
     ghosts: dict[tuple[str, str], float]
     pace: dict[str, float]  # seconds between two calls of a service, near its queue's end
     served: frozenset[str]  # services some open window serves
+    # The latest predicted call of a waiting ticket per (service, class): one taken now of
+    # that class goes after it.
+    last_calls: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def _appointment_pick(bucket: _Bucket, now: float) -> tuple[_Item | None, _Item | None]:
@@ -318,6 +324,7 @@ def play_out_steps(
     calls: dict[str, float] = {}
     ghosts: dict[tuple[str, str], float] = {}
     last_calls: dict[str, list[float]] = {}
+    last_of_class: dict[tuple[str, str], float] = {}
     limit = now + HORIZON_S
     # Everything above read the hall at `now`; below, only this play-out's own values and
     # the (slowly learned) occupancy are read, so the steps may be spread over time.
@@ -357,12 +364,14 @@ def play_out_steps(
         if item.no is not None:
             calls[item.no] = at
             targets -= 1
+            klass = _class_of(item)
+            last_of_class[(item.service, klass)] = at
         last_calls.setdefault(item.service, []).append(at)
         # A window works less when the hall's windows usually pause (lunch): its tickets
         # take longer by the share of the time it is expected to be away.
         heapq.heappush(heap, (at + occupy(item.service, w) * item.weight / working(at), w))
     pace = {s: _pace(s, last_calls.get(s, []), open_ids, window_services, occupy) for s in served}
-    return Forecast(now, calls, ghosts, pace, served)
+    return Forecast(now, calls, ghosts, pace, served, last_of_class)
 
 
 def _played(steps: Callable[P, Steps]) -> Callable[P, Forecast]:
@@ -373,6 +382,13 @@ def _played(steps: Callable[P, Steps]) -> Callable[P, Forecast]:
 
 
 play_out = _played(play_out_steps)  # the play-out made at once
+
+
+def _class_of(item: _Item) -> str:
+    """The class a ticket was taken in, as a new ticket's (`Forecaster.new_call`)."""
+    if item.rank == 0:
+        return "green"
+    return "appointment" if item.slot_start is not None or item.rank == 1 else "normal"
 
 
 def _all_services(window_services: Mapping[str, Sequence[str]]) -> set[str]:
@@ -429,8 +445,10 @@ class Forecaster:
     deferred: bool = False
     wanted: bool = False  # deferred: a forecast is due, for the hub to make
     generation: int = 0  # forecasts made or begun; a begun one made stale by another is dropped
-    _next_taken: dict[tuple[str, str], int] | None = None  # taken since `begin`
-    _next_placed: dict[str, float] = field(default_factory=dict)
+    _last_placed: dict[tuple[str, str], float] = field(default_factory=dict)  # per class
+    # The tickets taken since `begin` (number, (service, class)), in order; None when no
+    # forecast is being made.
+    _taken_while_made: list[tuple[str, tuple[str, str]]] | None = None
 
     def changed(self, moves_others: bool = False) -> None:
         """The hall changed; a change that moves many (a ticket put before others, a window
@@ -475,39 +493,48 @@ class Forecaster:
         against it. Gives its generation, for `install`."""
         self.generation += 1
         self.changes, self.stale, self.wanted = 0, False, False
-        self._next_taken, self._next_placed = {}, {}
+        self._taken_while_made = []
         return self.generation
 
     def install(self, generation: int, forecast: Forecast) -> Forecast:
         """The forecast begun as `generation` is made: it is the one in use, unless another
-        was begun since (that one will be)."""
-        if generation != self.generation or self._next_taken is None:
+        was begun since (that one will be). The tickets taken while it was made are placed
+        after its own, in the order they were taken."""
+        taken = self._taken_while_made
+        if generation != self.generation or taken is None:
             return self.forecast if self.forecast is not None else forecast
         self.forecast = forecast
-        self.taken_since, self.placed = self._next_taken, self._next_placed
-        self._next_taken, self._next_placed = None, {}
+        self.taken_since, self.placed, self._last_placed = {}, {}, {}
+        self._taken_while_made = None
+        for no, (service, klass) in taken:
+            self._place(forecast, no, service, klass)
         return forecast
 
     def new_call(self, forecast: Forecast, service: str, klass: str) -> float | None:
-        """When a ticket of this class taken now would be called."""
-        base = forecast.ghosts.get((service, klass))
+        """When a ticket of this class taken now would be called: after the ones of its
+        class taken since the forecast, and never before one placed earlier (the drawn
+        play-outs' mean may put the class's end a little before its last ticket's call)."""
+        key = (service, klass)
+        base = forecast.ghosts.get(key)
         if base is None:
             return None
-        return base + self.taken_since.get((service, klass), 0) * forecast.pace.get(service, 0.0)
+        call = base + self.taken_since.get(key, 0) * forecast.pace.get(service, 0.0)
+        return max(call, forecast.last_calls.get(key, call), self._last_placed.get(key, call))
 
     def taken(self, no: str, service: str, klass: str) -> None:
         """A ticket was taken: it goes after the ones taken before it since the forecast."""
-        key = (service, klass)
-        if self._next_taken is not None:
-            # Not in the forecast being made: it will go after that one's, as here.
-            self._next_taken[key] = self._next_taken.get(key, 0) + 1
+        if self._taken_while_made is not None:
+            self._taken_while_made.append((no, (service, klass)))
         if self.forecast is None or self.stale:
             return
-        call = self.new_call(self.forecast, service, klass)
+        self._place(self.forecast, no, service, klass)
+
+    def _place(self, forecast: Forecast, no: str, service: str, klass: str) -> None:
+        key = (service, klass)
+        call = self.new_call(forecast, service, klass)
         if call is not None:
             self.placed[no] = call
-            if self._next_taken is not None:
-                self._next_placed[no] = call
+            self._last_placed[key] = call
         self.taken_since[key] = self.taken_since.get(key, 0) + 1
 
     def ticket_call(self, forecast: Forecast, no: str) -> float | None:
@@ -519,7 +546,7 @@ def estimate_at(call: float | None, service: str, forecast: Forecast, now: float
     if service not in forecast.served:
         return Estimate(None, NO_WINDOW_OPEN)
     if call is None:
-        return Estimate(round(HORIZON_S))  # beyond what is played out: a long wait
+        return Estimate(None, BEYOND_HORIZON)
     return Estimate(max(0, round(call - now)))
 
 
@@ -555,4 +582,5 @@ def averaged(forecasts: Sequence[Forecast]) -> Forecast:
         mean_of(f.ghosts for f in forecasts),
         mean_of(f.pace for f in forecasts),
         first.served,
+        mean_of(f.last_calls for f in forecasts),
     )

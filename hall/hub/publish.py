@@ -67,7 +67,7 @@ class Publisher:
         # Told every announcement (as on hall/<id>/announce): the screen pages.
         self._announce_listeners: list[Listener] = []
         self._services_dirty = asyncio.Event()
-        self._board_at = -BOARD_MIN_INTERVAL_S  # monotonic time the board last went out
+        self._board_at = -BOARD_MIN_INTERVAL_S  # monotonic time a call's board last went out
         self._board_pending = False  # a board is due when the interval is up
         self._window_sent: dict[str, bytes] = {}  # each window's `state` as last published
 
@@ -157,23 +157,23 @@ class Publisher:
                 self._link.publish(self._topics.device(device.id, "state"), body, retain=True)
 
     def board(self) -> None:
-        self._board_at = time.monotonic()
         self._link.publish(self._topics.board, dumps(views.board(self._state())), retain=True)
 
     def _board_soon(self) -> None:
         """The board after a call: at once, or, within `BOARD_MIN_INTERVAL_S` of the last
-        one, when that is up (showing every call made meanwhile)."""
+        call's, when that is up (showing every call made meanwhile)."""
         if self._board_pending:
             return
         wait = self._board_at + BOARD_MIN_INTERVAL_S - time.monotonic()
         if wait <= 0:
-            self.board()
+            self._board_due()
             return
         self._board_pending = True
         asyncio.get_running_loop().call_later(wait, self._board_due)
 
     def _board_due(self) -> None:
         self._board_pending = False
+        self._board_at = time.monotonic()
         self.board()
 
     def services(self) -> None:

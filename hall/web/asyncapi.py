@@ -33,7 +33,7 @@ TICKET: dict[str, Any] = {
         "visit": {"type": "integer", "minimum": 2},
         "for_window": {"type": "string"},
         "services_done": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]$"}},
-        "eta_reason": {"enum": ["no_window_open"]},
+        "eta_reason": {"enum": ["no_window_open", "beyond_horizon"]},
     },
 }
 QUEUE: dict[str, Any] = {
@@ -244,7 +244,7 @@ SERVICES: dict[str, Any] = {
                     },
                     "documents": {"type": "array", "items": {"type": "string"}},
                     # Why `eta_s` is null: no window with a clerk signed in serves it.
-                    "eta_reason": {"enum": ["no_window_open"]},
+                    "eta_reason": {"enum": ["no_window_open", "beyond_horizon"]},
                 },
             },
         }

@@ -76,7 +76,7 @@ _TICKET = {
         "ahead": {"type": "integer"},
         # null, with `eta_reason`, when no window with a clerk signed in serves its service
         "eta_s": {"type": "integer", "nullable": True},
-        "eta_reason": {"type": "string", "enum": ["no_window_open"]},
+        "eta_reason": {"type": "string", "enum": ["no_window_open", "beyond_horizon"]},
         "window": {"type": "string", "nullable": True},
         "issued_at": {"type": "string", "format": "date-time"},
     },

@@ -5,7 +5,7 @@ an old forecast; a forecast overtaken by another is dropped."""
 
 from __future__ import annotations
 
-from hall.domain.forecast import NO_WINDOW_OPEN, run_steps
+from hall.domain.forecast import BEYOND_HORIZON, HORIZON_S, NO_WINDOW_OPEN, run_steps
 
 from .clerk import open_hall
 
@@ -91,3 +91,40 @@ def test_no_estimate_from_an_old_forecast_when_the_windows_changed() -> None:
     view = hall.state.ticket_view(hall.state.tickets[b], hall.now)
     assert view["eta_s"] is None
     assert view["eta_reason"] == NO_WINDOW_OPEN
+
+
+def test_waits_keep_the_queue_order_through_bursts_and_new_forecasts() -> None:
+    """Bursts of tickets between forecasts made off the request path: every waiting ticket
+    of a service and class has a wait no shorter than the one taken before it."""
+    hall = deferred_hall()
+    forecaster = hall.state.forecaster
+    for burst in range(6):
+        hall.take("A", 40)
+        if burst % 2:
+            generation = forecaster.begin()
+            steps = hall.state.forecast_steps(hall.now)
+            try:  # it reads the hall now, as the hub's first slice does
+                next(steps)
+                made = None
+            except StopIteration as done:  # a short queue is played out in one slice
+                made = done.value
+            hall.take("A", 5)  # taken while it is being made
+            forecaster.install(generation, made if made is not None else run_steps(steps))
+        waiting = sorted(hall.state.waiting["A"].values(), key=lambda t: t.arrival)
+        etas = [hall.state.ticket_view(t, hall.now)["eta_s"] for t in waiting]
+        assert all(eta is not None for eta in etas)
+        assert etas == sorted(etas), (burst, etas)
+
+
+def test_a_queue_longer_than_the_horizon_gives_no_number() -> None:
+    """An hour a visit and two windows for A: the tickets past 16 hours have no estimate and
+    say why, instead of all showing the same 16 hours."""
+    hall = open_hall()
+    hall.state.times.default_s = 3600.0
+    numbers = hall.take("A", 40)
+    views = [hall.state.ticket_view(hall.state.tickets[no], hall.now) for no in numbers]
+    known = [v["eta_s"] for v in views if v["eta_s"] is not None]
+    assert 10 <= len(known) < 40
+    assert known == sorted(known) and known[-1] <= HORIZON_S
+    beyond = views[len(known) :]
+    assert all(v["eta_s"] is None and v["eta_reason"] == BEYOND_HORIZON for v in beyond)

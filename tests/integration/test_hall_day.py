@@ -39,7 +39,10 @@ async def test_a_hall_day(hub: Running, client: ContractClient) -> None:
     assert announce["text"] == "请B001号到1号窗口办理" and announce["repeat"] == 0
     board = await c.wait_latest(
         c.topic("board"),
-        lambda d: d["calls"][:1] == [{**d["calls"][0], "ticket": "B001", "window": "1"}],
+        lambda d: (
+            bool(d["calls"])
+            and d["calls"][:1] == [{**d["calls"][0], "ticket": "B001", "window": "1"}]
+        ),
     )
     assert board["waiting"]["A"] == 2
 
