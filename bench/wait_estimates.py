@@ -173,7 +173,9 @@ def write_section(accuracy_md: str, cost_md: str) -> None:
         "forecast is reused and\nmade again after enough changes or time; a queue under 750 "
         "is played out four times\nwith drawn arrivals (their mean), a longer one once at the "
         "expected arrivals. Measured\non the shared 2-core machine of the tables below, with "
-        "other work running.\n\n"
+        "other work running. This is\nthe pure core making each forecast at once, as `hall "
+        "simulate` does; the hub makes it\noff the request path instead (`hall/hub/forecasts.py`"
+        "), so a `ticket.take` there pays only\nthe median column.\n\n"
         f"{cost_md}\n\n{END}\n"
     )
     put_section(section, SECTION, END)
