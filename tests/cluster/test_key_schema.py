@@ -24,6 +24,7 @@ SAMPLE_ARGS = {
     "case_id": "east-1-2024-05-06-A001-2",
     "page_id": "0123456789abcdef0123456789abcdef",
     "sha256": "ab" * 32,
+    "copy_id": "fedcba9876543210fedcba9876543210",
 }
 
 
