@@ -65,19 +65,20 @@
               text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
             })
           ]),
-          el(
-            "td",
-            { class: "num" },
-            serviceCells(slot.windows).concat(
-              // Even every window of the hall falls short of the target in this half hour:
-              // said on a line of its own under the counts, wrapping within the cell.
-              slot.target_met === false
-                ? [el("span", { class: "pill no_window all-short", text: t("plan.all_short") })]
-                : []
-            )
-          )
+          el("td", { class: "num" }, serviceCells(slot.windows))
         ])
       );
+      // Even every window of the hall falls short of the target in this half hour: said on
+      // a line of its own under the half hour, across the table, so a narrow panel keeps it.
+      if (slot.target_met === false) {
+        body.appendChild(
+          el("tr", { class: "all-short-row", "data-for": slot.start }, [
+            el("td", { colspan: 4 }, [
+              el("span", { class: "pill no_window all-short", text: t("plan.all_short") })
+            ])
+          ])
+        );
+      }
     });
   }
 

@@ -31,7 +31,7 @@
       "plan.unavailable": "The staffing advice is not available right now",
       "plan.all_short": "short even with every window",
       "plan.paused": " ({n} more paused)",
-      "plan.waiting": "; the {n} waiting now are counted in this half hour and the next"
+      "plan.waiting": "; waiting now: {n}, counted in this half hour and the next"
     }
   });
 })();
