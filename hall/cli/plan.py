@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
-from hall.simulation.plan import Plan, make_plan, parse_target, plan_json
+from hall.simulation.plan import Plan, make_plan, parse_target, percent, plan_json, wait_text
 from hall.simulation.profile import load_profile
 
 
@@ -40,7 +41,7 @@ def table(plan: Plan) -> str:
     rows = [head]
     for slot in data["half_hours"]:
         simulated = slot["simulated"]
-        share = simulated["share"]
+        issued = simulated["issued"]
         short = not slot["target_met"] and slot["every_window_open"]
         rows.append(
             [
@@ -48,7 +49,7 @@ def table(plan: Plan) -> str:
                 str(slot["open_windows"]),
                 *(str(slot["windows"][c]) for c in codes),
                 str(slot["erlang_pooled"]),
-                "—" if share is None else f"{100 * share:.0f}% of {simulated['issued']}",
+                f"{percent(simulated['within_target'] / issued)} of {issued}" if issued else "—",
                 SHORT if short else "",
             ]
         )
@@ -63,11 +64,29 @@ def table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def out_problem(out: Path) -> str | None:
+    """Why the plan cannot be written to `out` (checked before the plan is worked out)."""
+    if out.is_dir():
+        return f"{out} is a directory; give a file name, e.g. {out / 'plan.json'}"
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"{parent} is not a directory"
+    if out.exists() and not os.access(out, os.W_OK):
+        return f"{out} cannot be written"
+    if parent is not None and not out.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create {out}: {parent} is not writable"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         target = parse_target(args.target)
     except ValueError as exc:
         print(f"hall plan: --target: {exc}", file=sys.stderr)
+        return 2
+    problem = out_problem(args.out)
+    if problem is not None:
+        print(f"hall plan: --out: {problem}", file=sys.stderr)
         return 2
     try:
         hall = load_config(args.config)
@@ -94,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     unreachable = plan_json(plan)["unreachable"]
     if unreachable:
         shares = ", ".join(
-            f"{u['start']}-{u['end']} {100 * u['share']:.0f}% within {target.wait_s / 60:g} min"
+            f"{u['start']}-{u['end']} {percent(u['share'])} within {wait_text(target.wait_s)}"
             for u in unreachable
         )
         print(f"out of reach even with every window open: {shares}")

@@ -6,7 +6,9 @@ window whoever comes for a service the window prefers. The forecast (`forecast.p
 these expected arrivals into the queue. The hall's history is the arrivals of its earlier days
 per service and class in quarter-hour bins; today's count so far scales it (a busier day than
 usual stays busier), within bounds. Without history, the last hour's arrivals are expected to
-go on at the same rate for the next hour.
+go on at the same rate for the next hour: the rate over the time actually watched (since
+today's first arrival when that is less than the hour, at least `MIN_RATE_SPAN_S`), in pieces
+that each lie within one bin.
 
 Windows pause at about the same times each day (lunch above all): the share of signed-in
 window time that is not paused, per bin of the earlier days, tells the forecast that the
@@ -28,6 +30,7 @@ MAX_DAYS = 20  # the newest days kept; older ones are forgotten
 SCALE_BOUNDS = (0.5, 2.0)  # how far today's count may scale the history
 SCALE_MIN_ARRIVALS = 20  # today's scale counts from this many arrivals
 NO_HISTORY_HORIZON_S = 3600.0
+MIN_RATE_SPAN_S = 120.0  # without history, a rate is never taken over less than this
 
 # (service, class) of an arrival: "normal" or "green" (appointments come from the bookings)
 Stream = tuple[str, str]
@@ -51,6 +54,7 @@ class ArrivalHistory:
 
     days: list[dict[Stream, list[int]]] = field(default_factory=list)
     today: dict[Stream, list[int]] = field(default_factory=dict)
+    first_today: float | None = None  # second of the day of today's first arrival counted
     # Per earlier day and bin: (window-seconds signed in, window-seconds of them paused).
     staffing: list[list[tuple[float, float]]] = field(default_factory=list)
     staffing_today: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 0.0)] * BINS)
@@ -109,6 +113,8 @@ class ArrivalHistory:
         stream = _stream(ticket)
         if stream is not None:
             second = seconds_of_day(ticket.issued_at, tz)
+            if self.first_today is None or second < self.first_today:
+                self.first_today = second
             self.today.setdefault(stream, [0] * BINS)[min(BINS - 1, int(second // BIN_S))] += 1
 
     def mean(self) -> dict[Stream, list[float]]:
@@ -137,7 +143,7 @@ class ArrivalHistory:
         count): the count expected in each part of a bin."""
         out: dict[Stream, list[Piece]] = {}
         if not self.days:
-            return self._recent_rate(second, min(until, second + NO_HISTORY_HORIZON_S))
+            return self._recent_rate(second, self.horizon(second, until))
         scale = self._scale(second)
         for stream, row in self.mean().items():
             pieces: list[Piece] = []
@@ -155,11 +161,27 @@ class ArrivalHistory:
 
     def _recent_rate(self, second: float, until: float) -> dict[Stream, list[Piece]]:
         b = int(second // BIN_S)
+        # The last four whole bins and the current one so far (about an hour), but only the
+        # time since today's first arrival when that is shorter: a hub started minutes ago
+        # has not watched the hour.
+        since = max(0.0, (b - 4) * BIN_S)
+        if self.first_today is not None:
+            since = max(since, min(self.first_today, second))
+        span = max(MIN_RATE_SPAN_S, second - since)
         out: dict[Stream, list[Piece]] = {}
         for stream, row in self.today.items():
-            # The last four whole bins and the current one so far: about an hour.
             seen = sum(row[max(0, b - 4) : b + 1])
-            span = min(second, 4 * BIN_S + second - b * BIN_S)
-            if seen and span > 0 and until > second:
-                out[stream] = [(second, until, seen * (until - second) / span)]
+            if not seen or until <= second:
+                continue
+            pieces: list[Piece] = []
+            start = second
+            while start < until:
+                end = min(until, (int(start // BIN_S) + 1) * BIN_S)
+                pieces.append((start, end, seen * (end - start) / span))
+                start = end
+            out[stream] = pieces
         return out
+
+    def horizon(self, second: float, until: float) -> float:
+        """Up to when `expected` expects arrivals: `until`, or an hour ahead without history."""
+        return until if self.days else min(until, second + NO_HISTORY_HORIZON_S)

@@ -123,6 +123,7 @@ class HallState:
         self.occupancy = Occupancy()
         self.occupancy.replay(self.tickets.values())
         self.arrivals.today = {}
+        self.arrivals.first_today = None
         for t in self.tickets.values():
             self.arrivals.arrived(t, self.tz)
         self.forecaster = Forecaster()

@@ -49,7 +49,20 @@ class Target:
     wait_s: float
 
     def __str__(self) -> str:
-        return f"{100 * self.share:g}% within {self.wait_s / 60:g} min"
+        return f"{100 * self.share:g}% within {wait_text(self.wait_s)}"
+
+
+def wait_text(wait_s: float) -> str:
+    """A wait as people say it: "15 min", "2.5 min", under a minute "30 s"."""
+    if wait_s < 60:
+        return f"{round(wait_s, 1):g} s"
+    return f"{round(wait_s / 60, 2):g} min"
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage, halves rounded up; the table and the summary lines
+    use this one rounding of the exact share."""
+    return f"{math.floor(100 * share + 0.5 + 1e-9):d}%"
 
 
 def parse_target(text: str) -> Target:
@@ -167,14 +180,19 @@ def erlang_slots(profile: DayProfile, target: Target, lists: list[WindowConfig])
         }
         slots.append(Slot(start, rates, erlang, pool.pooled, list(pool.open), pool.met))
         kept = pool.open
+    bridge(slots, lists)
+    return slots
+
+
+def bridge(slots: list[Slot], lists: list[WindowConfig]) -> None:
+    """A window is not closed for a single half hour between two it works: open it there
+    too (filling one gap makes no new one)."""
     order = {w.id: i for i, w in enumerate(lists)}
     for before, slot, after in zip(slots, slots[1:], slots[2:], strict=False):
-        # A window is not closed for a single half hour between two it works.
         bridged = (set(before.open) & set(after.open)) - set(slot.open)
         slot.open = sorted([*slot.open, *bridged], key=order.__getitem__)
     for slot in slots:
         slot.every_window = set(_useful(lists, slot)) <= set(slot.open)
-    return slots
 
 
 def planned_day(
@@ -272,8 +290,7 @@ def make_plan(hall: HallConfig, profile: DayProfile, target: Target, seed: int =
             if extra is not None:
                 slots[i].open = sorted([*slots[i].open, extra], key=order.__getitem__)
                 added = True
-        for slot in slots:
-            slot.every_window = set(_useful(lists, slot)) <= set(slot.open)
+        bridge(slots, lists)  # a window added in one half hour may leave a gap of one
         if not added:
             break  # every window that could help is open where the target is missed
     return plan

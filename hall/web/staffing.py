@@ -6,8 +6,12 @@ windows to open to call `SHARE` of its citizens within the hall's wait target
 window serving the services it serves now, never more windows than the hall has. The
 arrivals are expected from the hall's learned history, scaled to how busy today has been so
 far (`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
-service (call to next call). Per service, the advised windows that serve it; beside it the
-windows open now, per service (a window serving several services counts for each in both).
+service (call to next call). The citizens waiting now are to be called within the target
+too: the current and the next half hour each also carry the queue's work over the wait
+target (its waiting citizens as arrivals spread over the target wait, pooled like the rest).
+Per service, the advised windows that serve it; beside it the windows working now (open and
+not paused), per service (a window serving several services counts for each in both), and
+how many are paused.
 A half hour that even every window cannot serve to the target says so (`target_met`).
 Read by a signed-in dashboard session (any role but a clerk's) or an API client. Pure but
 for the route; no personal data.
@@ -16,7 +20,7 @@ for the route; no personal data.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -36,6 +40,7 @@ ROUTES = web.RouteTableDef()
 SLOT_S = 1800
 SHARE = 0.8  # of citizens called within the wait target
 DAY_S = 24 * 3600
+BACKLOG_SLOTS = 2  # the current half hour and the next also clear the queue waiting now
 
 
 def _clock(second: float) -> str:
@@ -51,8 +56,11 @@ class Today:
     counts: dict[int, dict[str, float]]  # half hour's start -> service -> expected arrivals
     codes: list[str]
     windows: list[WindowConfig]  # the hall's, each with the services it serves now
-    open_ids: list[str]
+    open_ids: list[str]  # working now: open and not paused
     visit_s: dict[str, float]
+    horizon: float = DAY_S  # second of the day up to which arrivals are expected
+    waiting: dict[str, int] = field(default_factory=dict)  # per service, now
+    paused_ids: list[str] = field(default_factory=list)
 
 
 def read_today(state: HallState, now: float) -> Today:
@@ -69,13 +77,18 @@ def read_today(state: HallState, now: float) -> Today:
         WindowConfig(w.id, tuple(state.window_services.get(w.id, w.services)), w.name)
         for w in state.config.windows
     ]
+    states = {w.id: w.state for w in state.windows.values()}
+    waiting = state.waiting_counts()
     return Today(
         second,
         counts,
         codes,
         windows,
-        sorted(state.open_windows()),
+        sorted(w for w, s in states.items() if s == "open"),
         {code: state.occupancy_s(code, None) for code in codes},
+        state.arrivals.horizon(second, DAY_S),
+        {code: waiting.get(code, 0) for code in codes},
+        sorted(w for w, s in states.items() if s == "paused"),
     )
 
 
@@ -87,16 +100,26 @@ def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
         code: sum(1 for w in windows if w.id in open_ids and code in w.services) for code in codes
     }
     half_hours: list[dict[str, Any]] = []
-    kept: tuple[str, ...] = tuple(open_ids)  # on a tie, the windows open now stay open
-    for slot in sorted(today.counts):
-        length = slot + SLOT_S - (today.second if slot == first else slot)  # the rest of it
-        rates = {c: today.counts[slot].get(c, 0.0) * 3600 / max(60.0, length) for c in codes}
-        per_s = {code: rate / 3600 for code, rate in rates.items()}
+    kept: tuple[str, ...] = tuple(open_ids)  # on a tie, the windows working now stay open
+    waiting = {code: today.waiting.get(code, 0) for code in codes}
+    slots = sorted(today.counts)
+    if any(waiting.values()):
+        # The queue is to be cleared even when no more arrivals are expected.
+        slots = sorted({*slots, *(first + i * SLOT_S for i in range(BACKLOG_SLOTS))} - {DAY_S})
+    for slot in slots:
+        # The part of the half hour the arrivals are expected for: the rest of the current
+        # one, and up to the horizon (an hour ahead when the hall has no earlier days).
+        length = min(slot + SLOT_S, today.horizon) - max(slot, today.second)
+        row = today.counts.get(slot, {})
+        rates = {c: row.get(c, 0.0) * 3600 / max(60.0, length) for c in codes}
+        backlog = waiting if slot < first + BACKLOG_SLOTS * SLOT_S else dict.fromkeys(codes, 0)
+        # The waiting citizens' work over the target wait, on top of the arrivals.
+        per_s = {code: rate / 3600 + backlog[code] / wait_target_s for code, rate in rates.items()}
         pool = choose_windows(windows, per_s, today.visit_s, SHARE, wait_target_s, kept)
         kept = pool.open
         serving = {
             code: sum(1 for w in windows if w.id in pool.open and code in w.services)
-            if rates[code] > 0
+            if per_s[code] > 0
             else 0
             for code in codes
         }
@@ -106,6 +129,7 @@ def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
                 "start": _clock(slot),
                 "end": _clock(slot + SLOT_S),
                 "arrivals_per_hour": {c: round(r, 1) for c, r in rates.items()},
+                "waiting": backlog,
                 "windows": serving,
                 "total": total,
                 "window_ids": list(pool.open),
@@ -115,7 +139,12 @@ def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
         )
     return {
         "target": {"share": SHARE, "wait_s": wait_target_s},
-        "open_now": {"windows": len(open_ids), "services": open_now},
+        "open_now": {
+            "windows": len(open_ids),
+            "paused": len(today.paused_ids),
+            "services": open_now,
+        },
+        "waiting": waiting,
         "hall_windows": len(windows),
         "half_hours": half_hours,
     }

@@ -4,8 +4,10 @@ reach said plainly, and the command."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +16,15 @@ from hall.contract.config import load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.day import simulate
 from hall.simulation.erlang import erlang_c, service_level, windows_needed
-from hall.simulation.plan import ROUNDS, Plan, Target, make_plan, parse_target, plan_json
+from hall.simulation.plan import (
+    ROUNDS,
+    Plan,
+    Target,
+    make_plan,
+    parse_target,
+    percent,
+    plan_json,
+)
 from hall.simulation.profile import load_profile
 from hall.simulation.report import day_report
 from tests.simulation.commands import hall_command
@@ -73,6 +83,11 @@ def test_a_bad_target_is_refused_saying_what_is_accepted(text: str, message: str
         parse_target(text)
 
 
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
 def _plan(hall_path: Path, profile_path: Path, target: str = "80% within 15 min") -> Plan:
     hall = load_config(hall_path)
     profile = load_profile(read_config_text(profile_path), str(profile_path), hall)
@@ -87,6 +102,19 @@ def _quiet_day(tmp_path: Path) -> Path:
     path = tmp_path / "quiet-day.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _one_half_hour_gaps(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(window, half hour) where a window is closed between two half hours it works."""
+    slots = data["half_hours"]
+    return [
+        (window["id"], now["start"])
+        for window in data["windows"]
+        for before, now, after in zip(slots, slots[1:], slots[2:], strict=False)
+        if window["id"] in before["window_ids"]
+        and window["id"] not in now["window_ids"]
+        and window["id"] in after["window_ids"]
+    ]
 
 
 @pytest.mark.parametrize(("profile_file", "hall_file"), PAIRS)
@@ -116,6 +144,13 @@ def test_the_advice_opens_the_halls_own_windows_and_never_more(
     assert [u["start"] for u in data["unreachable"]] == [
         s["start"] for s in data["half_hours"] if not s["target_met"] and s["every_window_open"]
     ]
+    # No window closes for a single half hour between two it works, even after the rounds
+    # of simulation added windows; its hours are runs at least an hour apart.
+    assert _one_half_hour_gaps(data) == []
+    for window in data["windows"]:
+        runs = window["open"]
+        for earlier, later in itertools.pairwise(runs):
+            assert _minutes(later["from"]) - _minutes(earlier["to"]) >= 60, window
 
 
 def test_pooled_windows_serve_several_services_with_fewer_windows_than_each_alone(
@@ -200,6 +235,19 @@ def test_without_a_window_for_a_service_every_advised_window_serves_every_servic
     assert all(s["open_windows"] <= 6 for s in data["half_hours"])
 
 
+def test_with_pooled_lists_on_the_busy_day_no_window_closes_for_one_half_hour(
+    tmp_path: Path,
+) -> None:
+    text = (PROFILES / "district-hall.toml").read_text(encoding="utf-8")
+    text = text.replace('services = ["A", "D"]', 'services = ["A"]')
+    text = text.replace('services = ["D", "C", "A", "B"]', 'services = ["C", "A", "B"]')
+    hall_path = tmp_path / "no-d.toml"
+    hall_path.write_text(text, encoding="utf-8")
+    data = plan_json(_plan(hall_path, PROFILES / "district-day.toml"))
+    assert data["service_lists"] == "pooled" and data["rounds"] > 1
+    assert _one_half_hour_gaps(data) == []
+
+
 def test_the_command_prints_the_table_and_writes_the_plan(tmp_path: Path) -> None:
     out = tmp_path / "advice" / "plan.json"
     done = hall_command(
@@ -249,6 +297,50 @@ def test_the_command_says_where_even_every_window_falls_short(tmp_path: Path) ->
         for row in done.stdout.splitlines()
     )
     assert f"out of reach even with every window open: {line} " in done.stdout
+    # One rounding of the same share in the table and in the last line.
+    reached = done.stdout.split("out of reach even with every window open: ")[1]
+    for u in data["unreachable"]:
+        said = percent(u["share"])
+        assert f"{u['start']}-{u['end']} {said} within 15 min" in reached
+        row = next(r for r in done.stdout.splitlines() if r.startswith(f"{u['start']}-"))
+        assert f" {said} of " in row, (row, said)
+
+
+def test_one_rounding_for_a_share_and_short_waits_said_in_seconds() -> None:
+    assert percent(0.565) == "57%" and percent(0.5649) == "56%" and percent(13 / 23) == "57%"
+    assert percent(0.8) == "80%" and percent(1.0) == "100%" and percent(0.0) == "0%"
+    assert str(parse_target("1% within 1 s")) == "1% within 1 s"
+    assert str(parse_target("80% within 45 seconds")) == "80% within 45 s"
+    assert str(parse_target("80% within 90 s")) == "80% within 1.5 min"
+    assert str(parse_target("85% within 10 min")) == "85% within 10 min"
+    assert str(parse_target("50% within 0.5 s")) == "50% within 0.5 s"
+
+
+@pytest.mark.parametrize("kind", ["directory", "file as folder"])
+def test_an_out_that_cannot_be_written_is_refused_before_the_plan(
+    tmp_path: Path, kind: str
+) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    out = tmp_path if kind == "directory" else tmp_path / "a-file" / "plan.json"
+    done = hall_command(
+        "plan",
+        "--config",
+        "config/simulation/city-hall.toml",
+        "--profile",
+        "config/simulation/city-day.toml",
+        "--out",
+        str(out),
+        timeout=60,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and done.stdout == ""  # no plan was worked out
+    if kind == "directory":
+        assert done.stderr == (
+            f"hall plan: --out: {tmp_path} is a directory; give a file name,"
+            f" e.g. {tmp_path / 'plan.json'}\n"
+        )
+    else:
+        assert done.stderr == f"hall plan: --out: {tmp_path / 'a-file'} is not a directory\n"
 
 
 def test_the_command_refuses_a_bad_target() -> None:

@@ -11,7 +11,9 @@ import aiohttp
 
 from hall.contract.config import load_config
 from hall.domain.arrivals import ArrivalHistory
+from hall.domain.model import Ticket
 from hall.domain.state import HallState
+from hall.domain.states import TicketState
 from hall.hub.runtime import Running
 from hall.simulation.erlang import windows_needed
 from hall.web.staffing import SHARE, staffing_advice
@@ -39,7 +41,11 @@ def test_the_advice_is_erlang_c_on_the_learned_arrivals_against_the_open_windows
 
     assert advice["target"] == {"share": SHARE, "wait_s": 900.0}
     # Window 1 serves A and D: it counts for both.
-    assert advice["open_now"] == {"windows": 1, "services": {"A": 1, "B": 0, "C": 0, "D": 1}}
+    assert advice["open_now"] == {
+        "windows": 1,
+        "paused": 0,
+        "services": {"A": 1, "B": 0, "C": 0, "D": 1},
+    }
     slots = {s["start"]: s for s in advice["half_hours"]}
     assert sorted(slots) == ["10:00", "11:30"]
     ten = slots["10:00"]
@@ -78,6 +84,92 @@ def test_the_advice_never_names_more_windows_than_the_hall_has() -> None:
     assert ten["total"] == 6 and ten["window_ids"] == ["1", "2", "3", "4", "5", "6"]
     assert ten["windows"] == {"A": 4, "B": 4, "C": 0, "D": 0}
     assert ten["target_met"] is False and ten["more_than_open"] == 6
+
+
+def _at(clock: str) -> float:
+    return datetime.fromisoformat(f"2026-11-17T{clock}+08:00").timestamp()
+
+
+def _tickets(service: str, first: float, count: int, every_s: float, state: TicketState) -> dict:
+    return {
+        f"{service}{i + 1:03d}": Ticket(
+            f"{service}{i + 1:03d}",
+            "2026-11-17",
+            service,
+            "normal",
+            state,
+            arrival=first + i * every_s,
+            issued_at=first + i * every_s,
+        )
+        for i in range(count)
+    }
+
+
+def test_without_earlier_days_the_rate_is_taken_over_the_minutes_watched_for_the_next_hour() -> (
+    None
+):
+    # A hub started at 10:00: one citizen a second for A, three minutes so far, all served.
+    config = load_config("config/simulation/district-hall.toml")
+    tickets = _tickets("A", _at("10:00:00"), 180, 1.0, "done")
+    state = HallState(config=config, day="2026-11-17", tickets=tickets)
+    advice = staffing_advice(state, _at("10:03:00"), 900.0)
+    # The next hour, 10:03-11:03: the rest of 10:00, all of 10:30 and three minutes of 11:00.
+    slots = advice["half_hours"]
+    assert [s["start"] for s in slots] == ["10:00", "10:30", "11:00"]
+    for slot in slots:
+        # 180 in 3 minutes: 3,600 an hour (not 180 spread over a whole hour's window).
+        assert slot["arrivals_per_hour"]["A"] == 3600.0, slot
+        assert slot["target_met"] is False  # far beyond the four windows serving A
+        assert slot["windows"]["A"] == 4
+
+
+def test_the_citizens_waiting_now_are_cleared_in_the_current_and_next_half_hours() -> None:
+    config = load_config("config/simulation/district-hall.toml")
+    history = ArrivalHistory()
+    # Earlier days: one citizen for A every 10 minutes from 09:00 to 12:00.
+    for _ in range(2):
+        history.add_day([(("A", "normal"), 32400.0 + 600 * i) for i in range(18)])
+    # Six citizens for A taken since 09:55 are waiting at 10:10, none called yet.
+    tickets = _tickets("A", _at("09:55:00"), 6, 120.0, "waiting")
+    state = HallState(config=config, day="2026-11-17", tickets=tickets, arrivals=history)
+    state.windows["2"] = state.windows["2"].evolve(state="open", staff="S002")
+    advice = staffing_advice(state, _at("10:10:00"), 900.0)
+    assert advice["waiting"] == {"A": 6, "B": 0, "C": 0, "D": 0}
+    slots = {s["start"]: s for s in advice["half_hours"]}
+    visit = state.occupancy_s("A", None)
+    for start in ("10:00", "10:30", "11:00"):
+        assert 4.0 <= slots[start]["arrivals_per_hour"]["A"] <= 6.0  # the quiet morning
+    # The queue's work over the target wait comes on top of the arrivals.
+    for start in ("10:00", "10:30"):
+        rate = slots[start]["arrivals_per_hour"]["A"] / 3600
+        with_queue = windows_needed(rate + 6 / 900, visit, SHARE, 900.0)
+        assert windows_needed(rate, visit, SHARE, 900.0) == 1 and 1 < with_queue <= 4
+        assert slots[start]["waiting"]["A"] == 6
+        assert slots[start]["windows"]["A"] == with_queue and slots[start]["target_met"]
+        assert slots[start]["more_than_open"] == with_queue - 1
+    # Beyond the next half hour only the arrivals count.
+    assert slots["11:00"]["waiting"]["A"] == 0
+    assert slots["11:00"]["windows"]["A"] == 1
+
+
+def test_open_now_counts_the_windows_working_and_says_how_many_are_paused() -> None:
+    config = load_config("config/simulation/district-hall.toml")
+    history = ArrivalHistory()
+    history.add_day([(("A", "normal"), 36000.0 + 30 * i) for i in range(20)])
+    state = HallState(config=config, day="2026-11-17", arrivals=history)
+    state.windows["1"] = state.windows["1"].evolve(state="open", staff="S001")
+    for w in ("2", "3"):
+        state.windows[w] = state.windows[w].evolve(
+            state="paused", staff=f"S00{w}", paused_reason="lunch"
+        )
+    advice = staffing_advice(state, _at("09:10:00"), 900.0)
+    assert advice["open_now"] == {
+        "windows": 1,
+        "paused": 2,
+        "services": {"A": 1, "B": 0, "C": 0, "D": 1},
+    }
+    ten = {s["start"]: s for s in advice["half_hours"]}["10:00"]
+    assert ten["more_than_open"] == ten["total"] - 1 > 0
 
 
 async def test_today_from_live_arrivals_for_a_session_or_an_api_client(

@@ -34,12 +34,20 @@
       note.textContent = failed ? t("plan.unavailable") : "";
       return;
     }
+    // Windows working now: open and not paused; the paused ones are said apart.
     var open = advice.open_now.windows;
-    note.textContent = t("plan.note", {
-      share: Math.round(advice.target.share * 100),
-      wait: Math.round(advice.target.wait_s / 60),
-      open: open
-    });
+    var paused = advice.open_now.paused || 0;
+    var waiting = Object.keys(advice.waiting || {}).reduce(function (sum, code) {
+      return sum + advice.waiting[code];
+    }, 0);
+    note.textContent =
+      t("plan.note", {
+        share: Math.round(advice.target.share * 100),
+        wait: Math.round(advice.target.wait_s / 60),
+        open: open
+      }) +
+      (paused > 0 ? t("plan.paused", { n: paused }) : "") +
+      (waiting > 0 ? t("plan.waiting", { n: waiting }) : "");
     if (!advice.half_hours.length) {
       body.appendChild(el("tr", {}, [el("td", { colspan: 4, class: "empty", text: t("plan.empty") })]));
       return;
@@ -57,21 +65,20 @@
               text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
             })
           ]),
-          el(
-            "td",
-            { class: "num" },
-            serviceCells(slot.windows).concat(
-              // Even every window of the hall falls short of the target in this half hour.
-              slot.target_met === false
-                ? [
-                    document.createTextNode(" "),
-                    el("span", { class: "pill no_window", text: t("plan.all_short") })
-                  ]
-                : []
-            )
-          )
+          el("td", { class: "num" }, serviceCells(slot.windows))
         ])
       );
+      // Even every window of the hall falls short of the target in this half hour: said on
+      // a line of its own under the half hour, across the table, so a narrow panel keeps it.
+      if (slot.target_met === false) {
+        body.appendChild(
+          el("tr", { class: "all-short-row", "data-for": slot.start }, [
+            el("td", { colspan: 4 }, [
+              el("span", { class: "pill no_window all-short", text: t("plan.all_short") })
+            ])
+          ])
+        );
+      }
     });
   }
 

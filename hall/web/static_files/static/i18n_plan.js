@@ -14,7 +14,9 @@
       "plan.enough": "足够",
       "plan.empty": "今日已无预计到号",
       "plan.unavailable": "暂时无法获取人员建议",
-      "plan.all_short": "全部窗口开放仍不达标"
+      "plan.all_short": "全部窗口开放仍不达标",
+      "plan.paused": "（另有 {n} 个暂停）",
+      "plan.waiting": "；当前排队 {n} 人计入本时段和下一时段"
     },
     en: {
       "plan.title": "Staffing for the rest of today",
@@ -27,7 +29,9 @@
       "plan.enough": "enough",
       "plan.empty": "No more arrivals expected today",
       "plan.unavailable": "The staffing advice is not available right now",
-      "plan.all_short": "short even with every window"
+      "plan.all_short": "short even with every window",
+      "plan.paused": " ({n} more paused)",
+      "plan.waiting": "; waiting now: {n}, counted in this half hour and the next"
     }
   });
 })();
