@@ -8,7 +8,9 @@
   copy_ttl_s`, audits the print with who sent it, and sends the printer a `cmd`
   ``{"job": "print_copy", "url", "sha256", "width", "height"}``: `url` is a signed, expiring
   link on the hub's public address that may be fetched once; the raster is deleted when it
-  is fetched, or when the link expires (the documents' sweep).
+  is fetched, or when the link expires (the documents' sweep). A fetch spends the copy only
+  once its whole body was written: a fetch that breaks mid-body leaves it to be fetched again,
+  and while one fetch is writing it, another is refused (409).
 - The printer's width comes from its retained status (`dots`, which the gateway's ESC/POS
   driver publishes), else 576 dots (80 mm paper); it counts as offline while its status is
   not `online` or says `"online": false`.
@@ -45,6 +47,9 @@ log = logging.getLogger("hall.copies")
 StatusOf = Callable[[str], Mapping[str, Any] | None]
 Send = Callable[[str, dict[str, Any]], None]
 _HEADER_BYTES = 64
+# How long one fetch holds a copy; longer than a fetch may take to write its body
+# (`hall.web.documents`), so two fetches never both get it whole.
+CLAIM_S = 60
 
 
 @dataclass(frozen=True)
@@ -180,31 +185,54 @@ class Copies:
             "expires_at": at,
         }
 
-    async def fetch(self, copy_id: str, expires: str, sig: str, by: str) -> bytes:
-        """The raster a valid link names, once; DocumentError (403, 404, 410) otherwise. The
-        raster is deleted as it is served."""
+    async def claim(self, copy_id: str, expires: str, sig: str) -> tuple[CopyRecord, bytes]:
+        """The record and raster a valid link names, claimed for one fetch for `CLAIM_S`;
+        DocumentError (403, 404, 409 while another fetch holds it, 410) otherwise. The copy
+        is spent by `served` once its body was written whole; `unserved` frees it again."""
         check_copy_link(self.documents.link_key, copy_id, expires, sig, self.documents.clock())
         record = await self.store.get(copy_id)
         if record is None:
             raise DocumentError(410, "gone", "this copy is gone (printed or expired)")
-        if not await self.store.fetched(copy_id):
+        now = self.documents.clock()
+        claimed = await self.store.claim(copy_id, now, now + CLAIM_S)
+        if claimed == 2:
+            raise DocumentError(
+                409, "busy", "this copy is being fetched now: each copy is fetched once"
+            )
+        if claimed != 1:
             raise DocumentError(
                 410, "gone", "this link was fetched already: each copy is fetched once"
             )
-        name = copy_object(copy_id)
         try:
-            data = await self.documents.vault.get(record.sha256, name=name)
-        finally:
-            await self._delete(copy_id)
+            data = await self.documents.vault.get(record.sha256, name=copy_object(copy_id))
+        except BaseException:
+            await self.store.release(copy_id)  # nothing was served: it may be fetched again
+            raise
+        return record, data
+
+    async def served(self, record: CopyRecord, by: str) -> None:
+        """The copy's body was written whole: spent, and its raster deleted."""
+        await self.store.fetched(record.id)
+        await self._delete(record.id)
         log.info(
             "copy %s of page %s fetched by printer %s (%s)",
-            copy_id,
+            record.id,
             record.page,
             record.printer,
             by,
-            extra={"fields": {"copy": copy_id, "page": record.page, "printer": record.printer}},
+            extra={"fields": {"copy": record.id, "page": record.page, "printer": record.printer}},
         )
-        return data
+
+    async def unserved(self, record: CopyRecord, by: str, why: str) -> None:
+        """A fetch broke before the body was written whole: the copy may be fetched again."""
+        await self.store.release(record.id)
+        log.warning(
+            "copy %s was not fetched whole by %s (%s): it may be fetched again",
+            record.id,
+            by,
+            why,
+            extra={"fields": {"copy": record.id, "printer": record.printer}},
+        )
 
     async def _delete(self, copy_id: str) -> None:
         try:
