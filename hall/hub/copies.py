@@ -13,7 +13,9 @@
   and while one fetch is writing it, another is refused (409).
 - The printer's width comes from its retained status (`dots`, which the gateway's ESC/POS
   driver publishes), else 576 dots (80 mm paper); it counts as offline while its status is
-  not `online` or says `"online": false`.
+  not `online` or says `"online": false`. A printer whose status says `"paper": "out"` is
+  sent nothing (409 `printer_paper_out`): the one-time copy is not spent on it. A `dots` that
+  is not a multiple of 8 from 64 to 2040 is ignored with a warning.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from hall.domain.config import HallConfig
 from hall.domain.copies import (
     DEFAULT_DOTS,
     MAX_COPY_ROWS,
-    MAX_DOTS,
     check_copy_link,
+    dots_problem,
     parse_pbm,
     sign_copy_link,
 )
@@ -59,6 +61,7 @@ class WindowPrinter:
     id: str
     online: bool
     dots: int
+    paper: str | None = None  # "ok", "near_end", "out" as its status says; None: not said
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "online": self.online, "dots": self.dots}
@@ -69,10 +72,25 @@ class WindowPrinter:
         return (self.dots + 7) // 8 * MAX_COPY_ROWS + _HEADER_BYTES
 
 
-def _dots(status: Mapping[str, Any]) -> int:
+def _dots(printer: str, status: Mapping[str, Any], said: set[tuple[str, str]]) -> int:
+    """The printer's width from its status; a bad value is ignored (80 mm paper) with a
+    warning, once for each printer and value."""
     dots = status.get("dots")
-    if isinstance(dots, int) and not isinstance(dots, bool) and 8 <= dots <= MAX_DOTS:
+    if dots is None:
+        return DEFAULT_DOTS
+    problem = dots_problem(dots)
+    if problem is None:
+        assert isinstance(dots, int)
         return dots
+    key = (printer, repr(dots)[:40])
+    if key not in said and len(said) < 1000:
+        said.add(key)
+        log.warning(
+            "printer %s: its status says %s; taken as %d dots (80 mm paper)",
+            printer,
+            problem,
+            DEFAULT_DOTS,
+        )
     return DEFAULT_DOTS
 
 
@@ -96,6 +114,7 @@ class Copies:
         self._status_of = status_of
         self._send = send
         self.sent = 0  # copies sent to printers, for the metrics
+        self._bad_dots_said: set[tuple[str, str]] = set()  # bad widths warned of, once each
 
     def printer(self, device_id: str) -> WindowPrinter | None:
         """The pad's printer (its `printer` in the hall file), or None when it has none."""
@@ -104,7 +123,10 @@ class Copies:
             return None
         status = self._status_of(device.printer)
         online = status is not None and status.get("online") is not False
-        return WindowPrinter(device.printer, online, _dots(status or {}))
+        dots = _dots(device.printer, status or {}, self._bad_dots_said)
+        paper = status.get("paper") if status is not None else None
+        said = paper if isinstance(paper, str) else None
+        return WindowPrinter(device.printer, online, dots, said)
 
     def ready_printer(self, who: Capturer, page: Page) -> WindowPrinter:
         """The printer a copy of `page` goes to now; DocumentError (409) saying why not."""
@@ -125,6 +147,12 @@ class Copies:
                 409,
                 "printer_offline",
                 f"printer {printer.id} is offline: check its power, paper and cable",
+            )
+        if printer.paper == "out":
+            raise DocumentError(
+                409,
+                "printer_paper_out",
+                f"printer {printer.id} is out of paper: load a new roll, then print again",
             )
         return printer
 

@@ -118,7 +118,8 @@ DOCUMENT_PAGES: dict[str, Any] = {
         "post": f"{_PAD}: the body is the page drawn at the pad's printer's width in dots "
         '(the listing\'s "printer": {"id", "online", "dots"}), one bit a dot, as a binary '
         "PBM (P4), at most 4000 rows: 202 {copy, printer, width, height, expires_at} when the "
-        "printer was sent it; 409 no_printer, printer_offline or not_printable (a PDF page), "
+        "printer was sent it; 409 no_printer, printer_offline, printer_paper_out or "
+        "not_printable (a PDF page), "
         "404 no such page, 422 wrong_width, 400 bad_raster, 413 too_large",
     },
 }

@@ -157,13 +157,13 @@ async def test_a_copy_larger_than_the_printer_takes_is_not_read_whole(
     pty = Pty()
     FakePrinter(pty)
     link = FakeLink("printer-2")
-    driver = make(pty.name, link, env, dots=16)
-    page = raster(16, 10, seed=4)
-    files["big"] = pbm(page) + bytes(2 * 4000 + 100)  # past 4000 rows of 2 bytes
+    driver = make(pty.name, link, env, dots=64)
+    page = raster(64, 10, seed=4)
+    files["big"] = pbm(page) + bytes(8 * 4000 + 100)  # past 4000 rows of 8 bytes
     async with running(driver):
         await link.push("cmd", job(server, "big", files["big"], page))
         await eventually(lambda: len(driver.refused_copies) == 1, news=driver.news)
-    assert "the copy is over 8064 bytes" in driver.refused_copies[0]
+    assert "the copy is over 32064 bytes" in driver.refused_copies[0]
     pty.close()
 
 

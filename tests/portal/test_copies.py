@@ -141,7 +141,10 @@ async def test_a_copy_reaches_the_window_printer_once(
 
 
 async def test_a_copy_is_refused_with_the_reason(
-    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer
+    hall_file: Callable[..., Path],
+    hall_id: str,
+    back_office: OfficeServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
         running,
@@ -168,6 +171,23 @@ async def test_a_copy_is_refused_with_the_reason(
         assert (status, code) == (409, "printer_offline")
         await printer_status(c, {"state": "online", "online": True, "paper": "ok"})
         await printer_seen(running, True, 576)  # no dots said: 80 mm paper
+        # Out of paper: refused, and no copy is spent on it.
+        await printer_status(c, {"state": "online", "online": True, "paper": "out", "dots": 384})
+        await printer_seen(running, True, 384)
+        status, code, message = await refused(f"/{image['id']}/print", raster(384, 10))
+        assert (status, code) == (409, "printer_paper_out") and PRINTER in message
+        assert "paper" in message
+        # A width that is no whole number of bytes, or absurdly small, is not believed.
+        for bad in (577, 8):
+            await printer_status(c, {"state": "online", "online": True, "dots": bad})
+            await printer_seen(running, True, 576)
+            await printer_status(c, {"state": "online", "online": True, "dots": 384})
+            await printer_seen(running, True, 384)
+        said = [r.getMessage() for r in caplog.records if r.name == "hall.copies"]
+        assert any("multiple of 8 from 64 to 2040, not 577" in m for m in said), said
+        assert any("not 8;" in m for m in said), said
+        await printer_status(c, {"state": "online", "online": True, "paper": "ok"})
+        await printer_seen(running, True, 576)
 
         status, code, message = await refused(f"/{image['id']}/print", raster(384, 10))
         assert (status, code) == (422, "wrong_width") and "576 dots across, not 384" in message
