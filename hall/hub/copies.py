@@ -142,6 +142,15 @@ class Copies:
             raise DocumentError(
                 409, "no_printer", "this window has no printer (the window pad's printer)"
             )
+        device = self.config.device(who.device)
+        if device is not None and device.window is not None and device.window != who.window:
+            # The printer stands at the pad's window in the hall file: never another window's.
+            raise DocumentError(
+                409,
+                "no_printer",
+                f"printer {printer.id} stands at window {device.window}, not window "
+                f"{who.window}: move the pad and its printer in the hall file",
+            )
         if not printer.online:
             raise DocumentError(
                 409,

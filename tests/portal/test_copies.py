@@ -13,6 +13,7 @@ import socket
 import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ import aiohttp
 import jsonschema
 import pytest
 
+from hall.domain.catalogue import DeviceSetting
 from hall.domain.copies import Raster, pbm, sign_copy_link
 from hall.domain.documents import link_key
 from hall.hub.runtime import Running
@@ -297,3 +299,30 @@ async def test_a_copy_is_spent_only_by_a_whole_get(
         await eventually(lambda: not file.exists(), "the raster deleted once served")
         status, body = await fetch(job["url"])
         assert status == 410 and b"fetched already" in body
+
+
+async def test_a_pad_bound_to_another_window_does_not_print_at_its_printer(
+    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer
+) -> None:
+    """A catalogue kept from before moves were refused (pad-1 at window 2) does not send
+    window 2's copies to pad-1's printer, which stands at window 1."""
+    async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
+        running,
+        c,
+        _run,
+    ):
+        await printer_status(c, {"state": "online", "online": True, "dots": 576})
+        await printer_seen(running, True, 576)
+        state = running.hub.state
+        assert state.catalogue is not None
+        moved = {**state.catalogue.devices, "pad-1": DeviceSetting(window="2")}
+        state.catalogue = replace(state.catalogue, devices=moved)
+        await c.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await c.ok("pad-2", "window.open", {"staff": "S002"})
+        await c.ok("pad-2", "call.next")
+        pad = Pad(running)  # pad-1, acting for window 2 now
+        page = await pad.capture(jpeg((3, 3, 3)), "身份证")
+        status, body = await pad.call("POST", f"/{page['id']}/print", data=raster(576, 10))
+        assert status == 409 and body["error"]["code"] == "no_printer", body
+        assert "stands at window 1, not window 2" in body["error"]["message"]
+        assert not [m for m in c.messages.get(c.topic("cmd", PRINTER), []) if m]
