@@ -64,7 +64,7 @@ class WindowPrinter:
     paper: str | None = None  # "ok", "near_end", "out" as its status says; None: not said
 
     def view(self) -> dict[str, Any]:
-        return {"id": self.id, "online": self.online, "dots": self.dots}
+        return {"id": self.id, "online": self.online, "dots": self.dots, "paper": self.paper}
 
     @property
     def max_bytes(self) -> int:

@@ -200,6 +200,7 @@ options = {{ dots = {DOTS} }}
         await pad.get_by_role("button", name="拍摄").click()
         pages = pad.locator("#scan-pages li[data-page]")
         await expect(pages).to_have_count(1)
+        await expect(pad.locator("#scan-printer")).to_have_text(f"窗口打印机 {PRINTER}：缺纸")
         await pad.get_by_role("button", name="打印第 1 页").click()
         said = f"未打印：打印机 {PRINTER} 缺纸，请装入新纸卷后再打印"
         await expect(pages.nth(0).locator(".print-state")).to_have_text(said)

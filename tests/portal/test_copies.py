@@ -96,7 +96,7 @@ async def test_a_copy_reaches_the_window_printer_once(
         page = await pad.capture(jpeg((200, 10, 10)), "身份证")
         status, listing = await pad.call("GET")
         assert status == 200
-        assert listing["printer"] == {"id": PRINTER, "online": True, "dots": 384}
+        assert listing["printer"] == {"id": PRINTER, "online": True, "dots": 384, "paper": "ok"}
 
         data = raster(384, 500)
         status, sent = await pad.call("POST", f"/{page['id']}/print", data=data)
