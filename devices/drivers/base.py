@@ -15,6 +15,7 @@ import abc
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ Listener = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 READ_CHUNK = 4096
+# Bytes go to the port straight from here, at most this many a write, each write once the
+# port has room: pyserial-asyncio-fast 0.16 leaves its write callback registered for good
+# after a write the port takes only in part (an endless "Write buffer should not be empty"
+# error, a busy loop), and pyserial spins on a full non-blocking port.
+WRITE_CHUNK = 1024
+WRITE_POLL_S = 0.002
+WRITE_STALL_S = 10.0  # a port that takes nothing for this long is lost
 STILL_FAILING_LOG_S = 300.0  # a port that stays unopenable is reported again this often
 
 
@@ -111,14 +119,54 @@ class SerialPort:
             raise PortLost("the port was closed")
         return data
 
-    async def write(self, data: bytes) -> None:
-        if self.writer.transport.is_closing():
-            raise PortLost("the port is closing")
-        self.writer.write(data)
-        try:
+    async def write(self, data: bytes, stall_s: float = WRITE_STALL_S) -> None:
+        """Write `data` in pieces of at most `WRITE_CHUNK` bytes, each when the port has room;
+        `PortLost` when the port closes, fails or takes nothing for `stall_s`."""
+        transport = self.writer.transport
+        port = transport.get_extra_info("serial")
+        if port is None:  # not a serial port: the transport's own writing
+            self.writer.write(data)
             await self.writer.drain()
-        except serial.SerialException as exc:
-            raise PortLost(str(exc)) from exc
+            return
+        await self._emptied(stall_s)  # the transport holds nothing of its own
+        view = memoryview(data)
+        sent = 0
+        while sent < len(view):
+            if transport.is_closing():
+                raise PortLost("the port is closing")
+            try:
+                sent += os.write(port.fileno(), view[sent : sent + WRITE_CHUNK])
+            except BlockingIOError:
+                await self._room(port.fileno(), stall_s)
+            except (OSError, serial.SerialException) as exc:
+                raise PortLost(str(exc)) from exc
+
+    async def _room(self, fd: int, stall_s: float) -> None:
+        """Wait until the port takes bytes again."""
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def writable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_writer(fd, writable)
+        try:
+            async with asyncio.timeout(stall_s):
+                await ready
+        except TimeoutError:
+            raise PortLost(f"the port took nothing for {stall_s:.0f} s") from None
+        finally:
+            loop.remove_writer(fd)
+
+    async def _emptied(self, stall_s: float) -> None:
+        deadline = time.monotonic() + stall_s
+        while self.writer.transport.get_write_buffer_size():
+            if self.writer.transport.is_closing():
+                raise PortLost("the port is closing")
+            if time.monotonic() >= deadline:
+                raise PortLost(f"the port took nothing for {stall_s:.0f} s")
+            await asyncio.sleep(WRITE_POLL_S)
 
     async def close(self) -> None:
         self.writer.close()

@@ -38,7 +38,7 @@ from devices.drivers.asking import AskingDriver
 from devices.drivers.base import Binding, DriverEnv, DriverInfo, PortSpec, SerialPort
 from devices.drivers.copies import CopyJobError, fetch_copy
 from devices.drivers.options import OptionError, Options
-from hall.domain.copies import MAX_DOTS
+from hall.domain.copies import MAX_DOTS, MIN_DOTS, dots_problem
 
 OPTION_KEYS = (
     "encoding",
@@ -96,9 +96,16 @@ def parse_options(raw: Mapping[str, Any]) -> EscPosOptions:
         status_interval_s=opts.number("status_interval_s", 30.0, 1.0, 3600.0),
         answer_timeout_s=opts.number("answer_timeout_s", 1.0, 0.1, 30.0),
         job_max_age_s=opts.number("job_max_age_s", 60.0, 0.0, 3600.0),
-        dots=opts.integer("dots", escpos.PRINTER_MODELS[model].dots, 8, MAX_DOTS),
+        dots=_dots(opts.integer("dots", escpos.PRINTER_MODELS[model].dots, MIN_DOTS, MAX_DOTS)),
         fetch_timeout_s=opts.number("fetch_timeout_s", 10.0, 1.0, 120.0),
     )
+
+
+def _dots(dots: int) -> int:
+    problem = dots_problem(dots)
+    if problem is not None:
+        raise OptionError("dots", f"{problem} (576 for 80 mm paper, 384 for 58 mm)")
+    return dots
 
 
 def _local_time(rfc3339: object) -> str:

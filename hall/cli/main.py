@@ -180,8 +180,11 @@ def _check(args: argparse.Namespace) -> int:
             "in clear (id_no, deprecated). The default will become false; set it to false to "
             "accept only sealed ID numbers (id_sealed), or to true to keep the old way."
         )
-    printers = sum(device.kind == "printer" for device in config.devices)
-    for warning in [*http_warnings(config.http, printers=printers), *documents_warnings(config)]:
+    # A window pad's printer prints copies; every other printer prints tickets.
+    copying = {d.printer for d in config.devices if d.kind == "window_pad" and d.printer}
+    printers = sum(d.kind == "printer" and d.id not in copying for d in config.devices)
+    warned = http_warnings(config.http, printers=printers, window_printers=len(copying))
+    for warning in [*warned, *documents_warnings(config)]:
         print(f"{args.config}: warning: {warning}")
     from devices.font import bundled_font, load_font
     from hall.cli.strip_texts import undrawable_texts

@@ -256,16 +256,23 @@ def _split_url(url: str) -> _Url | None:
     )
 
 
-def http_warnings(http: HttpConfig, *, printers: int = 0) -> list[str]:
+def http_warnings(http: HttpConfig, *, printers: int = 0, window_printers: int = 0) -> list[str]:
     """What `hall check-config` warns about in `[http]` (the hub runs, but less safely);
-    `printers` is how many ticket printers the hall has (their QR codes need `public_url`)."""
+    `printers` is how many ticket printers the hall has (their QR codes need `public_url`),
+    `window_printers` how many window printers (the links to the copies they print do)."""
     warnings = []
+    listen = f"http://{http.host}:{http.port}, the address the hub listens on"
     if http.public_url is None and printers:
         warnings.append(
             f"http.public_url is not set but the hall has {printers} ticket printer(s): the "
-            f"printed QR codes would point at http://{http.host}:{http.port}, the address the "
-            "hub listens on, which citizens' phones may not reach; set public_url to the "
-            "address phones reach the hub at"
+            f"printed QR codes would point at {listen}, which citizens' phones may not reach; "
+            "set public_url to the address phones reach the hub at"
+        )
+    if http.public_url is None and window_printers:
+        warnings.append(
+            f"http.public_url is not set but the hall has {window_printers} window printer(s): "
+            f"the copy links the gateway fetches would point at {listen}, which the gateway "
+            "may not reach; set public_url to the address the gateway reaches the hub at"
         )
     if http.public_url is None:
         warnings.append(

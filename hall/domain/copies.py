@@ -22,16 +22,31 @@ __all__ = [
     "DEFAULT_DOTS",
     "MAX_COPY_ROWS",
     "MAX_DOTS",
+    "MIN_DOTS",
     "PBM_MEDIA_TYPE",
     "Raster",
     "check_copy_link",
     "copy_path",
+    "dots_problem",
     "parse_pbm",
     "sign_copy_link",
 ]
 
 DEFAULT_DOTS = 576  # 80 mm paper at 203 dpi: 72 mm printed
 MAX_DOTS = 2040  # 255 bytes a row, the most GS v 0 takes on any printer
+MIN_DOTS = 64  # 8 mm at 203 dpi: narrower is no receipt printer
+
+
+def dots_problem(dots: object) -> str | None:
+    """What is wrong with a printer's width in dots, or None: a whole number of bytes (a
+    multiple of 8) from `MIN_DOTS` to `MAX_DOTS`."""
+    if not isinstance(dots, int) or isinstance(dots, bool):
+        return f"the dots across must be a whole number, not {dots!r}"
+    if not MIN_DOTS <= dots <= MAX_DOTS or dots % 8:
+        return f"the dots across must be a multiple of 8 from {MIN_DOTS} to {MAX_DOTS}, not {dots}"
+    return None
+
+
 MAX_COPY_ROWS = 4000  # about 50 cm of paper at 203 dpi: an A4 page and then some
 PBM_MEDIA_TYPE = "image/x-portable-bitmap"
 _MAX_HEADER = 64

@@ -199,6 +199,13 @@ def _device_change(
         window = A.required_str(args, "window", 16)
         if window not in catalogue.window_services:
             raise DomainError("not_found", f"args.window: no window {window!r} in this hall")
+        if device.printer is not None and window != device.window:
+            raise DomainError(
+                "bad_request",
+                f"{device_id} has its own printer {device.printer}, which prints only for "
+                f"window {device.window}: to move it to window {window}, change its window "
+                "and printer in the hall file",
+            )
         changed = replace(setting, window=None if window == device.window else window)
     devices = {**catalogue.devices, device_id: changed}
     if changed == DeviceSetting():

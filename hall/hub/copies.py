@@ -8,10 +8,14 @@
   copy_ttl_s`, audits the print with who sent it, and sends the printer a `cmd`
   ``{"job": "print_copy", "url", "sha256", "width", "height"}``: `url` is a signed, expiring
   link on the hub's public address that may be fetched once; the raster is deleted when it
-  is fetched, or when the link expires (the documents' sweep).
+  is fetched, or when the link expires (the documents' sweep). A fetch spends the copy only
+  once its whole body was written: a fetch that breaks mid-body leaves it to be fetched again,
+  and while one fetch is writing it, another is refused (409).
 - The printer's width comes from its retained status (`dots`, which the gateway's ESC/POS
   driver publishes), else 576 dots (80 mm paper); it counts as offline while its status is
-  not `online` or says `"online": false`.
+  not `online` or says `"online": false`. A printer whose status says `"paper": "out"` is
+  sent nothing (409 `printer_paper_out`): the one-time copy is not spent on it. A `dots` that
+  is not a multiple of 8 from 64 to 2040 is ignored with a warning.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from hall.domain.config import HallConfig
 from hall.domain.copies import (
     DEFAULT_DOTS,
     MAX_COPY_ROWS,
-    MAX_DOTS,
     check_copy_link,
+    dots_problem,
     parse_pbm,
     sign_copy_link,
 )
@@ -45,6 +49,9 @@ log = logging.getLogger("hall.copies")
 StatusOf = Callable[[str], Mapping[str, Any] | None]
 Send = Callable[[str, dict[str, Any]], None]
 _HEADER_BYTES = 64
+# How long one fetch holds a copy; longer than a fetch may take to write its body
+# (`hall.web.documents`), so two fetches never both get it whole.
+CLAIM_S = 60
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,10 @@ class WindowPrinter:
     id: str
     online: bool
     dots: int
+    paper: str | None = None  # "ok", "near_end", "out" as its status says; None: not said
 
     def view(self) -> dict[str, Any]:
-        return {"id": self.id, "online": self.online, "dots": self.dots}
+        return {"id": self.id, "online": self.online, "dots": self.dots, "paper": self.paper}
 
     @property
     def max_bytes(self) -> int:
@@ -64,10 +72,25 @@ class WindowPrinter:
         return (self.dots + 7) // 8 * MAX_COPY_ROWS + _HEADER_BYTES
 
 
-def _dots(status: Mapping[str, Any]) -> int:
+def _dots(printer: str, status: Mapping[str, Any], said: set[tuple[str, str]]) -> int:
+    """The printer's width from its status; a bad value is ignored (80 mm paper) with a
+    warning, once for each printer and value."""
     dots = status.get("dots")
-    if isinstance(dots, int) and not isinstance(dots, bool) and 8 <= dots <= MAX_DOTS:
+    if dots is None:
+        return DEFAULT_DOTS
+    problem = dots_problem(dots)
+    if problem is None:
+        assert isinstance(dots, int)
         return dots
+    key = (printer, repr(dots)[:40])
+    if key not in said and len(said) < 1000:
+        said.add(key)
+        log.warning(
+            "printer %s: its status says %s; taken as %d dots (80 mm paper)",
+            printer,
+            problem,
+            DEFAULT_DOTS,
+        )
     return DEFAULT_DOTS
 
 
@@ -91,6 +114,7 @@ class Copies:
         self._status_of = status_of
         self._send = send
         self.sent = 0  # copies sent to printers, for the metrics
+        self._bad_dots_said: set[tuple[str, str]] = set()  # bad widths warned of, once each
 
     def printer(self, device_id: str) -> WindowPrinter | None:
         """The pad's printer (its `printer` in the hall file), or None when it has none."""
@@ -99,7 +123,10 @@ class Copies:
             return None
         status = self._status_of(device.printer)
         online = status is not None and status.get("online") is not False
-        return WindowPrinter(device.printer, online, _dots(status or {}))
+        dots = _dots(device.printer, status or {}, self._bad_dots_said)
+        paper = status.get("paper") if status is not None else None
+        said = paper if isinstance(paper, str) else None
+        return WindowPrinter(device.printer, online, dots, said)
 
     def ready_printer(self, who: Capturer, page: Page) -> WindowPrinter:
         """The printer a copy of `page` goes to now; DocumentError (409) saying why not."""
@@ -115,11 +142,26 @@ class Copies:
             raise DocumentError(
                 409, "no_printer", "this window has no printer (the window pad's printer)"
             )
+        device = self.config.device(who.device)
+        if device is not None and device.window is not None and device.window != who.window:
+            # The printer stands at the pad's window in the hall file: never another window's.
+            raise DocumentError(
+                409,
+                "no_printer",
+                f"printer {printer.id} stands at window {device.window}, not window "
+                f"{who.window}: move the pad and its printer in the hall file",
+            )
         if not printer.online:
             raise DocumentError(
                 409,
                 "printer_offline",
                 f"printer {printer.id} is offline: check its power, paper and cable",
+            )
+        if printer.paper == "out":
+            raise DocumentError(
+                409,
+                "printer_paper_out",
+                f"printer {printer.id} is out of paper: load a new roll, then print again",
             )
         return printer
 
@@ -180,31 +222,54 @@ class Copies:
             "expires_at": at,
         }
 
-    async def fetch(self, copy_id: str, expires: str, sig: str, by: str) -> bytes:
-        """The raster a valid link names, once; DocumentError (403, 404, 410) otherwise. The
-        raster is deleted as it is served."""
+    async def claim(self, copy_id: str, expires: str, sig: str) -> tuple[CopyRecord, bytes]:
+        """The record and raster a valid link names, claimed for one fetch for `CLAIM_S`;
+        DocumentError (403, 404, 409 while another fetch holds it, 410) otherwise. The copy
+        is spent by `served` once its body was written whole; `unserved` frees it again."""
         check_copy_link(self.documents.link_key, copy_id, expires, sig, self.documents.clock())
         record = await self.store.get(copy_id)
         if record is None:
             raise DocumentError(410, "gone", "this copy is gone (printed or expired)")
-        if not await self.store.fetched(copy_id):
+        now = self.documents.clock()
+        claimed = await self.store.claim(copy_id, now, now + CLAIM_S)
+        if claimed == 2:
+            raise DocumentError(
+                409, "busy", "this copy is being fetched now: each copy is fetched once"
+            )
+        if claimed != 1:
             raise DocumentError(
                 410, "gone", "this link was fetched already: each copy is fetched once"
             )
-        name = copy_object(copy_id)
         try:
-            data = await self.documents.vault.get(record.sha256, name=name)
-        finally:
-            await self._delete(copy_id)
+            data = await self.documents.vault.get(record.sha256, name=copy_object(copy_id))
+        except BaseException:
+            await self.store.release(copy_id)  # nothing was served: it may be fetched again
+            raise
+        return record, data
+
+    async def served(self, record: CopyRecord, by: str) -> None:
+        """The copy's body was written whole: spent, and its raster deleted."""
+        await self.store.fetched(record.id)
+        await self._delete(record.id)
         log.info(
             "copy %s of page %s fetched by printer %s (%s)",
-            copy_id,
+            record.id,
             record.page,
             record.printer,
             by,
-            extra={"fields": {"copy": copy_id, "page": record.page, "printer": record.printer}},
+            extra={"fields": {"copy": record.id, "page": record.page, "printer": record.printer}},
         )
-        return data
+
+    async def unserved(self, record: CopyRecord, by: str, why: str) -> None:
+        """A fetch broke before the body was written whole: the copy may be fetched again."""
+        await self.store.release(record.id)
+        log.warning(
+            "copy %s was not fetched whole by %s (%s): it may be fetched again",
+            record.id,
+            by,
+            why,
+            extra={"fields": {"copy": record.id, "printer": record.printer}},
+        )
 
     async def _delete(self, copy_id: str) -> None:
         try:

@@ -39,10 +39,23 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 
-# KEYS: copy hash. Answers 1 for the first fetch of a copy that exists, 0 otherwise.
-_FETCH = """
+# KEYS: copy hash. ARGV: now (unix s), the claim's end (unix s). Answers 1 when the copy is
+# claimed now for its one fetch, 2 while another fetch holds it, 0 when it is gone or fetched.
+_CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'fetched', '1')
+if redis.call('HEXISTS', KEYS[1], 'fetched') == 1 then return 0 end
+local held = redis.call('HGET', KEYS[1], 'fetching')
+if held and tonumber(held) > tonumber(ARGV[1]) then return 2 end
+redis.call('HSET', KEYS[1], 'fetching', ARGV[2])
+return 1
+"""
+
+# KEYS: copy hash. Marks the copy fetched (its body was written whole) and ends the claim.
+_FETCHED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'fetched', '1')
+redis.call('HDEL', KEYS[1], 'fetching')
+return 1
 """
 
 
@@ -51,7 +64,8 @@ class StoredCopies:
         self.client = client
         self.keys = keys
         self._add = client.register_script(_ADD)
-        self._fetch = client.register_script(_FETCH)
+        self._claim = client.register_script(_CLAIM)
+        self._fetched = client.register_script(_FETCHED)
 
     async def add(self, copy: CopyRecord, ttl_s: int) -> None:
         args: list[str | int] = [copy.id, copy.expires, ttl_s]
@@ -79,10 +93,23 @@ class StoredCopies:
             expires=int(row["expires"]),
         )
 
-    async def fetched(self, copy_id: str) -> bool:
-        """True for the first fetch of an existing copy (marked now), False after that."""
+    async def claim(self, copy_id: str, now: float, until: float) -> int:
+        """Claim an existing, unfetched copy for one fetch until `until` (unix s): 1 when
+        claimed, 2 while another fetch holds it, 0 when it is gone or was fetched."""
         with unavailable_as_store_error():
-            return bool(await self._fetch(keys=[self.keys.copy(copy_id)], args=[]))
+            return int(
+                await self._claim(keys=[self.keys.copy(copy_id)], args=[int(now), int(until)])
+            )
+
+    async def release(self, copy_id: str) -> None:
+        """End a fetch's claim without marking the copy fetched: it may be fetched again."""
+        with unavailable_as_store_error():
+            await self.client.hdel(self.keys.copy(copy_id), "fetching")
+
+    async def fetched(self, copy_id: str) -> None:
+        """The copy's body was written whole: no other fetch gets it."""
+        with unavailable_as_store_error():
+            await self._fetched(keys=[self.keys.copy(copy_id)], args=[])
 
     async def due(self, now: float, limit: int = 100) -> list[str]:
         """Copy ids whose link expired unfetched: their rasters are deleted."""

@@ -171,7 +171,7 @@ STATUS: dict[str, Any] = {
         # paper, and the dots across it (a window pad draws copies at that width).
         "online": {"type": "boolean"},
         "paper": {"enum": ["ok", "near_end", "out"]},
-        "dots": {"type": "integer", "minimum": 8, "maximum": 2040},
+        "dots": {"type": "integer", "minimum": 64, "maximum": 2040, "multipleOf": 8},
     },
 }
 WINDOW_STATE: dict[str, Any] = {

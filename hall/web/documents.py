@@ -13,7 +13,8 @@ when the hall file gives it one, and an Origin of this hub's pages when a browse
   ``{"order": [page ids]}``: reordered; ``DELETE …/<page>``: removed.
 - ``POST …/<page>/print`` with a binary PBM drawn at the window printer's width: a copy
   on the pad's printer (`hall.hub.copies`); ``202`` when the printer was sent it. The
-  printer fetches it once: ``GET /copies/<copy>?expires=…&sig=…``.
+  printer fetches it once: ``GET /copies/<copy>?expires=…&sig=…`` (spent once its body was
+  written whole; ``409 busy`` while another fetch is writing it; HEAD is not allowed).
 
 A pad reaches only the pages of the visit in hand at its window. The back office's routes
 take the signed links a case carries: ``GET /documents/<page>?expires=…&sig=…`` once per link (a
@@ -41,6 +42,7 @@ from hall.hub.http import HUB
 from hall.store.documents import Page
 from hall.web.limits import OWN_BODY_ROUTES
 from hall.web.security import client_address, origin_allowed
+from hall.web.whole_body import BodyNotWritten, write_whole
 
 __all__ = ["add_routes"]
 
@@ -254,15 +256,25 @@ async def print_copy(request: web.Request) -> web.StreamResponse:
 
 
 async def fetch_copy(request: web.Request) -> web.StreamResponse:
-    """A printer fetches its copy, once, by the link its job carried."""
+    """A printer fetches its copy, once, by the link its job carried. The copy is spent only
+    once its body was written whole; a fetch that breaks mid-body leaves it to be fetched."""
     copies = _copies(request)
-    data = await copies.fetch(
+    by = f"printer at {client_address(request)}"
+    record, data = await copies.claim(
         request.match_info["copy"],
         request.query.get("expires", ""),
         request.query.get("sig", ""),
-        f"printer at {client_address(request)}",
     )
-    return web.Response(body=data, content_type=PBM_MEDIA_TYPE, headers=_NO_STORE)
+    response = web.StreamResponse(headers={**_NO_STORE, "Content-Type": PBM_MEDIA_TYPE})
+    try:
+        await write_whole(request, response, data)
+    except BaseException as exc:
+        await asyncio.shield(copies.unserved(record, by, str(exc) or type(exc).__name__))
+        if isinstance(exc, BodyNotWritten):
+            return response
+        raise
+    await copies.served(record, by)
+    return response
 
 
 # ----- the back office -------------------------------------------------------------------------
@@ -323,7 +335,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch(page, rename)
     app.router.add_delete(page, remove)
     app.router.add_post(page + "/print", print_copy, name=PRINT_ROUTE)
-    app.router.add_get("/copies/{copy}", fetch_copy)
-    app.router.add_get("/documents/{page}", fetch)
+    # GET only: a HEAD (a link preview, a probe) would spend a link that may be fetched once.
+    app.router.add_get("/copies/{copy}", fetch_copy, allow_head=False)
+    app.router.add_get("/documents/{page}", fetch, allow_head=False)
     app.router.add_delete("/documents/{page}", confirm)
     app.middlewares.append(_refusals)

@@ -75,7 +75,13 @@ def settings_view(hub: Hub) -> dict[str, Any]:
             {"id": w, "name": window_name(state, w), "services": list(services)}
             for w, services in catalogue.window_services.items()
         ],
-        "devices": [device_view(config, catalogue, d.id) for d in config.devices],
+        "devices": [
+            # A pad's own printer: it stays at the pad's window (the hall file moves both).
+            {**device_view(config, catalogue, d.id), "printer": d.printer}
+            if d.kind == "window_pad" and d.printer
+            else device_view(config, catalogue, d.id)
+            for d in config.devices
+        ],
     }
 
 

@@ -82,7 +82,8 @@ DOCUMENT_PATHS["/copies/{copy}"] = {
     "get": {
         "summary": "A copy of a page for a window's printer, from the link of its "
         "`print_copy` job; fetched once, then deleted (the raster is deleted unfetched when "
-        "the link expires, after [documents] copy_ttl_s)",
+        "the link expires, after [documents] copy_ttl_s). Spent only once its whole body was "
+        "written: a fetch broken mid-body may be made again. GET only (HEAD: 405)",
         "parameters": _COPY_PARAMETERS,
         "responses": {
             "200": {
@@ -93,6 +94,7 @@ DOCUMENT_PATHS["/copies/{copy}"] = {
             },
             "403": _refused("the signature does not match"),
             "404": _refused("not a copy link (or this hall keeps no documents)"),
+            "409": _refused("busy: another fetch is writing this copy now"),
             "410": _refused("the link expired or was fetched already (each copy once)"),
             "503": _refused("the store is unavailable: try again"),
         },
@@ -116,9 +118,10 @@ DOCUMENT_PAGES: dict[str, Any] = {
     },
     "/pad/{device}/documents/{page}/print": {
         "post": f"{_PAD}: the body is the page drawn at the pad's printer's width in dots "
-        '(the listing\'s "printer": {"id", "online", "dots"}), one bit a dot, as a binary '
-        "PBM (P4), at most 4000 rows: 202 {copy, printer, width, height, expires_at} when the "
-        "printer was sent it; 409 no_printer, printer_offline or not_printable (a PDF page), "
+        '(the listing\'s "printer": {"id", "online", "dots", "paper"}), one bit a dot, as a '
+        "binary PBM (P4), at most 4000 rows: 202 {copy, printer, width, height, expires_at} "
+        "when the printer was sent it; 409 no_printer, printer_offline, printer_paper_out or "
+        "not_printable (a PDF page), "
         "404 no such page, 422 wrong_width, 400 bad_raster, 413 too_large",
     },
 }

@@ -92,3 +92,34 @@ async def test_an_auditor_sees_the_hall_settings_read_only(
     await expect(auditor.locator("#notice-text")).to_be_disabled()
     await expect(auditor.locator("#audit tbody")).to_contain_text("暂无变更")
     await shot(auditor, artifacts, "hall-settings-auditor")
+
+
+async def test_a_pad_with_its_own_printer_shows_it_stays_at_its_window(
+    context: Any, hall: HallFactory, artifacts: Path
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.web.conftest import demo_devices
+
+    devices = demo_devices()
+    for device in devices:
+        if device["id"] == "pad-2":
+            device["printer"] = "pw-2"
+    devices.append({"id": "pw-2", "kind": "printer"})
+    base = (await hall(devices=devices)).http_url
+    manager = await signed_in_dashboard(context, base)
+    await manager.set_viewport_size(LAPTOP)
+    await manager.goto(f"{base}/dashboard/hall")
+    row = manager.locator('#devices tr[data-device="pad-2"]')
+    await expect(row.locator(".own-printer")).to_have_text(
+        "本窗口专用打印机 pw-2：改绑窗口请修改大厅配置文件"
+    )
+    await expect(row.get_by_label("窗口 pad-2")).to_be_disabled()
+    await expect(
+        manager.locator('#devices tr[data-device="pad-3"]').get_by_label("窗口 pad-3")
+    ).to_be_enabled()
+    await shot(manager, artifacts, "hall-settings-own-printer")
+    await manager.goto(f"{base}/dashboard/hall?lang=en")
+    await expect(row.locator(".own-printer")).to_have_text(
+        "Has its own printer pw-2: move it in the hall file"
+    )

@@ -164,3 +164,48 @@ async def test_a_pad_without_a_printer_shows_no_print_key(
     await expect(pad.locator("#scan-pages li[data-page]")).to_have_count(1)
     await expect(pad.locator("#scan-pages button.print")).to_have_count(0)
     await expect(pad.locator("#scan-printer")).to_be_hidden()
+
+
+async def test_a_printer_out_of_paper_is_sent_no_copy_and_the_pad_says_so(
+    camera_context: Any,
+    hall: HallFactory,
+    hall_id: str,
+    mqtt_url: str,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
+    (tmp_path / "pages.key").write_text(KEY)
+    running = await hall(
+        documents={"key_file": "pages.key", "path": "pages"}, devices=devices(printer=True)
+    )
+    pty = Pty()
+    printer = FakePrinter(pty, status={1: 0x12, 4: 0x12 | 0x60})  # DLE EOT 4: paper out
+    entries = f"""
+[[serial]]
+port = "{pty.name}"
+protocol = "escpos"
+device = "{PRINTER}"
+options = {{ dots = {DOTS} }}
+"""
+    path = write_gateway(tmp_path, hall_id, mqtt_url, entries)
+    async with running_gateway(path):
+        copies = running.hub.copies
+        assert copies is not None
+        await eventually(
+            lambda: getattr(copies.printer("pad-1"), "paper", None) == "out",
+            "the hub seeing the printer out of paper",
+        )
+        pad = await call_a_ticket(camera_context, running.http_url)
+        await pad.get_by_label("其他材料").fill("身份证")
+        await pad.get_by_role("button", name="拍摄").click()
+        pages = pad.locator("#scan-pages li[data-page]")
+        await expect(pages).to_have_count(1)
+        await expect(pad.locator("#scan-printer")).to_have_text(f"窗口打印机 {PRINTER}：缺纸")
+        await pad.get_by_role("button", name="打印第 1 页").click()
+        said = f"未打印：打印机 {PRINTER} 缺纸，请装入新纸卷后再打印"
+        await expect(pages.nth(0).locator(".print-state")).to_have_text(said)
+        await expect(pad.locator("#toast")).to_have_text(said)
+        await shot(pad, artifacts, "scan-print-paper-out")
+        assert copies.sent == 0 and printer.images == []
+    pty.close()
+    assert PAGE_ERRORS == []

@@ -3,6 +3,12 @@ window may name, each refusal with its key and line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from hall.cli.main import main
+
 from .hallfile import BASE, check, error_of
 
 PRINTERS = """
@@ -68,3 +74,25 @@ def test_a_window_printer_without_documents_is_warned_about() -> None:
         "window's printer prints no copies"
     ]
     assert documents_warnings(check(hall("printer-1", None))) == []
+
+
+def test_check_config_words_the_address_warning_for_each_kind_of_printer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ticket printers print QR codes for phones; window printers print copies whose links
+    the gateway fetches: the warning about a missing public_url says which."""
+    path = tmp_path / "hall.toml"
+    path.write_text(hall("printer-1", "printer-2"), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "has 1 ticket printer(s): the printed QR codes would point at" in out
+    assert "has 1 window printer(s): the copy links the gateway fetches would point at" in out
+    assert "2 ticket printer(s)" not in out
+    only_window_printer = BASE + PRINTERS.split("\n\n")[0] + "\n"  # printer-1 alone
+    only_window_printer = only_window_printer.replace(
+        'window = "1"\n', 'window = "1"\nprinter = "printer-1"\n', 1
+    )
+    path.write_text(only_window_printer, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ticket printer" not in out and "has 1 window printer(s)" in out

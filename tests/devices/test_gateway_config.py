@@ -192,3 +192,14 @@ def test_the_command_checks_a_file(tmp_path: Path, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as info:
         main(["gateway", "--config", str(path), "--check"])
     assert "gw.toml:7: serial[1].protocol" in str(info.value)
+
+
+@pytest.mark.parametrize("dots", [577, 8, 4096])
+def test_a_printer_width_is_a_whole_number_of_bytes_within_bounds(dots: int) -> None:
+    text = GOOD + PRINTER.replace('model = "MODEL"', f"dots = {dots}")
+    line = text.splitlines().index(f"options = {{ dots = {dots} }}") + 1
+    with pytest.raises(ConfigError) as info:
+        check_gateway_text(text, "gw.toml")
+    assert f"gw.toml:{line}: serial[3].options.dots" in str(info.value)
+    assert "multiple of 8" in str(info.value) or "from 64 to 2040" in str(info.value)
+    assert check_gateway_text(text.replace(f"dots = {dots}", "dots = 384"), "gw.toml")

@@ -4,8 +4,11 @@ check out prints nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import random
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -154,11 +157,44 @@ async def test_a_copy_larger_than_the_printer_takes_is_not_read_whole(
     pty = Pty()
     FakePrinter(pty)
     link = FakeLink("printer-2")
-    driver = make(pty.name, link, env, dots=16)
-    page = raster(16, 10, seed=4)
-    files["big"] = pbm(page) + bytes(2 * 4000 + 100)  # past 4000 rows of 2 bytes
+    driver = make(pty.name, link, env, dots=64)
+    page = raster(64, 10, seed=4)
+    files["big"] = pbm(page) + bytes(8 * 4000 + 100)  # past 4000 rows of 8 bytes
     async with running(driver):
         await link.push("cmd", job(server, "big", files["big"], page))
         await eventually(lambda: len(driver.refused_copies) == 1, news=driver.news)
-    assert "the copy is over 8064 bytes" in driver.refused_copies[0]
+    assert "the copy is over 32064 bytes" in driver.refused_copies[0]
+    pty.close()
+
+
+async def test_a_large_copy_prints_whole_and_leaves_the_loop_quiet(
+    env: DriverEnv,
+    hub_files: tuple[TestServer, dict[str, bytes], list[str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A copy of 57 KB (more than a pseudo-terminal takes in one write) is written in pieces:
+    it prints byte for byte, and no write callback is left behind to fail on every turn of
+    the loop afterwards."""
+    server, files, served = hub_files
+    pty = Pty()
+    printer = FakePrinter(pty)
+    link = FakeLink("printer-2")
+    driver = make(pty.name, link, env, dots=576, feed_lines=2)
+    page = raster(576, 800, seed=5)
+    files["large"] = pbm(page)
+    assert len(files["large"]) > 50_000
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    async with running(driver):
+        await link.push("cmd", job(server, "large", files["large"], page))
+        await eventually(lambda: driver.copies_printed == 1, news=driver.news, timeout=20)
+        await printer.wait_for(lambda: sum(y for _x, y, _d in printer.images) == 800)
+        # A quiet loop: over half a second the process spends little CPU and logs nothing.
+        wall, cpu = time.monotonic(), time.process_time()
+        await asyncio.sleep(0.5)
+        busy = (time.process_time() - cpu) / (time.monotonic() - wall)
+    assert served == ["large"]
+    assert bytes(printer.printed) == escpos.render_copy(576, 800, page.rows, feed_lines=2)
+    errors = [r for r in caplog.records if r.name == "asyncio"]
+    assert errors == [], errors[0].getMessage() if errors else ""
+    assert busy < 0.5, f"the loop kept {busy:.0%} of a CPU busy after printing"
     pty.close()

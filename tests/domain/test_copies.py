@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hall.domain.copies import (
     Raster,
     check_copy_link,
+    dots_problem,
     parse_pbm,
     pbm,
     sign_copy_link,
@@ -81,3 +82,26 @@ def test_a_copy_link_is_checked_for_its_path_signature_and_expiry() -> None:
     with pytest.raises(DocumentError) as other:
         check_copy_link(KEY, COPY, "2000", page_sig, 1999)
     assert other.value.status == 403
+
+
+@pytest.mark.parametrize(
+    ("dots", "problem"),
+    [
+        (576, None),
+        (384, None),
+        (64, None),
+        (2040, None),
+        (577, "multiple of 8 from 64 to 2040, not 577"),
+        (8, "not 8"),
+        (56, "not 56"),
+        (2048, "not 2048"),
+        (True, "whole number"),
+        ("576", "whole number"),
+        (576.0, "whole number"),
+    ],
+)
+def test_a_printer_width_is_a_whole_number_of_bytes_within_bounds(
+    dots: object, problem: str | None
+) -> None:
+    said = dots_problem(dots)
+    assert said is None if problem is None else (said is not None and problem in said)

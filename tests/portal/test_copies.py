@@ -6,23 +6,29 @@ a forged, expired or spent link) are 4xx with a message."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import socket
 import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import jsonschema
 import pytest
 
+from hall.domain.catalogue import DeviceSetting
 from hall.domain.copies import Raster, pbm, sign_copy_link
 from hall.domain.documents import link_key
 from hall.hub.runtime import Running
 from hall.web.asyncapi import schema_for
 from tests.integration.contract_client import ContractClient
-from tests.support import DEMO_HALL
+from tests.support import DEMO_HALL, eventually
 
 from .conftest import SECRET, OfficeServer, relayed_hall
 from .test_documents import PDF, Pad, fetch, jpeg
@@ -90,7 +96,7 @@ async def test_a_copy_reaches_the_window_printer_once(
         page = await pad.capture(jpeg((200, 10, 10)), "身份证")
         status, listing = await pad.call("GET")
         assert status == 200
-        assert listing["printer"] == {"id": PRINTER, "online": True, "dots": 384}
+        assert listing["printer"] == {"id": PRINTER, "online": True, "dots": 384, "paper": "ok"}
 
         data = raster(384, 500)
         status, sent = await pad.call("POST", f"/{page['id']}/print", data=data)
@@ -114,7 +120,7 @@ async def test_a_copy_reaches_the_window_printer_once(
         assert status == 403 and b"signature" in body
         status, body = await fetch(job["url"])
         assert status == 200 and body == data
-        assert not file.exists()  # deleted as it was served
+        await eventually(lambda: not file.exists(), "the raster deleted once served")
         status, body = await fetch(job["url"])
         assert status == 410 and b"fetched already" in body
         # An expired link, signed with the hall's own key, is refused as expired.
@@ -137,7 +143,10 @@ async def test_a_copy_reaches_the_window_printer_once(
 
 
 async def test_a_copy_is_refused_with_the_reason(
-    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer
+    hall_file: Callable[..., Path],
+    hall_id: str,
+    back_office: OfficeServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
         running,
@@ -164,6 +173,23 @@ async def test_a_copy_is_refused_with_the_reason(
         assert (status, code) == (409, "printer_offline")
         await printer_status(c, {"state": "online", "online": True, "paper": "ok"})
         await printer_seen(running, True, 576)  # no dots said: 80 mm paper
+        # Out of paper: refused, and no copy is spent on it.
+        await printer_status(c, {"state": "online", "online": True, "paper": "out", "dots": 384})
+        await printer_seen(running, True, 384)
+        status, code, message = await refused(f"/{image['id']}/print", raster(384, 10))
+        assert (status, code) == (409, "printer_paper_out") and PRINTER in message
+        assert "paper" in message
+        # A width that is no whole number of bytes, or absurdly small, is not believed.
+        for bad in (577, 8):
+            await printer_status(c, {"state": "online", "online": True, "dots": bad})
+            await printer_seen(running, True, 576)
+            await printer_status(c, {"state": "online", "online": True, "dots": 384})
+            await printer_seen(running, True, 384)
+        said = [r.getMessage() for r in caplog.records if r.name == "hall.copies"]
+        assert any("multiple of 8 from 64 to 2040, not 577" in m for m in said), said
+        assert any("not 8;" in m for m in said), said
+        await printer_status(c, {"state": "online", "online": True, "paper": "ok"})
+        await printer_seen(running, True, 576)
 
         status, code, message = await refused(f"/{image['id']}/print", raster(384, 10))
         assert (status, code) == (422, "wrong_width") and "576 dots across, not 384" in message
@@ -219,3 +245,84 @@ async def test_a_copy_never_fetched_is_deleted_when_its_link_ends(
         assert await copies.sweep() == 1
         assert not file.exists()
         assert await copies.sweep() == 0
+
+
+async def read_300_and_hang_up(url: str) -> bytes:
+    """GET the link on a socket with a small receive buffer, read 300 bytes of the body and
+    close, as a printer whose connection breaks does; what arrived."""
+    parts = urlsplit(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    got = await reader.readexactly(300)
+    writer.close()
+    return got
+
+
+async def test_a_copy_is_spent_only_by_a_whole_get(
+    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer, tmp_path: Path
+) -> None:
+    async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
+        running,
+        c,
+        _run,
+    ):
+        pad = Pad(running)
+        await printer_status(c, {"state": "online", "online": True, "dots": 576})
+        await printer_seen(running, True, 576)
+        await c.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await c.ok("pad-1", "call.next")
+        page = await pad.capture(jpeg((9, 9, 9)), "身份证")
+        data = raster(576, 1500)  # 108 KB
+        status, sent = await pad.call("POST", f"/{page['id']}/print", data=data)
+        assert status == 202, sent
+        job = await c.wait_for(c.topic("cmd", PRINTER), lambda d: d.get("job") == "print_copy")
+        # A HEAD (a link preview, a probe) is refused and spends nothing; nor on page links.
+        for url in (job["url"], f"{running.http_url}/documents/{page['id']}?expires=1&sig=x"):
+            async with aiohttp.ClientSession() as session, session.head(url) as response:
+                assert response.status == 405 and "GET" in response.headers["Allow"]
+        # A fetch that breaks mid-body spends nothing either.
+        assert await read_300_and_hang_up(job["url"]) == data[:300]
+        assert (tmp_path / "pages" / "copies" / sent["copy"]).exists()
+        # Fetched at once by several: exactly one gets it whole, the others are refused.
+        results = await asyncio.gather(*(fetch(job["url"]) for _ in range(4)))
+        whole = [body for status, body in results if status == 200]
+        assert whole == [data], [status for status, _ in results]
+        assert {status for status, _ in results} <= {200, 409, 410}
+        file = tmp_path / "pages" / "copies" / sent["copy"]
+        await eventually(lambda: not file.exists(), "the raster deleted once served")
+        status, body = await fetch(job["url"])
+        assert status == 410 and b"fetched already" in body
+
+
+async def test_a_pad_bound_to_another_window_does_not_print_at_its_printer(
+    hall_file: Callable[..., Path], hall_id: str, back_office: OfficeServer
+) -> None:
+    """A catalogue kept from before moves were refused (pad-1 at window 2) does not send
+    window 2's copies to pad-1's printer, which stands at window 1."""
+    async with relayed_hall(window_printer_hall(hall_file, back_office), hall_id) as (
+        running,
+        c,
+        _run,
+    ):
+        await printer_status(c, {"state": "online", "online": True, "dots": 576})
+        await printer_seen(running, True, 576)
+        state = running.hub.state
+        assert state.catalogue is not None
+        moved = {**state.catalogue.devices, "pad-1": DeviceSetting(window="2")}
+        state.catalogue = replace(state.catalogue, devices=moved)
+        await c.ok("kiosk-1", "ticket.take", {"service": "A"})
+        await c.ok("pad-2", "window.open", {"staff": "S002"})
+        await c.ok("pad-2", "call.next")
+        pad = Pad(running)  # pad-1, acting for window 2 now
+        page = await pad.capture(jpeg((3, 3, 3)), "身份证")
+        status, body = await pad.call("POST", f"/{page['id']}/print", data=raster(576, 10))
+        assert status == 409 and body["error"]["code"] == "no_printer", body
+        assert "stands at window 1, not window 2" in body["error"]["message"]
+        assert not [m for m in c.messages.get(c.topic("cmd", PRINTER), []) if m]

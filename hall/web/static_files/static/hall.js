@@ -218,7 +218,13 @@
       where = el("select", { "aria-label": t("hall.window") + " " + d.id }, data.windows.map(function (w) {
         return el("option", { value: w.id, text: w.name, selected: w.id === d.window });
       }));
-      cells.push(el("td", null, [where]));
+      if (d.printer) {
+        /* A pad with its own printer stays at its window: the hall file moves both. */
+        where.disabled = true;
+        cells.push(el("td", null, [where, el("div", { class: "hint own-printer", text: t("hall.own_printer", { printer: d.printer }) })]));
+      } else {
+        cells.push(el("td", null, [where]));
+      }
     } else {
       cells.push(el("td", { text: "—" }));
     }

@@ -26,7 +26,7 @@
   var retaking = null; // the id of the page the next capture replaces
   var stream = null;
   var busy = false;
-  var printer = null; // the pad's printer {id, online, dots}, or null: no print keys
+  var printer = null; // the pad's printer {id, online, dots, paper}, or null: no print keys
   var printing = {}; // page id -> {text, error}: how its last copy went
 
   function url(path, params) {
@@ -226,7 +226,10 @@
     var line = H.$("scan-printer");
     line.hidden = !printer;
     line.textContent = printer
-      ? t(printer.online ? "scan.printer.online" : "scan.printer.offline", { printer: printer.id })
+      ? t(
+          !printer.online ? "scan.printer.offline" : printer.paper === "out" ? "scan.printer.paper_out" : "scan.printer.online",
+          { printer: printer.id }
+        )
       : "";
   }
 
