@@ -1,6 +1,7 @@
 """The hub makes its wait forecasts off the request path (`hall/hub/forecasts.py`): a queue
 that grows past what the forecast in use may lag behind gets a new one made between the
-requests, counted in /metrics, and every ticket's estimate stays in the queue's order."""
+requests, counted in /metrics, and the tickets' estimates, read at one moment, stay in the
+queue's order."""
 
 from __future__ import annotations
 
@@ -32,9 +33,11 @@ async def test_forecasts_are_made_between_requests(hub: Running, client: Contrac
     taken = [first] + [
         (await c.ok("kiosk-1", "ticket.take", {"service": "A"}))["ticket"] for _ in range(20)
     ]
+    # Each answer was the best estimate at its moment; a forecast made between two answers
+    # may correct every wait at once (here: the pace of a window shared by A and B, once it
+    # is seen to serve A alone), so the answers are compared below at one moment.
     etas = [t["eta_s"] for t in taken]
     assert all(eta is not None for eta in etas), etas
-    assert etas == sorted(etas), etas
 
     deadline = asyncio.get_running_loop().time() + MADE_WITHIN_S
     while await forecasts_made(hub) <= before:
