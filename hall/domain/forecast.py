@@ -200,6 +200,12 @@ def _poisson(draws: random.Random, mean: float) -> int:
     return k
 
 
+# At most this many expected arrivals are played out: past it, each stands for several (its
+# weight), so that a burst of arrivals (a queue at the door when the hall opens, read as the
+# rate of the hour to come) costs the forecast no more than a busy day does.
+MAX_EXPECTED_ITEMS = 4000
+
+
 def _expected_items(
     expected: Mapping[str, Sequence[tuple[float, float, float, str]]],
     draws: random.Random | None,
@@ -207,18 +213,24 @@ def _expected_items(
     """Expected arrivals per service as items, from (from, to, count, class) pieces in
     moments since the epoch: drawn at random (Poisson) with `draws`, else at the moments
     their running count passes a half."""
+    total = sum(count for pieces in expected.values() for _s, _e, count, _k in pieces)
+    thinning = min(1.0, MAX_EXPECTED_ITEMS / total) if total > 0 else 1.0
+    weight = 1.0 / thinning
     out: dict[str, list[tuple[float, _Item]]] = {}
     serial = 0
     for service, pieces in expected.items():
         running = {"normal": 0.5, "green": 0.5}
         items: list[tuple[float, _Item]] = []
-        for start, end, count, klass in pieces:
+        for start, end, full_count, klass in pieces:
+            count = full_count * thinning
             rank = 0 if klass == "green" else 2
             if draws is not None:
                 for _ in range(_poisson(draws, count)):
                     serial += 1
                     at = draws.uniform(start, end)
-                    item = _Item(GHOST_ARRIVAL + serial, service, rank, None, None, since=at)
+                    item = _Item(
+                        GHOST_ARRIVAL + serial, service, rank, None, None, weight=weight, since=at
+                    )
                     items.append((at, item))
                 continue
             before = running[klass]
@@ -228,7 +240,9 @@ def _expected_items(
                 k += 1
                 at = start + (end - start) * (k - before) / count
                 serial += 1
-                item = _Item(GHOST_ARRIVAL + serial, service, rank, None, None, since=at)
+                item = _Item(
+                    GHOST_ARRIVAL + serial, service, rank, None, None, weight=weight, since=at
+                )
                 items.append((at, item))
             running[klass] = after
         items.sort(key=lambda pair: pair[0])
