@@ -166,8 +166,9 @@ def call_table(led: Sample, res: Sample, waiting: int, count: int, base: Sample 
     notes = [
         f"{WINDOWS} windows open, each serving three of A-H; {waiting:,} tickets waiting "
         "at the first timed call, and every timed call.next also ends the ticket in hand. "
-        "Latency to the live `led-<n>/state` showing the called ticket (checked against the "
-        "response); the response row is the same calls timed to `dev/pad-<n>/res`."
+        "Latency to the live `led-<n>/state` showing the called ticket (the response's) or "
+        "one its window called after it; the response row is the same calls timed to "
+        "`dev/pad-<n>/res`."
     ]
     if base is not None:
         notes.append(
