@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -14,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aredis
 
-from .infra import ROOT, STOP_TIMEOUT_S, Servers
-from .targets import START_TIMEOUT_S, Env, wait_online
+from .infra import ROOT, Servers
+from .targets import START_TIMEOUT_S, Env, stop_process, wait_online
 
 STARTUP_S = 120.0  # a hub loading a large hall on a busy machine
 
@@ -78,10 +77,4 @@ async def hub_process(
                 raise RuntimeError(f"the hub did not start: {exc}\n{tail}") from exc
         yield proc
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_S)
-            except TimeoutError:
-                proc.kill()
-        await exited
+        await stop_process(proc, exited)

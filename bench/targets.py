@@ -201,13 +201,18 @@ async def _process(env: Env, label: str, hall_id: str, argv: list[str]) -> Async
         env.pids[label] = proc.pid
         yield Target(label, hall_id, proc.pid)
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_S)
-            except TimeoutError:
-                proc.kill()
-        await exited
+        await stop_process(proc, exited)
+
+
+async def stop_process(proc: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:
+    """SIGTERM, then SIGKILL after `STOP_TIMEOUT_S`; returns once the process is gone."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_S)
+        except TimeoutError:
+            proc.kill()
+    await exited
 
 
 @asynccontextmanager
