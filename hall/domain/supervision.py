@@ -12,6 +12,9 @@ Every alarm has a stable id, so a page can follow it across snapshots:
 - ``device:<device>``: a device offline longer than ``device_offline_s``;
 - ``rating:<ticket>``: a bad rating (1-2), listed until someone acknowledges it.
 
+Besides its Chinese `message`, every alarm carries `details`: the figures the message is made
+of (window, reason, minutes…, see `DETAILS`), so a page can word it in its own language.
+
 An alarm is listed while its condition holds; once acknowledged it shows who did. An
 acknowledgement is forgotten when its alarm's condition ends (so a new occurrence alerts
 again), and at the end of the hall's day (ticket numbers start again each day). No alarm
@@ -56,6 +59,7 @@ class Condition:
     cause_at: float  # when its cause happened (a ticket's issue, a pause's start, a rating)
     since: float  # when the condition began: the cause, plus the limit of a timed one
     sticky: bool = False  # stays until acknowledged, then is no longer listed (bad ratings)
+    details: Mapping[str, str | int | None] = field(default_factory=dict)  # see `DETAILS`
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Alarm:
     cause_at: float
     acked_by: str | None = None
     acked_at: float | None = None
+    details: Mapping[str, str | int | None] = field(default_factory=dict)  # see `DETAILS`
 
     def view(self, tz: ZoneInfo) -> dict[str, Any]:
         """The dashboard's alarm object."""
@@ -93,6 +98,7 @@ class Alarm:
             "kind": self.kind,
             "level": self.level,
             "message": self.message,
+            "details": dict(self.details),
             "since": rfc3339(self.since, tz),
             "cause_at": rfc3339(self.cause_at, tz),
             "acked": self.acked_by is not None,
@@ -106,6 +112,19 @@ class Review:
     alarms: tuple[Alarm, ...]  # listed now, most severe first, then oldest cause first
     raised: tuple[Alarm, ...] = ()  # new since the last review, or their level went up
     dropped_acks: tuple[str, ...] = ()  # acknowledgements forgotten: remove them from the store
+
+
+# The figures each kind of alarm carries besides its Chinese `message`, so that a page words
+# the alarm in its own language. Names are shown as the hall file gives them (`window_name`:
+# the window's configured name, else "<id>号窗口"); `reason` is the clerk's own text.
+DETAILS: dict[Kind, tuple[str, ...]] = {
+    "waiting": ("service", "service_name", "waiting"),
+    "wait": ("ticket", "service", "minutes"),
+    "service": ("ticket", "window", "window_name", "minutes"),
+    "paused": ("window", "window_name", "reason", "minutes"),
+    "device": ("device", "device_kind", "minutes"),
+    "rating": ("ticket", "rating", "window", "window_name", "staff"),
+}
 
 
 def _minutes(seconds: float) -> int:
@@ -131,9 +150,11 @@ def _add_timed(
     now: float,
     limit_s: int,
     what: str,
+    details: Mapping[str, str | int | None],
     after: str = "",
 ) -> None:
-    """Flags `key` once it has lasted `limit_s`: "<what> <minutes> 分钟<after>"."""
+    """Flags `key` once it has lasted `limit_s`: "<what> <minutes> 分钟<after>"; its details
+    get the minutes."""
     lasted = now - began
     if lasted >= limit_s:
         found.append(
@@ -144,6 +165,7 @@ def _add_timed(
                 f"{what} {_minutes(lasted)} 分钟{after}",
                 cause_at=began,
                 since=began + limit_s,
+                details={**details, "minutes": _minutes(lasted)},
             )
         )
 
@@ -186,6 +208,7 @@ def conditions(
                     f"{service.name} 等候 {n} 人",
                     cause_at=reached,
                     since=reached,
+                    details={"service": service.code, "service_name": service.name, "waiting": n},
                 )
             )
     for ticket in sorted(state.tickets.values(), key=lambda t: t.arrival):
@@ -198,9 +221,10 @@ def conditions(
                 now,
                 rules.wait_target_s,
                 f"{ticket.no} 已等候",
+                {"ticket": ticket.no, "service": ticket.service},
             )
         elif ticket.state == "serving" and ticket.started_at is not None:
-            where = _window_name(state, ticket.window) if ticket.window else "窗口"
+            name = _window_name(state, ticket.window) if ticket.window else None
             _add_timed(
                 found,
                 "service",
@@ -208,10 +232,11 @@ def conditions(
                 ticket.started_at,
                 now,
                 rules.service_limit_s,
-                f"{ticket.no} 在{where}办理已",
+                f"{ticket.no} 在{name or '窗口'}办理已",
+                {"ticket": ticket.no, "window": ticket.window, "window_name": name},
             )
         if ticket.rated and ticket.rating is not None and ticket.rating <= 2:
-            where = _window_name(state, ticket.window) if ticket.window else "窗口"
+            name = _window_name(state, ticket.window) if ticket.window else None
             staff = f" 工号 {ticket.staff}" if ticket.staff else ""
             # A rating stored before ratings kept their time: the visit's end is the closest.
             rated_at = ticket.rated_at or ticket.finished_at or ticket.issued_at
@@ -220,15 +245,23 @@ def conditions(
                     f"rating:{ticket.no}",
                     "rating",
                     "red",
-                    f"{ticket.no} 差评「{LEVEL_LABELS[ticket.rating]}」({where}{staff})",
+                    f"{ticket.no} 差评「{LEVEL_LABELS[ticket.rating]}」({name or '窗口'}{staff})",
                     cause_at=rated_at,
                     since=rated_at,
                     sticky=True,
+                    details={
+                        "ticket": ticket.no,
+                        "rating": ticket.rating,
+                        "window": ticket.window,
+                        "window_name": name,
+                        "staff": ticket.staff,
+                    },
                 )
             )
     for window in sorted(state.windows.values(), key=lambda w: w.id):
         if window.state == "paused" and window.since is not None:
             reason = f"({window.paused_reason})" if window.paused_reason else ""
+            name = _window_name(state, window.id)
             _add_timed(
                 found,
                 "paused",
@@ -236,7 +269,8 @@ def conditions(
                 window.since,
                 now,
                 rules.pause_limit_s,
-                f"{_window_name(state, window.id)} 暂停",
+                f"{name} 暂停",
+                {"window": window.id, "window_name": name, "reason": window.paused_reason or None},
                 reason,
             )
     for device in state.config.devices:
@@ -253,6 +287,11 @@ def conditions(
                     f"设备 {device.id} 离线 {_minutes(offline)} 分钟",
                     cause_at=offline_since,
                     since=offline_since + rules.device_offline_s,
+                    details={
+                        "device": device.id,
+                        "device_kind": device.kind,
+                        "minutes": _minutes(offline),
+                    },
                 )
             )
     return found
@@ -310,6 +349,7 @@ class Supervisor:
                 cause_at=condition.cause_at,
                 acked_by=ack.by if ack else None,
                 acked_at=ack.at if ack else None,
+                details=condition.details,
             )
             listed.append(alarm)
             before = self._levels.get(condition.id)

@@ -114,6 +114,13 @@ async def test_alarms_grouped_filtered_in_the_halls_zone_on_a_laptop(
         rating_alarm = alarms.locator(f'li[data-alarm="rating:{rated["no"]}"]')
         rated_at = clock_text(rating["evaluation"]["at"])
         await expect(rating_alarm.locator("time.cause")).to_have_text(f"发生于 {rated_at}")
+        # Each alarm's sentence is built by the page from the alarm's details, in Chinese as
+        # the hub words it; the pause reason is the clerk's own text.
+        paused_alarm = alarms.locator('li[data-alarm="paused:1"] .msg')
+        await expect(paused_alarm).to_have_text(re.compile(r"^1号窗口 暂停 \d+ 分钟\(午休\)$"))
+        await expect(rating_alarm.locator(".msg")).to_have_text(
+            f"{rated['no']} 差评「非常不满意」(2号窗口 工号 S002)"
+        )
         wait_group = alarms.locator('li.alarm-group[data-kind="wait"]')
         await expect(wait_group.locator(".group-count")).to_have_text("2 条 · 未确认 2")
         first_wait = wait_group.locator("li.alarm").first
@@ -196,6 +203,27 @@ async def test_alarms_grouped_filtered_in_the_halls_zone_on_a_laptop(
         await page.get_by_role("button", name="English").click()
         await expect(page.locator("#hall-zone")).to_have_text(f"Time zone {HALL_ZONE}")
         await expect(rating_alarm.locator("time.cause")).to_have_text(f"happened at {rated_at}")
+        # Every alarm in English, the paused window's too; its reason stays as the clerk wrote it.
+        await expect(paused_alarm).to_have_text(
+            re.compile(r"^Window 1 paused for \d+ min \(午休\)$")
+        )
+        await expect(rating_alarm.locator(".msg")).to_have_text(
+            f"{rated['no']}: poor rating \u201cVery dissatisfied\u201d (Window 2, staff S002)"
+        )
+        await expect(alarms.locator('li[data-alarm="waiting:A"] .msg')).to_have_text(
+            re.compile(r"^社保医保: \d+ waiting$")
+        )
+        await page.get_by_label("Acknowledged", exact=True).select_option("all")
+        await expect(first_wait.locator(".msg")).to_have_text(
+            re.compile(rf"^{waiting[0]['no']} waiting for \d+ min$")
+        )
+        # No Chinese left but the hall's own words: the clerk's reason and the services' names.
+        hall_words = re.compile(
+            r"^(Window 1 paused for \d+ min \(午休\)|(社保医保|企业开办): \d+ waiting)$"
+        )
+        for text in await alarms.locator(".msg").all_text_contents():
+            assert hall_words.match(text) or not re.search("[\u4e00-\u9fff]", text), text
+        await shot(page, artifacts, "dashboard-1366-alarms-en")
 
         # A tablet: no sideways scrolling either.
         await page.set_viewport_size(TABLET)

@@ -9,7 +9,7 @@ import pytest
 from hall.domain.config import SupervisionRules
 from hall.domain.model import Ticket, Window
 from hall.domain.state import HallState
-from hall.domain.supervision import Ack, Supervisor, conditions
+from hall.domain.supervision import DETAILS, Ack, Supervisor, conditions
 from tests.domain.hallfile import small_hall
 
 T0 = 1_795_000_000.0  # the hub's start
@@ -145,6 +145,57 @@ def test_a_bad_rating(rating: int, alarm: bool) -> None:
     if alarm:
         assert found["rating:A001"].level == "red"
         assert "S001" in found["rating:A001"].message and "1号窗口" in found["rating:A001"].message
+
+
+def test_every_kind_carries_the_figures_of_its_message() -> None:
+    """Each alarm's details hold what its Chinese message is made of (so a page can word it in
+    its own language), the kind's fields exactly, and the pause reason as the clerk typed it."""
+    rated = ticket("A001", "done", window="1", staff="S001", started_at=T0, finished_at=T0)
+    rated = replace(rated, rated=True, rating=1, rated_at=T0 + 30)
+    state = hall(
+        rated,
+        ticket("A002"),
+        ticket("A003"),
+        ticket("B001", "serving", window="3", called_at=T0, started_at=T0),
+        windows=(Window("2", "paused", staff="S002", paused_reason="午休 {n}", since=T0),),
+    )
+    online = {**ALL_ONLINE, "pad-2": False}
+    found = {c.id: c for c in conditions(state, RULES, T0 + 1260, online, {"pad-2": T0}, T0)}
+    details = {alarm_id: dict(c.details) for alarm_id, c in found.items()}
+    assert details == {
+        "rating:A001": {
+            "ticket": "A001",
+            "rating": 1,
+            "window": "1",
+            "window_name": "1号窗口",
+            "staff": "S001",
+        },
+        "waiting:A": {"service": "A", "service_name": "社保医保", "waiting": 2},
+        "wait:A002": {"ticket": "A002", "service": "A", "minutes": 21},
+        "wait:A003": {"ticket": "A003", "service": "A", "minutes": 21},
+        "service:B001": {
+            "ticket": "B001",
+            "window": "3",
+            "window_name": "3号窗口",
+            "minutes": 21,
+        },
+        "paused:2": {"window": "2", "window_name": "2号窗口", "reason": "午休 {n}", "minutes": 21},
+        "device:pad-2": {"device": "pad-2", "device_kind": "window_pad", "minutes": 21},
+    }
+    for c in found.values():
+        assert tuple(c.details) == DETAILS[c.kind], c.id
+    assert found["paused:2"].message == "2号窗口 暂停 21 分钟(午休 {n})"
+    # The dashboard's alarm keeps its Chinese message and adds the details.
+    review = Supervisor(RULES).apply(found.values(), DAY)
+    view = next(a for a in review.alarms if a.id == "paused:2").view(state.tz)
+    assert view["message"] == "2号窗口 暂停 21 分钟(午休 {n})"
+    assert view["details"] == details["paused:2"]
+
+
+def test_a_pause_without_a_reason_has_a_null_reason() -> None:
+    state = hall(windows=(Window("2", "paused", staff="S002", since=T0),))
+    (found,) = conditions(state, RULES, T0 + 300, ALL_ONLINE, {}, T0)
+    assert found.details["reason"] is None and found.message == "2号窗口 暂停 5 分钟"
 
 
 def test_ids_and_since_are_stable_across_reviews() -> None:

@@ -482,7 +482,7 @@
       parts.push(e.evaluation.ticket + " " + e.evaluation.level + " " + t("rate." + e.evaluation.level));
     }
     if (e.alarm) {
-      parts.push(e.alarm.message || e.alarm.id);
+      parts.push(window.HallAlarmText(e.alarm));
       if (e.alarm.acked_by) {
         parts.push(t("dash.alarm.acked_by", { who: e.alarm.acked_by }));
       }

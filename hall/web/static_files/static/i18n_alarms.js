@@ -72,20 +72,28 @@ window.I18N.add({
   }
 });
 
-/* The alarms worded again in English (dashboard_alarms.js's alarmText); in Chinese the hub's. */
+/* The alarms' sentences, built from each alarm's `details` (alarm_text.js), in either language.
+ * {window}: the window's name as the page shows it; {label}: the rating's words ("rate.N");
+ * {reason}: the clerk's own text, shown as is. */
 window.I18N.add({
   zh: {
     "alarms.msg.device": "设备 {id} 离线 {n} 分钟",
     "alarms.msg.wait": "{no} 已等候 {n} 分钟",
-    "alarms.msg.service": "{no} 办理已 {n} 分钟",
+    "alarms.msg.service": "{no} 在{window}办理已 {n} 分钟",
     "alarms.msg.waiting": "{service} 等候 {n} 人",
-    "alarms.msg.rating": "{no} 差评"
+    "alarms.msg.paused": "{window} 暂停 {n} 分钟",
+    "alarms.msg.paused.reason": "{window} 暂停 {n} 分钟({reason})",
+    "alarms.msg.rating": "{no} 差评「{label}」({window})",
+    "alarms.msg.rating.staff": "{no} 差评「{label}」({window} 工号 {staff})"
   },
   en: {
     "alarms.msg.device": "Device {id} offline for {n} min",
     "alarms.msg.wait": "{no} waiting for {n} min",
-    "alarms.msg.service": "{no} being served for {n} min",
+    "alarms.msg.service": "{no} being served at {window} for {n} min",
     "alarms.msg.waiting": "{service}: {n} waiting",
-    "alarms.msg.rating": "{no}: poor rating"
+    "alarms.msg.paused": "{window} paused for {n} min",
+    "alarms.msg.paused.reason": "{window} paused for {n} min ({reason})",
+    "alarms.msg.rating": "{no}: poor rating \u201c{label}\u201d ({window})",
+    "alarms.msg.rating.staff": "{no}: poor rating \u201c{label}\u201d ({window}, staff {staff})"
   }
 });
