@@ -3,7 +3,8 @@
 A client of the hub's `/ws/watch` (the `websockets` library): read only, authenticated by an
 `[[api_clients]]` token (``--token``) or a dashboard user's sign-in (``--user``; the password
 comes from ``--password``, ``HALL_PASSWORD`` or a prompt). It reconnects with backoff when the
-connection drops, and stops on Ctrl-C.
+connection drops, and stops on Ctrl-C. Each line starts with the event's time in the hall's
+time zone (`[hall] timezone`, which the hub sends first), whatever this computer's zone.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import getpass
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 import websockets
@@ -52,7 +54,13 @@ class Formatter:
 
     service_names: dict[str, str] = field(default_factory=dict)
     window_names: dict[str, str] = field(default_factory=dict)  # as the hub sent them
-    clock: Callable[[float], str] = lambda at: time.strftime("%H:%M:%S", time.localtime(at))
+    zone: ZoneInfo | None = None  # the hall's, as the hub sent it; None: this computer's
+    clock: Callable[[float], str] | None = None  # None: HH:MM:SS in `zone`
+
+    def time(self, at: float) -> str:
+        if self.clock is not None:
+            return self.clock(at)
+        return datetime.fromtimestamp(at, self.zone).strftime("%H:%M:%S")
 
     def service(self, code: object) -> str:
         return self.service_names.get(str(code), str(code))
@@ -63,7 +71,7 @@ class Formatter:
 
     def line(self, event: Mapping[str, Any]) -> str:
         at = event.get("at")
-        stamp = self.clock(float(at)) if isinstance(at, int | float) else "--:--:--"
+        stamp = self.time(float(at)) if isinstance(at, int | float) else "--:--:--"
         return f"{stamp} {self.text(event)}"
 
     def text(self, event: Mapping[str, Any]) -> str:
@@ -207,7 +215,7 @@ async def watch(
                     print(f"已连接 {ws_url}", file=err, flush=True)
                     attempt, signed_in_again = 0, False
                     async for raw in connection:
-                        _print_message(formatter, raw, out)
+                        _print_message(formatter, raw, out, err)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403) and cookie is not None and not signed_in_again:
@@ -228,14 +236,24 @@ async def watch(
             await asyncio.sleep(delay)
 
 
-def _print_message(formatter: Formatter, raw: str | bytes, out: TextIO) -> None:
+def _print_message(
+    formatter: Formatter, raw: str | bytes, out: TextIO, err: TextIO = sys.stderr
+) -> None:
     try:
         message = json.loads(raw)
     except ValueError:
         return
     if not isinstance(message, dict):
         return
-    if message.get("type") == "windows":
+    if message.get("type") == "hall":
+        zone = message.get("timezone")
+        try:
+            formatter.zone = ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            print(f"大厅时区 {zone} 未知: 时间按本机时区显示", file=err, flush=True)
+            return
+        print(f"时间为大厅时区 {zone}", file=err, flush=True)
+    elif message.get("type") == "windows":
         names = message.get("windows")
         if isinstance(names, dict):
             formatter.window_names = {str(k): str(v) for k, v in names.items()}

@@ -258,7 +258,10 @@ async def ws_watch(request: web.Request) -> web.WebSocketResponse:
         who, token = session.user, session.token
     ws = await accept(request)
     mailbox = Mailbox(ws, queue_max=WATCH_EVENTS_KEPT, name=f"watch of {who}", session=token)
-    # First the windows' names, so the watch names windows as the hub does.
+    # First the hall's time zone (the watch's clock) and the windows' names, so the watch
+    # tells the hall's time and names windows as the hub does.
+    hall = live.hub.state.config.hall
+    mailbox.set_slot("hall", dumps_text({"type": "hall", "id": hall.id, "timezone": hall.timezone}))
     names = views.window_names(live.hub.state)
     mailbox.set_slot("windows", dumps_text({"type": "windows", "windows": names}))
 

@@ -8,6 +8,12 @@ import json
 import os
 import signal
 import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from hall.cli.watch import Formatter, _print_message
 from hall.hub.runtime import Running
@@ -111,4 +117,64 @@ def test_the_watch_names_windows_as_the_hub_sent_them() -> None:
     assert out.getvalue().splitlines() == [
         "09:30:00 叫号 C001 → 窗口 4",
         "09:30:00 叫号 C001 → 东厅综合窗口",
+    ]
+
+
+async def test_hall_watch_tells_the_halls_time_not_the_computers(
+    web_hub: Running, mqtt: ContractClient
+) -> None:
+    """The watch on a computer in New York, the hall in Shanghai: each line has the hall's
+    time (12 or 13 hours from the computer's), as the dashboard does."""
+    zone = web_hub.hub.config.hall.timezone
+    assert zone == "Asia/Shanghai"
+    process = await start_watch(web_hub, "--token", API_TOKEN, TZ="America/New_York")
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        status: list[str] = []
+        await asyncio.wait_for(read_until(process.stderr, f"时间为大厅时区 {zone}", status), 15)
+        assert status[0].startswith("已连接")
+        taken = (await mqtt.ok("kiosk-1", "ticket.take", {"service": "C"}))["ticket"]
+        lines: list[str] = []
+        await asyncio.wait_for(read_until(process.stdout, f"取号 {taken['no']} ", lines), 15)
+    finally:
+        await stop(process)
+    (line,) = [line for line in lines if f"取号 {taken['no']} " in line]
+    # The event's time is written when the ticket is stored: the second of its issue (which the
+    # hub writes with the hall's offset) or, on a busy machine, the next one.
+    issued = datetime.fromisoformat(taken["issued_at"])
+    assert issued.utcoffset() == timedelta(hours=8)
+    hall_seconds = {(issued + timedelta(seconds=s)).strftime("%H:%M:%S") for s in (0, 1)}
+    assert line[:8] in hall_seconds, (line, hall_seconds)
+    new_york = issued.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M:%S")
+    assert line[:8] != new_york
+
+
+@pytest.fixture
+def computer_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local zone is New York's for the test."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("computer_in_new_york")
+def test_the_watch_clock_follows_the_zone_the_hub_sent() -> None:
+    at = datetime(2026, 11, 27, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    event = json.dumps({"type": "event", "event": {"type": "device.status", "at": at}})
+    formatter, out, err = Formatter(), io.StringIO(), io.StringIO()
+    _print_message(formatter, event, out, err)  # no zone from the hub yet: the computer's
+    _print_message(formatter, json.dumps({"type": "hall", "timezone": "Mars/Base"}), out, err)
+    _print_message(formatter, event, out, err)
+    _print_message(formatter, json.dumps({"type": "hall", "timezone": "Asia/Shanghai"}), out, err)
+    _print_message(formatter, event, out, err)
+    assert [line[:8] for line in out.getvalue().splitlines()] == [
+        "20:30:00",  # New York, the day before
+        "20:30:00",  # an unknown zone is not taken
+        "09:30:00",  # the hall's
+    ]
+    assert err.getvalue().splitlines() == [
+        "大厅时区 Mars/Base 未知: 时间按本机时区显示",
+        "时间为大厅时区 Asia/Shanghai",
     ]

@@ -123,6 +123,7 @@ async def test_a_page_of_another_site_cannot_watch_even_with_a_token(
         )
     assert refused.value.status == 403
     async with http.ws_connect(ws_url(web_hub, "/ws/watch"), headers=bearer) as ws:
+        assert (await ws.receive_json(timeout=10))["type"] == "hall"
         assert (await ws.receive_json(timeout=10))["type"] == "windows"
 
 
