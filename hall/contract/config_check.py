@@ -35,7 +35,7 @@ from hall.domain.config import (
     ServiceConfig,
     WindowConfig,
 )
-from hall.domain.settings import MAX_DOCUMENT_CHARS, MAX_DOCUMENTS
+from hall.domain.settings import MAX_DOCUMENT_CHARS, MAX_DOCUMENTS, MAX_NAME_CHARS
 
 # -- loading ----------------------------------------------------------------------------------
 
@@ -63,7 +63,16 @@ TOP_LEVEL_KEYS = (
 )
 _HALL_KEYS = ("id", "name", "timezone")
 _API_CLIENT_KEYS = ("id", "token", "secret")
-_SERVICE_KEYS = ("code", "name", "daily_cap", "description", "documents", "max_wait_min")
+_SERVICE_KEYS = (
+    "code",
+    "name",
+    "daily_cap",
+    "description",
+    "documents",
+    "max_wait_min",
+    "name_en",
+    "description_en",
+)
 _WINDOW_KEYS = ("id", "services", "name")
 _DEVICE_KEYS = (
     *("id", "kind", "window", "printer", "token", "id_reader", "card_reader", "password_hash"),
@@ -209,16 +218,7 @@ class HallFileChecker(
             # Numbers have three digits (A001-A999): no cap can go beyond that.
             daily_cap = self.integer(table, path, "daily_cap", 1, 999)
             max_wait_min = self.integer(table, path, "max_wait_min", 1, 600)
-            description = None
-            if "description" in table:
-                description = self.plain(
-                    self.nonempty_string(
-                        table["description"],
-                        (*path, "description"),
-                        max_len=MAX_DESCRIPTION_CHARS,
-                    ),
-                    (*path, "description"),
-                )
+            description = self.shown_text(table, path, "description", MAX_DESCRIPTION_CHARS)
             out.append(
                 ServiceConfig(
                     code=code,
@@ -227,9 +227,23 @@ class HallFileChecker(
                     description=description,
                     documents=self.service_documents(table, path),
                     max_wait_min=max_wait_min,
+                    name_en=self.shown_text(table, path, "name_en", MAX_NAME_CHARS),
+                    description_en=self.shown_text(
+                        table, path, "description_en", MAX_DESCRIPTION_CHARS
+                    ),
                 )
             )
         return tuple(out)
+
+    def shown_text(
+        self, table: dict[str, Any], path: KeyPath, key: str, max_len: int
+    ) -> str | None:
+        """An optional text the pages show (None when not given): not empty, at most
+        `max_len` characters, no control or format character."""
+        if key not in table:
+            return None
+        where = (*path, key)
+        return self.plain(self.nonempty_string(table[key], where, max_len=max_len), where)
 
     def service_documents(self, table: dict[str, Any], path: KeyPath) -> tuple[str, ...]:
         """A service's documents to bring: the same limits as the hall settings page's."""

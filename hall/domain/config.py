@@ -232,6 +232,9 @@ class ServiceConfig:
     # The longest a ticket of this service should wait (minutes): a window shared with other
     # services calls its head ticket before theirs as it nears this, within the ticket's class.
     max_wait_min: int | None = None
+    # How pages in English name and describe the service; None: the Chinese `name`/`description`.
+    name_en: str | None = None
+    description_en: str | None = None
 
 
 @dataclass(frozen=True)

@@ -393,6 +393,7 @@ class HallState:
                 "hours": list(s.hours) if s.hours else None,
                 "description": self._description(s.code),
                 "documents": list(s.documents),
+                **self._english(s.code),
             }
             for s, accepting, full, estimate in zip(
                 self.services, self.accepting(now), self.full(), estimates, strict=True
@@ -403,6 +404,14 @@ class HallState:
         """The hall file's description (a service the back office added has none)."""
         configured = self.config.service(code)
         return configured.description if configured else None
+
+    def _english(self, code: str) -> dict[str, str]:
+        """The hall file's English name and description, those given (pages in English)."""
+        configured = self.config.service(code)
+        if configured is None:
+            return {}
+        english = {"name_en": configured.name_en, "description_en": configured.description_en}
+        return {key: value for key, value in english.items() if value is not None}
 
     # ----- applying a committed outcome ------------------------------------------------------
     def apply(self, outcome: Outcome) -> None:

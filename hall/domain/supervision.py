@@ -118,7 +118,7 @@ class Review:
 # the alarm in its own language. Names are shown as the hall file gives them (`window_name`:
 # the window's configured name, else "<id>号窗口"); `reason` is the clerk's own text.
 DETAILS: dict[Kind, tuple[str, ...]] = {
-    "waiting": ("service", "service_name", "waiting"),
+    "waiting": ("service", "service_name", "waiting"),  # and `service_name_en` when set
     "wait": ("ticket", "service", "minutes"),
     "service": ("ticket", "window", "window_name", "minutes"),
     "paused": ("window", "window_name", "reason", "minutes"),
@@ -170,6 +170,14 @@ def _add_timed(
         )
 
 
+def _waiting_details(state: HallState, code: str, name: str, n: int) -> dict[str, str | int | None]:
+    details: dict[str, str | int | None] = {"service": code, "service_name": name, "waiting": n}
+    configured = state.config.service(code)
+    if configured is not None and configured.name_en:
+        details["service_name_en"] = configured.name_en  # the hall file's, when it gives one
+    return details
+
+
 def _count_reached(state: HallState, code: str, count: int) -> float:
     """When at least `count` people waited for service `code`, as the tickets still waiting
     tell: the issue of the `count`-th oldest (those who left since only make it earlier)."""
@@ -208,7 +216,7 @@ def conditions(
                     f"{service.name} 等候 {n} 人",
                     cause_at=reached,
                     since=reached,
-                    details={"service": service.code, "service_name": service.name, "waiting": n},
+                    details=_waiting_details(state, service.code, service.name, n),
                 )
             )
     for ticket in sorted(state.tickets.values(), key=lambda t: t.arrival):

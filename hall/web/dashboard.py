@@ -97,6 +97,7 @@ def services_view(state: HallState, now: float) -> list[dict[str, Any]]:
             "open": s["open"],
             "accepting": s["accepting"],
             "full": s["full"],
+            **({"name_en": s["name_en"]} if "name_en" in s else {}),
         }
         for s in state.services_view(now)
     ]

@@ -27,6 +27,9 @@ def public_ticket(
     view = state.ticket_view(ticket, hub.now() if now is None else now, ahead_by_no)
     service = state.service(ticket.service)
     view["service_name"] = service.name if service else ticket.service
+    configured = state.config.service(ticket.service)
+    if configured is not None and configured.name_en:
+        view["service_name_en"] = configured.name_en
     view["hall_name"] = hub.config.hall.name
     if ticket.window:
         view["window_name"] = views.window_name(state, ticket.window)

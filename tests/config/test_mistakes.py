@@ -182,6 +182,36 @@ CASES: list[tuple[str, str, str]] = [
         "(found U+202E)",
     ),
     (
+        "a service's English name empty",
+        variant('name = "Service B"', 'name = "Service B"\nname_en = ""'),
+        "hall.toml:12: services[2].name_en: expected a non-empty text of at most 40 "
+        'characters, got ""',
+    ),
+    (
+        "a service's English name too long",
+        variant('name = "Service B"', f'name = "Service B"\nname_en = "{"x" * 41}"'),
+        f"hall.toml:12: services[2].name_en: expected a non-empty text of at most 40 "
+        f'characters, got "{"x" * 41}"',
+    ),
+    (
+        "a service's English name not a text",
+        variant('name = "Service A"', 'name = "Service A"\nname_en = 1'),
+        "hall.toml:8: services[1].name_en: expected a non-empty text of at most 40 "
+        "characters, got 1",
+    ),
+    (
+        "a service's English description with a control character",
+        variant('name = "Service B"', 'name = "Service B"\ndescription_en = "Bring\\u202eID"'),
+        "hall.toml:12: services[2].description_en: must not hold control or format characters "
+        "(found U+202E)",
+    ),
+    (
+        "a misspelt English name",
+        variant('name = "Service B"', 'name = "Service B"\nname_eng = "Land"'),
+        "hall.toml:12: services[2].name_eng: unknown key (accepted here: code, name, daily_cap, "
+        "description, documents, max_wait_min, name_en, description_en)",
+    ),
+    (
         "a service's document with a line break in it",
         variant('name = "Service A"', 'name = "Service A"\ndocuments = ["身份证", "户口\\n簿"]'),
         "hall.toml:8: services[1].documents[2]: must not hold control or format characters "

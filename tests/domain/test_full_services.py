@@ -89,3 +89,20 @@ def test_the_hall_files_descriptions_documents_and_kiosk_settings_reach_guidance
     assert kiosk is not None and kiosk.id_reader and kiosk.idle_s == 45
     pad = config.device("pad-1")
     assert pad is not None and pad.idle_s == DEFAULT_IDLE_S
+
+
+def test_english_names_from_the_hall_file_reach_guidance_when_given() -> None:
+    text = HALL_TOML.format(hall_id="unit", recall_cap=3, cap=300).replace(
+        'name = "社保医保"',
+        'name = "社保医保"\ndescription = "社保卡申领"\n'
+        'name_en = "Social insurance"\ndescription_en = "Social security cards"',
+    )
+    config = check_config_text(text, "unit.toml")
+    service = config.service("A")
+    assert service is not None and service.name_en == "Social insurance"
+    view = guidance(HallState(config=config, day="2026-11-27"))
+    assert view["A"]["name"] == "社保医保" and view["A"]["name_en"] == "Social insurance"
+    assert view["A"]["description"] == "社保卡申领"
+    assert view["A"]["description_en"] == "Social security cards"
+    # Not given: no English key (the pages show the Chinese name).
+    assert "name_en" not in view["B"] and "description_en" not in view["B"]

@@ -182,6 +182,16 @@
     return t("common.window_n", { n: id });
   }
 
+  /* A service's name and description in the page's language: in English the hall file's
+   * `name_en` / `description_en` when given, else the Chinese ones. */
+  function serviceName(s) {
+    return (window.I18N.lang === "en" && s.name_en) || s.name || s.code || "";
+  }
+
+  function serviceDescription(s) {
+    return (window.I18N.lang === "en" && s.description_en) || s.description || "";
+  }
+
   /* The text for an error object {code, message} from the hub. */
   function errorText(error) {
     if (!error) {
@@ -514,6 +524,8 @@
       return zone.name;
     },
     windowLabel: windowLabel,
+    serviceName: serviceName,
+    serviceDescription: serviceDescription,
     errorText: errorText,
     wsUrl: wsUrl,
     LiveSocket: LiveSocket,

@@ -216,7 +216,7 @@
         class: "btn small" + (accepting ? " secondary" : " ok"),
         text: t(accepting ? "dash.svc.close" : "dash.svc.reopen"),
         "aria-label": t(accepting ? "dash.svc.close.label" : "dash.svc.reopen.label", {
-          name: s.name
+          name: H.serviceName(s)
         }),
         "data-service": s.code,
         "data-action": action,
@@ -226,7 +226,7 @@
       });
       body.appendChild(
         el("tr", { "data-service": s.code }, [
-          el("td", null, [el("span", { class: "code", text: s.code }), s.name]),
+          el("td", null, [el("span", { class: "code", text: s.code }), H.serviceName(s)]),
           el("td", { class: "n big waiting", text: String(s.waiting) }),
           el("td", { class: "n", text: s.waiting ? H.fmtDuration(s.longest_wait_s) : t("common.dash") }),
           el("td", { class: "n", text: s.waiting ? H.fmtWait(s.eta_s) : t("common.dash") }),

@@ -89,8 +89,8 @@
       var accepting = s.accepting !== undefined ? s.accepting : s.open;
       var takes = takesTickets(s);
       var lines = [];
-      if (s.description) {
-        lines.push(el("span", { class: "desc", text: s.description }));
+      if (H.serviceDescription(s)) {
+        lines.push(el("span", { class: "desc", text: H.serviceDescription(s) }));
       }
       if (!accepting) {
         lines.push(el("span", { class: "info reason", text: t("kiosk.closed") }));
@@ -130,7 +130,7 @@
               choose(s.code);
             }
           },
-          [el("span", { class: "name" }, [el("span", { class: "code", text: s.code }), s.name])].concat(
+          [el("span", { class: "name" }, [el("span", { class: "code", text: s.code }), H.serviceName(s)])].concat(
             lines
           )
         )
@@ -210,10 +210,10 @@
   }
 
   function renderChosen(s) {
-    H.$("service-dialog-title").textContent = s.code + " " + s.name;
+    H.$("service-dialog-title").textContent = s.code + " " + H.serviceName(s);
     var description = H.$("service-dialog-description");
-    description.textContent = s.description || "";
-    description.hidden = !s.description;
+    description.textContent = H.serviceDescription(s);
+    description.hidden = !description.textContent;
     var list = H.clear(H.$("service-dialog-documents"));
     (s.documents || []).forEach(function (d) {
       list.appendChild(el("li", { text: String(d) }));
@@ -279,7 +279,7 @@
     var service = serviceByCode(ticket.service);
     H.$("ticket-no").textContent = ticket.no || "";
     H.$("ticket-service").textContent = t("kiosk.ticket.service", {
-      name: service ? service.name : ticket.service || ""
+      name: service ? H.serviceName(service) : ticket.service || ""
     });
     var tags = H.clear(H.$("ticket-tags"));
     if (ticket.priority === "green") {

@@ -205,7 +205,7 @@
   function serviceName(code) {
     for (var k = 0; k < services.length; k++) {
       if (services[k].code === code) {
-        return code + " " + services[k].name;
+        return code + " " + H.serviceName(services[k]);
       }
     }
     return code;
@@ -460,7 +460,7 @@
     var choices = [];
     if (transferTo.kind === "service") {
       choices = services.map(function (s) {
-        return { value: s.code, text: s.code + " " + s.name, disabled: s.code === own, attr: "data-service" };
+        return { value: s.code, text: s.code + " " + H.serviceName(s), disabled: s.code === own, attr: "data-service" };
       });
     } else if (transferTo.kind === "window") {
       choices = (info.windows || []).map(function (w) {

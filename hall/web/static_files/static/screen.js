@@ -204,7 +204,7 @@
       list.appendChild(
         el("li", { class: accepting ? (s.full ? "full" : "") : "closed", "data-service": s.code }, [
           el("span", { class: "code", text: s.code }),
-          el("span", { class: "name", text: s.name }),
+          el("span", { class: "name", text: H.serviceName(s) }),
           el("span", {
             class: "count num",
             text: accepting ? t("screen.waiting_n", { n: waiting }) : t("screen.svc_closed")

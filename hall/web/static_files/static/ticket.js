@@ -163,7 +163,8 @@
     if (ticket && problem !== "not_found") {
       status.hidden = false;
       H.$("t-no").textContent = ticket.no;
-      var service = ticket.service_name || ticket.service || "";
+      var english = window.I18N.lang === "en" && ticket.service_name_en;
+      var service = english || ticket.service_name || ticket.service || "";
       H.$("t-service").textContent = service + (ticket.priority === "green" ? " · " + t("ticket.green") : "");
       var state = H.$("t-state");
       state.textContent = stateWords(ticket);
