@@ -236,6 +236,9 @@ SERVICES: dict[str, Any] = {
                     "issued": {"type": "integer", "minimum": 0},
                     "full": {"type": "boolean"},
                     "description": {"type": ["string", "null"]},
+                    # The hall file's English name and description, only when it gives them.
+                    "name_en": {"type": "string"},
+                    "description_en": {"type": "string"},
                     "hours": {
                         "type": ["array", "null"],
                         "items": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},

@@ -293,7 +293,8 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": (
                     "A ticket's public view (the printed QR code): no personal data; with "
-                    "`service_name`, `hall_name` and, once called, `window_name`"
+                    "`service_name` (and `service_name_en` when the hall file gives one), "
+                    "`hall_name` and, once called, `window_name`"
                 ),
                 "parameters": [_path_string("no")],
                 "responses": {"200": _ok("the ticket"), **_errors(404)},
