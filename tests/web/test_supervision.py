@@ -198,6 +198,16 @@ def test_a_pause_without_a_reason_has_a_null_reason() -> None:
     assert found.details["reason"] is None and found.message == "2号窗口 暂停 5 分钟"
 
 
+def test_a_waiting_alarm_carries_the_services_english_name_when_the_hall_file_gives_one() -> None:
+    waiting = hall(ticket("A001"), ticket("A002"), ticket("B001"), ticket("B002"))
+    a, b = waiting.config.services
+    english = replace(waiting.config, services=(replace(a, name_en="Social insurance"), b))
+    state = HallState(config=english, day=DAY, tickets=waiting.tickets)
+    found = {c.id: c for c in conditions(state, RULES, T0, ALL_ONLINE, {}, T0)}
+    assert found["waiting:A"].details["service_name_en"] == "Social insurance"
+    assert "service_name_en" not in found["waiting:B"].details
+
+
 def test_ids_and_since_are_stable_across_reviews() -> None:
     state = hall(
         ticket("A001"), ticket("A002", issued_at=T0 + 30), ticket("B001", issued_at=T0 + 9)
