@@ -255,7 +255,9 @@ def test_the_snapshot_has_the_documented_shape_and_no_personal_data() -> None:
     assert "waiting:A" in alarm_ids
     for alarm in data["alarms"]:
         assert set(alarm) == {
-            "id", "kind", "level", "message", "cause_at", "since", "acked", "acked_by", "acked_at"
+            "id", "kind", "level", "message", "details", "cause_at", "since", "acked", "acked_by",
+            "acked_at",
         }  # fmt: skip
+        assert isinstance(alarm["details"], dict)
         assert alarm["cause_at"] <= alarm["since"] <= data["hall"]["now"]
     assert "APT-1" not in str(data)  # no appointment codes, no names: nothing personal
