@@ -12,24 +12,14 @@ import argparse
 import dataclasses
 import statistics
 import textwrap
-from pathlib import Path
 
-from hall.contract.config import load_config
-from hall.contract.config_base import read_config_text
 from hall.domain.config import HallConfig
 from hall.simulation.day import simulate
-from hall.simulation.profile import load_profile
 from hall.simulation.report import CLASSES, percentile, waited
 
+from .profiles import SHIPPED, shipped_day, shipped_hall
 from .sections import put_section
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "simulation"
-PROFILES = (
-    ("district-day.toml", "district-hall.toml"),
-    ("city-day.toml", "city-hall.toml"),
-    ("understaffed-day.toml", "district-hall.toml"),
-)
 SEEDS = (1, 2, 3)
 TARGET_MIN = 30
 SECTION = "## Fair and bounded waits on simulated days"
@@ -51,12 +41,11 @@ def fairness_table() -> str:
         "| worst per service | p90 per service | mean | share over 30 min |",
         "| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: |",
     ]
-    for profile_file, hall_file in PROFILES:
-        shipped = load_config(CONFIG / hall_file)
-        path = CONFIG / profile_file
+    for profile_file, hall_file in SHIPPED:
+        shipped = shipped_hall(hall_file)
         for minutes in (None, TARGET_MIN):
             hall = with_targets(shipped, minutes)
-            profile = load_profile(read_config_text(path), str(path), hall)
+            profile = shipped_day(profile_file, hall)
             records = [r for seed in SEEDS for r in simulate(hall, profile, seed).tickets.values()]
             waits = [(r, w) for r in records if (w := waited(r)) is not None]
             worst = {

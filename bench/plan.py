@@ -11,22 +11,12 @@ from __future__ import annotations
 import argparse
 import textwrap
 import time
-from pathlib import Path
 
-from hall.contract.config import load_config
-from hall.contract.config_base import read_config_text
 from hall.simulation.plan import make_plan, parse_target, plan_json
-from hall.simulation.profile import load_profile
 
+from .profiles import SHIPPED, shipped_day, shipped_hall
 from .sections import put_section
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "simulation"
-PROFILES = (
-    ("district-day.toml", "district-hall.toml"),
-    ("city-day.toml", "city-hall.toml"),
-    ("understaffed-day.toml", "district-hall.toml"),
-)
 TARGET = "80% within 15 min"
 SEED = 1
 SECTION = "## Staffing advice checked by simulation"
@@ -46,10 +36,9 @@ def plan_table() -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     target = parse_target(TARGET)
-    for profile_file, hall_file in PROFILES:
-        hall = load_config(CONFIG / hall_file)
-        path = CONFIG / profile_file
-        profile = load_profile(read_config_text(path), str(path), hall)
+    for profile_file, hall_file in SHIPPED:
+        hall = shipped_hall(hall_file)
+        profile = shipped_day(profile_file, hall)
         started = time.perf_counter()
         data = plan_json(make_plan(hall, profile, target, SEED))
         took = time.perf_counter() - started

@@ -17,27 +17,16 @@ import argparse
 import datetime as dt
 import statistics
 import time
-from pathlib import Path
 
-from hall.contract.config import load_config
-from hall.contract.config_base import read_config_text
 from hall.domain.actor import Actor
 from hall.domain.hall import HallState, decide
 from hall.domain.model import Ticket
 from hall.simulation.day import simulate
-from hall.simulation.profile import load_profile
 from hall.simulation.report import ESTIMATORS, accuracy, estimate_errors
 
+from .profiles import OVERLOADED, SHIPPED, shipped_day, shipped_hall
 from .sections import put_section
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "simulation"
-# (profile, hall file, whether the day is overloaded: its target is lower)
-PROFILES = (
-    ("district-day.toml", "district-hall.toml", False),
-    ("city-day.toml", "city-hall.toml", False),
-    ("understaffed-day.toml", "district-hall.toml", True),
-)
 SEEDS = (1, 2, 3, 4, 5)
 WAITING_SIZES = (100, 500, 1000, 5000)
 TAKES = 500
@@ -60,10 +49,10 @@ def accuracy_table() -> tuple[str, list[str]]:
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     verdicts: list[str] = []
-    for profile_file, hall_file, overloaded in PROFILES:
-        hall = load_config(CONFIG / hall_file)
-        path = CONFIG / profile_file
-        profile = load_profile(read_config_text(path), str(path), hall)
+    for profile_file, hall_file in SHIPPED:
+        overloaded = profile_file in OVERLOADED
+        hall = shipped_hall(hall_file)
+        profile = shipped_day(profile_file, hall)
         errors: dict[str, list[float]] = {name: [] for name in ESTIMATORS}
         for seed in SEEDS:
             tickets = simulate(hall, profile, seed).tickets.values()
@@ -113,7 +102,7 @@ def cost_table() -> str:
 
 
 def _take_costs(waiting: int) -> tuple[float, list[float]]:
-    hall = load_config(CONFIG / "city-hall.toml")
+    hall = shipped_hall("city-hall.toml")
     tz_day = "2026-11-19"
     now = dt.datetime(2026, 11, 19, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
     codes = [s.code for s in hall.services]
