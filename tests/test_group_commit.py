@@ -5,6 +5,7 @@ of them tells (later), and even for a retry of what an earlier hub answered."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -103,3 +104,45 @@ async def test_a_retry_of_what_an_earlier_hub_answered_is_never_carried_out_twic
     stored = await later.store.load(later.state.day)
     assert sorted(stored.tickets) == ["A001", "A002", "A003"]
     assert later.state.tickets == stored.tickets
+
+
+async def test_a_server_without_the_hall_s_epoch_is_waited_for_not_obeyed(
+    engine: HallEngine,
+) -> None:
+    """For a moment in a failover the server reached may hold none of the hall's keys: the
+    commit is held and carried out once the epoch is there again (one request, a group), and
+    while it is missing the answer is `unavailable`, never a stop as if a newer hub claimed
+    the hall."""
+    kiosk = device(engine, "kiosk-1")
+    client = engine.store.client
+    epoch_key = engine.store.keys.epoch
+    epoch = await client.get(epoch_key)
+    assert epoch is not None
+
+    async def back_after(delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        await client.set(epoch_key, epoch)
+
+    await client.delete(epoch_key)
+    restore = asyncio.create_task(back_after(0.5))
+    one = await engine.handle(kiosk, Request("e1", "ticket.take", {"service": "A"}))
+    await restore
+    assert answer(one.response)["result"]["ticket"]["no"] == "A001"  # type: ignore[index]
+
+    await client.delete(epoch_key)
+    restore = asyncio.create_task(back_after(0.5))
+    group = await engine.handle_many(
+        [(kiosk, Request(f"e{n}", "ticket.take", {"service": "A"})) for n in (2, 3)]
+    )
+    await restore
+    numbers = [answer(h.response)["result"]["ticket"]["no"] for h in group]  # type: ignore[index]
+    assert numbers == ["A002", "A003"]
+
+    await client.delete(epoch_key)  # and this time it stays away past the ride-through
+    refused = await engine.handle(kiosk, Request("e4", "ticket.take", {"service": "A"}))
+    assert refused.code == "unavailable"
+    await client.set(epoch_key, epoch)
+    stored = await engine.store.load(engine.state.day)
+    assert sorted(stored.tickets) == ["A001", "A002", "A003"]
+    again = await engine.handle(kiosk, Request("e5", "ticket.take", {"service": "A"}))
+    assert answer(again.response)["result"]["ticket"]["no"] == "A004"  # type: ignore[index]

@@ -4,13 +4,21 @@ claimed the hall."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aredis
 
+from hall.contract.errors import Fenced
+from hall.contract.link import Endpoint
+from hall.contract.wire import Topics
+from hall.hub import lease as hub_lease
 from hall.store.hall_store import HallStore
 from hall.store.keys import HallKeys
+from hall.store.lease import EpochAbsent
+from tests.domain.hallfile import small_hall
 from tests.support import eventually
 
 pytestmark = pytest.mark.usefixtures("redis_client")
@@ -86,3 +94,52 @@ async def test_a_lease_not_renewed_lapses_by_itself(store: HallStore) -> None:
 
     await eventually(taken, "the lease lapsed", timeout=LEASE_S * 10)
     assert claims[-1] == 2 and all(epoch is None for epoch in claims[:-1])
+
+
+async def test_a_server_without_the_epoch_is_not_taken_for_a_newer_hub(
+    store: HallStore, redis_client: aredis.Redis
+) -> None:
+    # A failover's new master may answer for a moment without the hall's data: that is no
+    # newer hub's claim (a claim always leaves a newer epoch), so the holder is told to wait.
+    first = store.lease("a:1", LEASE_S)
+    epoch = (await first.acquire()).epoch
+    assert epoch == 1
+    keys = HallKeys(store.hall_id)
+    await redis_client.delete(keys.lease, keys.epoch)
+    with pytest.raises(EpochAbsent):
+        await first.renew(epoch)
+    assert await first.holder() is None  # nothing was taken on a server without the epoch
+    await redis_client.set(keys.epoch, epoch)  # the hall's data is back
+    assert await first.renew(epoch)
+    assert await first.holder() == "a:1"
+
+
+async def test_the_active_hub_waits_out_a_missing_epoch_then_stops_if_it_stays_lost(
+    store: HallStore, redis_client: aredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leadership.keep: a moment without the epoch is ridden through; a store that lost the
+    hall's data for longer than the limit stops the hub (started again, it claims afresh)."""
+    monkeypatch.setattr(hub_lease, "EPOCH_ABSENT_LIMIT_S", 1.0)
+    config = small_hall(store.hall_id)
+    config = dataclasses.replace(
+        config, hub=dataclasses.replace(config.hub, lease_s=LEASE_S, renew_s=0.1)
+    )
+    leader = hub_lease.Leadership(config, store, Endpoint("127.0.0.1", 1), Topics(store.hall_id))
+    assert (await leader.lease.acquire()).epoch == 1
+    leader.epoch, leader.role = 1, "active"
+    keys = HallKeys(store.hall_id)
+    keeping = asyncio.create_task(leader.keep())
+    await redis_client.delete(keys.lease, keys.epoch)  # as on a server without the hall's data
+    await asyncio.sleep(0.5)
+    assert not keeping.done()  # a moment: the hub carries on
+    await redis_client.set(keys.epoch, 1)
+    await eventually(lambda: _holds(leader), "the lease is renewed again", timeout=LEASE_S * 10)
+    assert not keeping.done()
+    await redis_client.delete(keys.lease, keys.epoch)  # and now for good
+    with pytest.raises(Fenced, match="held no epoch"):
+        await asyncio.wait_for(keeping, 10)
+    assert leader.role == "stopped"
+
+
+async def _holds(leader: hub_lease.Leadership) -> bool:
+    return await leader.lease.holder() == leader.token

@@ -30,6 +30,7 @@ from hall.contract.link import Endpoint, MqttLink
 from hall.contract.wire import Topics
 from hall.domain.config import HallConfig
 from hall.store.hall_store import HallStore
+from hall.store.lease import EpochAbsent
 
 __all__ = ["Leadership", "Role", "instance_name"]
 
@@ -40,6 +41,10 @@ STORE_RETRY_S = 0.5
 # A standby asks again this long after the active hub's lease should have lapsed: enough for
 # the store's own expiry to have run, little against the takeover time.
 LAPSE_MARGIN_S = 0.005
+# How long the active hub keeps going while the store holds no epoch for the hall at all: a
+# failover's new master answers so for moments; a store that lost its data, for good (then
+# this hub stops, and started again claims the hall afresh).
+EPOCH_ABSENT_LIMIT_S = 30.0
 
 
 def instance_name(config: HallConfig) -> str:
@@ -175,6 +180,7 @@ class Leadership:
         epoch (the store then refuses this hub's writes, and its next renewal fails).
         """
         warned_at = -math.inf
+        absent_since: float | None = None
         while True:
             raise_if_cancel_lost()  # a store call may have swallowed the stop (see there)
             await asyncio.sleep(self.renew_s)
@@ -184,6 +190,17 @@ class Leadership:
                     kept = await self.lease.renew(self.epoch)
             except (StoreUnavailable, TimeoutError) as exc:
                 now = time.monotonic()
+                if isinstance(exc, EpochAbsent):
+                    absent_since = now if absent_since is None else absent_since
+                    if now - absent_since >= EPOCH_ABSENT_LIMIT_S:
+                        self.role = "stopped"
+                        raise Fenced(
+                            f"hall {self.hall_id}: the store has held no epoch for the hall "
+                            f"for {now - absent_since:.0f} s (it lost its data); this hub "
+                            "stops, and started again claims the hall afresh"
+                        ) from exc
+                else:
+                    absent_since = None
                 if now - warned_at >= self.lease_s:  # once per lease period, not per try
                     warned_at = now
                     log.warning(
@@ -193,6 +210,7 @@ class Leadership:
                         exc or "no answer",
                     )
                 continue
+            absent_since = None
             if not kept:
                 self.role = "stopped"
                 raise Fenced(

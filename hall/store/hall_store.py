@@ -44,6 +44,18 @@ __all__ = ["Commit", "Committed", "HallStore", "Loaded"]
 T = TypeVar("T")
 
 
+class _NoEpochHere(ConnectionError):
+    """The server reached holds no epoch for the hall at all (see `hall.store.lease.EpochAbsent`):
+    ridden through as an outage, never taken for a newer hub's claim."""
+
+
+def _epoch_absent(reply: Any) -> bool:
+    if not isinstance(reply, (list, tuple)) or len(reply) != 2:
+        return False
+    status, detail = reply
+    return status in (b"fenced", "fenced") and detail in (b"", "")
+
+
 @dataclass
 class Loaded:
     epoch: int
@@ -263,7 +275,14 @@ class HallStore:
         when a restarted Redis answers NOSCRIPT.)
         """
         keys, args = script_input(self.keys, self.epoch, commit)
-        reply, retried = await self.ride.call(lambda: self._commit(keys=keys, args=args))
+
+        async def send() -> Any:
+            reply = await self._commit(keys=keys, args=args)
+            if _epoch_absent(reply):
+                raise _NoEpochHere(f"the store holds no epoch for hall {self.hall_id}")
+            return reply
+
+        reply, retried = await self.ride.call(send)
         return self._result(commit.response, *reply, retried=retried)
 
     async def commit_many(self, commits: list[Commit]) -> list[Committed | Exception]:
@@ -284,6 +303,9 @@ class HallStore:
                 again = await self._run_pipelined([inputs[i] for i in missing])
                 for i, reply in zip(missing, again, strict=True):
                     replies[i] = reply
+            if any(_epoch_absent(reply) for reply in replies):
+                # Those carried out before it come back as this hub's own repeats.
+                raise _NoEpochHere(f"the store holds no epoch for hall {self.hall_id}")
             return replies
 
         replies, retried = await self.ride.call(send)

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hall.contract.errors import StoreUnavailable
 from hall.store.connection import StoreClient, unavailable_as_store_error
 from hall.store.keys import HallKeys
 
-__all__ = ["Claim", "HallLease"]
+__all__ = ["Claim", "EpochAbsent", "HallLease"]
+
+
+class EpochAbsent(StoreUnavailable):
+    """The server reached holds no epoch for the hall: one the sentinels are still making the
+    master, one mid-way through a resync, or a store that lost its data. Not a newer hub's
+    claim (that always leaves a newer epoch); the caller decides how long to wait for it."""
+
 
 # KEYS[1] lease, KEYS[2] epoch; ARGV[1] token, ARGV[2] lease ms.
 # Taken: {1, new epoch}. Held by another hub: {0, ms until it lapses (-1: no expiry)}.
@@ -30,13 +38,18 @@ return {0, redis.call('PTTL', KEYS[1])}
 # KEYS[1] lease, KEYS[2] epoch; ARGV[1] token, ARGV[2] lease ms, ARGV[3] the holder's epoch.
 # 1: still held. A lease that lapsed while the store could not be reached (a Redis restart)
 # is taken again only if no other hub claimed the hall meanwhile (the epoch is unchanged).
+# -1: the server holds no epoch for the hall at all (see `EpochAbsent`).
 _RENEW = """
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
-if not holder and redis.call('GET', KEYS[2]) == ARGV[3] then
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  return -1
+end
+if not holder and epoch == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
@@ -85,12 +98,18 @@ class HallLease:
         return Claim(None, (remaining_ms if remaining_ms >= 0 else self.lease_ms) / 1000)
 
     async def renew(self, epoch: int) -> bool:
-        """Keep the lease for another period; False when another hub has the hall now."""
+        """Keep the lease for another period; False when another hub has the hall now
+        (raises StoreUnavailable, or EpochAbsent when the server holds no epoch)."""
         with unavailable_as_store_error():
-            kept = await self._renew(
-                keys=[self.keys.lease, self.keys.epoch], args=[self.token, self.lease_ms, epoch]
+            kept = int(
+                await self._renew(
+                    keys=[self.keys.lease, self.keys.epoch],
+                    args=[self.token, self.lease_ms, epoch],
+                )
             )
-        return bool(int(kept))
+        if kept < 0:
+            raise EpochAbsent(f"the store holds no epoch for hall {self.keys.hall_id}")
+        return bool(kept)
 
     async def release(self) -> bool:
         """Give the lease up at once (a clean exit), if it is still this hub's."""
