@@ -29,6 +29,8 @@ async def engine(redis_url: str, request: pytest.FixtureRequest) -> AsyncIterato
     recent = RecentRequests(trust_after_s=trust_after_s)
     hall = HallEngine(small_hall(hall_id), HallStore(client, hall_id), recent=recent)
     await hall.start()
+    if request.param == "store asked":
+        recent.took_hall()  # as when the answered index could not be read: ask the store
     yield hall
     keys = [k async for k in client.scan_iter(match=f"{{hall:{hall_id}}}*")]
     if keys:
@@ -79,11 +81,12 @@ async def test_a_batch_matches_one_by_one(engine: HallEngine) -> None:
 async def test_a_retry_of_what_an_earlier_hub_answered_is_never_carried_out_twice(
     engine: HallEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A hub that trusts its own memory at once (as after its first minutes) gets a retry of
-    a request an earlier hub carried out: the commit finds it, the hall is read again, and
-    the answers and the stored hall are as if it had been asked first."""
+    """A hub that trusts its own memory gets a retry of a request an earlier hub carried out
+    longer ago than the answered index keeps: the commit finds it, the hall is read again,
+    and the answers and the stored hall are as if it had been asked first."""
     kiosk = device(engine, "kiosk-1")
     first = await engine.handle(kiosk, Request("r0", "ticket.take", {"service": "A"}))
+    await engine.store.client.delete(engine.store.keys.answered)  # r0 is older than it keeps
     later = HallEngine(
         engine.config,
         HallStore(engine.store.client, engine.config.hall.id),
@@ -104,6 +107,44 @@ async def test_a_retry_of_what_an_earlier_hub_answered_is_never_carried_out_twic
     stored = await later.store.load(later.state.day)
     assert sorted(stored.tickets) == ["A001", "A002", "A003"]
     assert later.state.tickets == stored.tickets
+
+
+async def test_a_hub_that_takes_the_hall_knows_what_the_one_before_answered_lately(
+    engine: HallEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answered index: a newer hub knows at once which requests the earlier one answered
+    in the last minutes, so a retry of one in a group is answered as before without asking
+    the store per group and without reading the hall again."""
+    kiosk = device(engine, "kiosk-1")
+    first = await engine.handle(kiosk, Request("k0", "ticket.take", {"service": "A"}))
+    later = HallEngine(
+        engine.config,
+        HallStore(engine.store.client, engine.config.hall.id),
+        recent=RecentRequests(trust_after_s=300.0),  # the store would be asked for minutes
+    )
+    await later.start()
+    asked: list[object] = []
+    original_seen = later.store.seen
+
+    async def seen(requests: list[tuple[str, str]]) -> list[bool]:
+        asked.append(requests)
+        return await original_seen(requests)
+
+    later.store.seen = seen  # type: ignore[method-assign]
+    handled = await later.handle_many(
+        [
+            (kiosk, Request("k1", "ticket.take", {"service": "A"})),
+            (kiosk, Request("k0", "ticket.take", {"service": "A"})),  # the earlier hub's
+            (kiosk, Request("k2", "ticket.take", {"service": "A"})),
+        ]
+    )
+    assert handled[1].response == first.response and handled[1].duplicate
+    numbers = [answer(h.response)["result"]["ticket"]["no"] for h in (handled[0], handled[2])]  # type: ignore[index]
+    assert numbers == ["A002", "A003"]
+    assert asked == []  # its memory told
+    assert "reloading the hall" not in caplog.text
+    entries = await engine.store.client.zrange(engine.store.keys.answered, 0, -1)
+    assert len(entries) == 3  # k0, k1, k2: each answer once
 
 
 async def test_a_server_without_the_hall_s_epoch_is_waited_for_not_obeyed(

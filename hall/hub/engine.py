@@ -84,13 +84,22 @@ class HallEngine:
         """Claim the hall (a new epoch) and load it."""
         epoch = await self.store.claim_epoch()
         self.took_hall()
+        await self.remember_answered()
         await self.load(local_day(self.clock(), self.state.tz))
         return epoch
 
     def took_hall(self) -> None:
         """This hub took the hall (started, or took over): an earlier hub's requests may be
-        retried, so for a while the store is asked which ones it answered."""
+        retried, so until `remember_answered` the store is asked which ones it answered."""
         self._recent.took_hall()
+
+    async def remember_answered(self) -> None:
+        """Read which requests the hubs before this one answered lately; unreadable, the
+        store is asked per group for the first minute instead."""
+        try:
+            self._recent.trust(await self.store.recently_answered())
+        except StoreUnavailable as exc:
+            log.warning("could not read the requests answered lately: %s", exc)
 
     async def load(self, day: str) -> None:
         loaded = await self.store.load(day, tuple(w.id for w in self.config.windows))

@@ -234,6 +234,7 @@ class Hub:
         self._sealing = await HubSealing.load(self._store, self._config)
         self._engine.open_args = self._sealing.open_args
         self._engine.took_hall()
+        await self._engine.remember_answered()
         await self.staff.seed()
         await self._engine.load(local_day(self._clock(), self.state.tz))
         try:  # when the devices' presence last changed, under the hubs before this one

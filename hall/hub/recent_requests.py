@@ -3,10 +3,12 @@ store before it is decided.
 
 A group commit must not decide a request that was carried out before (a device's retry):
 its outcome would be applied in memory twice. The store knows every answered request id, but
-asking it costs a round trip per group. Past the first minute after the hub took the hall,
-a retry can only be of a request this hub answered (a device retries within its timeout), so
-this hub's own memory of them answers instead. Should an older retry still come, the commit
-script finds it (each commit checks its id) and the hall is reloaded: slower, never wrong.
+asking it costs a round trip per group. So this hub's own memory answers instead: seeded,
+when it takes the hall, from the store's index of the requests answered in the last few
+minutes (`hall.store.commit.ANSWERED_KEEP_MS`), then fed with every answer it gives. A device
+retries within its timeout, well inside that span. Should an older retry still come, the
+commit script finds it (each commit checks its id) and the hall is reloaded: slower, never
+wrong. Only when the index could not be read does the store get asked, for the first minute.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class RecentRequests:
         """The hub took the hall: requests answered by an earlier hub may be retried."""
         self._keys.clear()
         self._trusted_from = self._clock() + self._trust_after_s
+
+    def trust(self, answered_lately: Iterable[Key]) -> None:
+        """What the hubs before this one answered lately, read from the store: from now on
+        this memory tells."""
+        self.answered(answered_lately)
+        self._trusted_from = self._clock()
 
     def answered(self, keys: Iterable[Key]) -> None:
         for key in keys:

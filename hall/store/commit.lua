@@ -7,10 +7,15 @@
 -- day for an operation that changed something, a minute for a refusal; see commit.py).
 --
 -- KEYS[1] epoch   KEYS[2] idempotency key   KEYS[3] events stream   KEYS[4] event sequence
--- KEYS[5] outbox stream   KEYS[6..] the hashes that writes refer to by index
+-- KEYS[5] outbox stream   KEYS[6] the answered index   KEYS[7..] the hashes that writes refer
+-- to by index
 -- ARGV: epoch, response, ttl_s, events_maxlen, n_writes,
 --       n_writes × (key_index, field, mode, expected, new)   mode: n = absent, e = equal, a = any
---       n_events, n_events × event_json, n_outbox, n_outbox × outbox_json
+--       n_events, n_events × event_json, n_outbox, n_outbox × outbox_json,
+--       now_ms, answered member, answered kept ms
+--
+-- The answered index (a sorted set by time, trimmed to the last few minutes) lets a hub that
+-- takes the hall know at once which requests were answered lately (hall/hub/recent_requests.py).
 
 local epoch = redis.call('GET', KEYS[1])
 if epoch ~= ARGV[1] then
@@ -62,5 +67,8 @@ for _ = 1, n_outbox do
   i = i + 1
 end
 
+local now_ms = tonumber(ARGV[i])
+redis.call('ZADD', KEYS[6], now_ms, ARGV[i + 1])
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now_ms - tonumber(ARGV[i + 2]))
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return {'ok', tostring(first_seq)}

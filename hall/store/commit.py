@@ -1,10 +1,11 @@
 """What one operation commits, and how it becomes the input of `commit.lua`.
 
-The script gets its keys (KEYS[1..5] fixed, then every hash it writes) and a flat list of
+The script gets its keys (KEYS[1..6] fixed, then every hash it writes) and a flat list of
 arguments: the epoch, the response, how long the response is kept (a day when the operation
 changed something, a minute otherwise), the events' stream cap, then the
 writes (5 values each: hash index, field, mode, value before, value after), the events and
-the outbox entries, each list after its length.
+the outbox entries, each list after its length, and last the time, the request's entry in
+the answered index and how long that index keeps entries.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from hall.domain.hall import Outcome
 from hall.store.keys import HallKeys
 
 __all__ = [
+    "ANSWERED_KEEP_MS",
     "ANSWER_TTL_S",
     "EVENTS_MAXLEN",
     "IDEMPOTENCY_TTL_S",
     "SETTINGS_AUDIT_KEEP",
     "Commit",
     "Committed",
+    "answered_member",
     "script_input",
 ]
 
@@ -35,7 +38,11 @@ __all__ = [
 IDEMPOTENCY_TTL_S = 24 * 3600
 ANSWER_TTL_S = 60
 EVENTS_MAXLEN = 200_000
-FIXED_KEYS = 5  # epoch, idempotency, events, event sequence, outbox
+FIXED_KEYS = 6  # epoch, idempotency, events, event sequence, outbox, answered index
+# The answered index keeps each request this long: past it, a hub that took the hall trusts
+# its own memory of what was answered (`hall/hub/recent_requests.py`), and a later repeat is
+# still found by the script itself. A busy hall's few minutes: tens of thousands of entries.
+ANSWERED_KEEP_MS = 180_000
 SETTINGS_AUDIT_KEEP = 500  # settings changes kept in the audit (a ring of catalogue versions)
 
 
@@ -117,8 +124,16 @@ def _record_writes(keys: HallKeys, outcome: Outcome, commit: Commit) -> _Writes:
     return writes
 
 
-def script_input(keys: HallKeys, epoch: int, commit: Commit) -> tuple[list[str], list[str | bytes]]:
-    """The KEYS and ARGV of `commit.lua` for one commit by the hub of `epoch`."""
+def answered_member(device: str, request_id: str) -> str:
+    """A request's entry in the answered index (JSON: no pair of ids can collide)."""
+    return json.dumps([device, request_id], ensure_ascii=False, separators=(",", ":"))
+
+
+def script_input(
+    keys: HallKeys, epoch: int, commit: Commit, now_ms: int
+) -> tuple[list[str], list[str | bytes]]:
+    """The KEYS and ARGV of `commit.lua` for one commit by the hub of `epoch`, at `now_ms`
+    (wall-clock milliseconds)."""
     outcome = commit.outcome
     writes = _record_writes(keys, outcome, commit) if outcome is not None else _Writes()
     events = [
@@ -137,6 +152,9 @@ def script_input(keys: HallKeys, epoch: int, commit: Commit) -> tuple[list[str],
         *events,
         str(len(commit.outbox)),
         *(json.dumps(o, ensure_ascii=False) for o in commit.outbox),
+        str(now_ms),
+        answered_member(commit.device, commit.request_id),
+        str(ANSWERED_KEEP_MS),
     ]
     script_keys = [
         keys.epoch,
@@ -144,6 +162,7 @@ def script_input(keys: HallKeys, epoch: int, commit: Commit) -> tuple[list[str],
         keys.events,
         keys.event_seq,
         keys.outbox,
+        keys.answered,
         *writes.hashes,
     ]
     return script_keys, args

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -47,6 +48,10 @@ T = TypeVar("T")
 class _NoEpochHere(ConnectionError):
     """The server reached holds no epoch for the hall at all (see `hall.store.lease.EpochAbsent`):
     ridden through as an outage, never taken for a newer hub's claim."""
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _epoch_absent(reply: Any) -> bool:
@@ -274,7 +279,7 @@ class HallStore:
         repeat, never as a second commit. (redis-py's script object loads the script again
         when a restarted Redis answers NOSCRIPT.)
         """
-        keys, args = script_input(self.keys, self.epoch, commit)
+        keys, args = script_input(self.keys, self.epoch, commit, _now_ms())
 
         async def send() -> Any:
             reply = await self._commit(keys=keys, args=args)
@@ -291,7 +296,8 @@ class HallStore:
         Each result is what `commit` would return or raise (Fenced, Conflict,
         StoreUnavailable); the whole call raises StoreUnavailable when Redis is unreachable.
         """
-        inputs = [script_input(self.keys, self.epoch, commit) for commit in commits]
+        now_ms = _now_ms()
+        inputs = [script_input(self.keys, self.epoch, commit, now_ms) for commit in commits]
 
         async def send() -> list[Any]:
             replies = await self._run_pipelined(inputs)
@@ -327,6 +333,17 @@ class HallStore:
             pipe.evalsha(self._commit.sha, len(keys), *keys, *args)
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies
+
+    async def recently_answered(self) -> list[tuple[str, str]]:
+        """The (device, request id) pairs answered in the last `ANSWERED_KEEP_MS`, oldest
+        first (raises StoreUnavailable)."""
+        entries = await self._ridden(lambda: self.client.zrange(self.keys.answered, 0, -1))
+        answered: list[tuple[str, str]] = []
+        for member in entries:
+            text = member.decode() if isinstance(member, bytes) else str(member)
+            device, request_id = json.loads(text)
+            answered.append((str(device), str(request_id)))
+        return answered
 
     async def seen(self, requests: list[tuple[str, str]]) -> list[bool]:
         """Which (device, request id) pairs have a stored response already."""

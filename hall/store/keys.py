@@ -75,6 +75,12 @@ class HallKeys:
         `SETTINGS_AUDIT_KEEP` (a ring: the commit that makes version n overwrites n - KEEP)."""
         return self._key("settings_audit")
 
+    @property
+    def answered(self) -> str:
+        """Sorted set: the (device, request id) pairs answered in the last few minutes, by
+        the time they were answered (see `commit.py`, `ANSWERED_KEEP_MS`)."""
+        return self._key("answered")
+
     def idempotency(self, device: str, request_id: str) -> str:
         """The stored response of one (device, request id), kept 24 h."""
         return self._key("idem", device, request_id)
