@@ -206,13 +206,13 @@ def _poisson(draws: random.Random, mean: float) -> int:
 MAX_EXPECTED_ITEMS = 4000
 
 
-def _expected_items(
+def _expected_item_steps(
     expected: Mapping[str, Sequence[tuple[float, float, float, str]]],
     draws: random.Random | None,
-) -> dict[str, list[tuple[float, _Item]]]:
+) -> Generator[None, None, dict[str, list[tuple[float, _Item]]]]:
     """Expected arrivals per service as items, from (from, to, count, class) pieces in
     moments since the epoch: drawn at random (Poisson) with `draws`, else at the moments
-    their running count passes a half."""
+    their running count passes a half. In steps of `SETUP_CHUNK` items."""
     total = sum(count for pieces in expected.values() for _s, _e, count, _k in pieces)
     thinning = min(1.0, MAX_EXPECTED_ITEMS / total) if total > 0 else 1.0
     weight = 1.0 / thinning
@@ -227,6 +227,8 @@ def _expected_items(
             if draws is not None:
                 for _ in range(_poisson(draws, count)):
                     serial += 1
+                    if not serial % SETUP_CHUNK:
+                        yield
                     at = draws.uniform(start, end)
                     item = _Item(
                         GHOST_ARRIVAL + serial, service, rank, None, None, weight=weight, since=at
@@ -240,6 +242,8 @@ def _expected_items(
                 k += 1
                 at = start + (end - start) * (k - before) / count
                 serial += 1
+                if not serial % SETUP_CHUNK:
+                    yield
                 item = _Item(
                     GHOST_ARRIVAL + serial, service, rank, None, None, weight=weight, since=at
                 )
@@ -252,7 +256,10 @@ def _expected_items(
 
 # A play-out pauses after this many calls played (a fraction of a millisecond), so that one
 # made off the request path (`hall/hub/forecasts.py`) lets requests in between its slices.
-STEPS_PER_SLICE = 200
+# A step is a small part of the 1 ms slice the hub gives a forecast at a time: so many calls
+# played, or tickets and expected arrivals set up.
+STEPS_PER_SLICE = 50
+SETUP_CHUNK = 200
 
 Steps = Generator[None, None, "Forecast"]
 
@@ -285,15 +292,18 @@ def play_out_steps(
 ) -> Steps:
     """Play the hall's queue out from `now` (see the module's docstring); with `draws`, the
     expected arrivals and bookings come at random, as on a real day. A generator: each step
-    plays `STEPS_PER_SLICE` calls; its value is the forecast (`run_steps`, `play_out`)."""
+    plays `STEPS_PER_SLICE` calls or sets up `SETUP_CHUNK` tickets or expected arrivals; its
+    value is the forecast (`run_steps`, `play_out`)."""
     buckets: dict[str, _Bucket] = {s: _Bucket() for s in _all_services(window_services)}
     open_ids = [w for w, win in windows.items() if win.state != "closed" and window_services.get(w)]
     served = frozenset(s for w in open_ids for s in window_services[w])
     targets = 0  # the tickets and ghosts still to be called; those no window serves never are
     # Tickets already ordered by arrival within each class keep the heads' order right.
-    for ticket in sorted(waiting, key=lambda t: t.arrival):
+    for n, ticket in enumerate(sorted(waiting, key=lambda t: t.arrival), 1):
         buckets.setdefault(ticket.service, _Bucket()).add(_item_of(ticket, now))
         targets += ticket.service in served
+        if not n % SETUP_CHUNK:
+            yield
     for service in served:
         bucket = buckets.setdefault(service, _Bucket())
         for klass in CLASSES:
@@ -301,7 +311,9 @@ def play_out_steps(
             slot = now if klass == "appointment" else None
             bucket.add(_Item(GHOST_ARRIVAL, service, rank, slot, None, (service, klass), since=now))
             targets += 1
-    pending = _expected_items({s: p for s, p in expected.items() if s in served}, draws)
+    pending = yield from _expected_item_steps(
+        {s: p for s, p in expected.items() if s in served}, draws
+    )
     for booked in appointments:
         # A booking not yet checked in is expected at its slot, counted as the share of
         # today's bookings that came (or coming with that chance, drawn).
@@ -340,8 +352,8 @@ def play_out_steps(
     last_calls: dict[str, list[float]] = {}
     last_of_class: dict[tuple[str, str], float] = {}
     limit = now + HORIZON_S
-    # Everything above read the hall at `now`; below, only this play-out's own values and
-    # the (slowly learned) occupancy are read, so the steps may be spread over time.
+    # Only this play-out's own values (the caller's copies of the hall at `now`) and the
+    # (slowly learned) occupancy are read, so the steps may be spread over time.
     countdown = STEPS_PER_SLICE
     while heap and targets:
         countdown -= 1

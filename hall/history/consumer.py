@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import time
@@ -23,17 +24,25 @@ from hall.contract.cancellation import raise_if_cancel_lost
 from hall.contract.errors import StoreUnavailable
 from hall.history.archive import Archive
 from hall.history.databases import HistoryUnavailable
-from hall.history.outbox_port import HistoryFeed
+from hall.history.outbox_port import FeedEntry, HistoryFeed
 from hall.history.records import Record, record_of
 
 __all__ = ["HistoryConsumer"]
 
 log = logging.getLogger("hall.history")
-BATCH = 200
+BATCH = 200  # entries written in one transaction at most
+# A batch is read and decoded in pieces of this many entries, the hub's requests going first
+# between two pieces (for GIVE_WAY times as long as the piece took): the hub's loop is never
+# held long by the history, whatever the hall's pace.
+PIECE = 25
+GIVE_WAY = 4.0
+# Entries left pending (this consumer's after a failed write, or another hub's that stopped
+# mid-write) are looked for at start, after a failure and this often.
+PENDING_CHECK_S = 30.0
 BLOCK_MS = 2000
-# After a batch smaller than BATCH, the next is taken no sooner than this: the history feeds
-# reports, not screens, and one transaction of many records costs the hub far less than many
-# of a few (each a store round trip, a thread hand-off and a commit).
+# Once the history has caught up with the outbox, the next batch is taken no sooner than
+# this: the history feeds reports, not screens, and one transaction of many records costs the
+# hub far less than many of a few (each a store round trip, a thread hand-off and a commit).
 MIN_STEP_INTERVAL_S = 0.5
 RETRY_BASE_S = 0.5
 RETRY_CAP_S = 30.0
@@ -59,6 +68,8 @@ class HistoryConsumer:
         self.tz = ZoneInfo(archive.config.hall.timezone)
         self.written = 0  # records written since start (repeats included)
         self.pruned_on: dt.date | None = None
+        self._pending_check_at = -math.inf  # monotonic: when to look for pending entries
+        self._caught_up = False  # the last read found fewer entries than it asked for
 
     async def run(self) -> None:
         backoff = Backoff(RETRY_BASE_S, RETRY_CAP_S)
@@ -70,10 +81,11 @@ class HistoryConsumer:
                     taken = await self.step()
                     raise_if_cancel_lost()  # a swallowed cancel must still end the loop
                     backoff.reset()
-                    if 0 < taken < BATCH:
+                    if taken and self._caught_up:
                         await asyncio.sleep(self.min_step_interval_s)
             except (StoreUnavailable, HistoryUnavailable) as exc:
                 raise_if_cancel_lost()
+                self._pending_check_at = -math.inf  # what was taken is pending again
                 delay = backoff.next()
                 log.warning("history: %s; trying again in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
@@ -85,14 +97,45 @@ class HistoryConsumer:
             kept = await self.archive.prune(today)
             self.pruned_on = today
             log.info("history: keeping the days from %s", kept)
-        taken = await self.feed.take(self.consumer, BATCH, self.block_ms)
+        taken: list[FeedEntry] = []
+        if time.monotonic() >= self._pending_check_at:
+            taken = await self.feed.take_pending(self.consumer, PIECE)
+            records = self._records(taken)
+            if len(taken) < PIECE:  # none left pending after these: look again in a while
+                self._pending_check_at = time.monotonic() + PENDING_CHECK_S
+            self._caught_up = False
+        if not taken:
+            taken, records = await self._take_in_pieces()
         if not taken:
             return 0
+        self.written += await self.archive.write(records)
+        await self.feed.ack(taken)
+        return len(taken)
+
+    async def _take_in_pieces(self) -> tuple[list[FeedEntry], list[Record]]:
+        """Up to BATCH new entries and their records, read and decoded a piece at a time."""
+        taken = await self.feed.take_new(self.consumer, PIECE, self.block_ms)
+        if not taken:
+            self._caught_up = True
+            return [], []
+        started = time.perf_counter()
+        records = self._records(taken)
+        piece = len(taken)
+        while piece == PIECE and len(taken) < BATCH:
+            await asyncio.sleep((time.perf_counter() - started) * GIVE_WAY)
+            started = time.perf_counter()
+            more = await self.feed.take_new(self.consumer, min(PIECE, BATCH - len(taken)), None)
+            taken += more
+            records += self._records(more)
+            piece = len(more)
+        self._caught_up = piece < PIECE
+        return taken, records
+
+    @staticmethod
+    def _records(taken: list[FeedEntry]) -> list[Record]:
         records: list[Record] = []
         for entry in taken:
             record = record_of(entry.raw)
             if record is not None:
                 records.append(record)
-        self.written += await self.archive.write(records)
-        await self.feed.ack(taken)
-        return len(taken)
+        return records

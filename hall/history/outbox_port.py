@@ -32,6 +32,13 @@ class HistoryFeed(Protocol):
         """Entries to write, oldest first: pending ones (any consumer's) first, else new ones,
         waiting up to `block_ms` for them."""
 
+    async def take_pending(self, consumer: str, count: int) -> list[FeedEntry]:
+        """Pending entries only: this consumer's, else another's taken over; none waited for."""
+
+    async def take_new(self, consumer: str, count: int, block_ms: int | None) -> list[FeedEntry]:
+        """New entries only (none pending), waiting up to `block_ms` for them (None: not at
+        all)."""
+
     async def ack(self, entries: Sequence[FeedEntry]) -> None:
         """The entries are written: acknowledged (an entry every group has taken leaves the
         stream)."""

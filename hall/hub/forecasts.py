@@ -5,7 +5,8 @@ a few hundred people waiting, more with thousands. Made inside a request, it hel
 request and every one behind it. The hub's hall state therefore defers it
 (`Forecaster.deferred`): a request that finds the forecast due goes on with the one in use
 and marks a new one wanted; this task then plays it out in slices of at most `SLICE_S`,
-letting the event loop serve requests between them, and installs it when done.
+letting the event loop serve requests between them (for `GIVE_WAY` times as long as each
+slice took), and installs it when done.
 
 Its cost is bounded too: after a forecast that took `t` of the loop's time, the next one
 starts no sooner than `COST_FACTOR * t` later, so forecasts take at most about 1/COST_FACTOR
@@ -24,7 +25,10 @@ from hall.hub.metrics import Registry
 
 __all__ = ["COST_FACTOR", "POLL_S", "SLICE_S", "ForecastMaker"]
 
-SLICE_S = 0.001  # the longest the loop is held by one slice of a play-out
+SLICE_S = 0.0005  # the longest the loop is held by one slice of a play-out
+GIVE_WAY = 9.0  # after each slice, the loop is left to the requests for this many times it
+# took: a forecast being made takes at most a tenth of the loop, so requests never queue up
+# behind it
 POLL_S = 0.05  # how often the maker looks whether a forecast is wanted
 COST_FACTOR = 20.0  # at most about 5% of the hub's time goes to forecasts
 MIN_GAP_S = 0.2  # and never two within this
@@ -83,8 +87,10 @@ class ForecastMaker:
                 spent += time.perf_counter() - started
                 forecast: Forecast = done.value
                 break
-            spent += time.perf_counter() - started
-            await asyncio.sleep(0)  # the requests that came meanwhile go first
+            took = time.perf_counter() - started
+            spent += took
+            # The requests that came meanwhile go first, and those of the next moments too.
+            await asyncio.sleep(took * GIVE_WAY)
             if self._state() is not state or forecaster.generation != generation:
                 steps.close()
                 return spent, None

@@ -12,7 +12,7 @@
 -- ARGV: epoch, response, ttl_s, events_maxlen, n_writes,
 --       n_writes × (key_index, field, mode, expected, new)   mode: n = absent, e = equal, a = any
 --       n_events, n_events × event_json, n_outbox, n_outbox × outbox_json,
---       now_ms, answered member, answered kept ms
+--       now_ms, answered member, answered kept ms, answered kept at most
 --
 -- The answered index (a sorted set by time, trimmed to the last few minutes) lets a hub that
 -- takes the hall know at once which requests were answered lately (hall/hub/recent_requests.py).
@@ -70,5 +70,6 @@ end
 local now_ms = tonumber(ARGV[i])
 redis.call('ZADD', KEYS[6], now_ms, ARGV[i + 1])
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now_ms - tonumber(ARGV[i + 2]))
+redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - tonumber(ARGV[i + 3]))
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return {'ok', tostring(first_seq)}

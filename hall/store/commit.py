@@ -5,7 +5,7 @@ arguments: the epoch, the response, how long the response is kept (a day when th
 changed something, a minute otherwise), the events' stream cap, then the
 writes (5 values each: hash index, field, mode, value before, value after), the events and
 the outbox entries, each list after its length, and last the time, the request's entry in
-the answered index and how long that index keeps entries.
+the answered index and how long and how many entries that index keeps.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ FIXED_KEYS = 6  # epoch, idempotency, events, event sequence, outbox, answered i
 # its own memory of what was answered (`hall/hub/recent_requests.py`), and a later repeat is
 # still found by the script itself. A busy hall's few minutes: tens of thousands of entries.
 ANSWERED_KEEP_MS = 180_000
+ANSWERED_KEEP_MAX = 100_000  # and at most this many (about 10 MiB), whatever the rate
 SETTINGS_AUDIT_KEEP = 500  # settings changes kept in the audit (a ring of catalogue versions)
 
 
@@ -155,6 +156,7 @@ def script_input(
         str(now_ms),
         answered_member(commit.device, commit.request_id),
         str(ANSWERED_KEEP_MS),
+        str(ANSWERED_KEEP_MAX),
     ]
     script_keys = [
         keys.epoch,

@@ -73,11 +73,20 @@ class HistoryOutbox:
                 await self.client.xgroup_destroy(self.key, HISTORY_GROUP)
 
     async def take(self, consumer: str, count: int, block_ms: int) -> list[FeedEntry]:
+        pending = await self.take_pending(consumer, count)
+        if pending:
+            return pending
+        return await self._read(consumer, count, ">", block_ms)
+
+    async def take_pending(self, consumer: str, count: int) -> list[FeedEntry]:
         mine = await self._read(consumer, count, "0", None)
         if mine:
             return mine
         if await self._claim_others(consumer):
             return await self._read(consumer, count, "0", None)
+        return []
+
+    async def take_new(self, consumer: str, count: int, block_ms: int | None) -> list[FeedEntry]:
         return await self._read(consumer, count, ">", block_ms)
 
     async def _read(

@@ -4,11 +4,12 @@ never taking an entry away from the back office's relay."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import redis.asyncio as aredis
 
 from hall.history.archive import Archive
-from hall.history.consumer import HistoryConsumer
+from hall.history.consumer import BATCH, PIECE, HistoryConsumer
 from hall.history.records import record_of
 from hall.history.reports import read_report
 from hall.store.outbox import GROUP, Outbox
@@ -105,3 +106,43 @@ async def test_an_entry_stays_until_the_relay_and_the_history_both_took_it(
     await drain(history)
     assert await redis_client.xlen(key) == 0
     assert (await redis_client.xpending(key, GROUP))["pending"] == 0
+
+
+async def test_a_backlog_is_read_in_small_pieces_and_written_in_batches(
+    redis_client: aredis.Redis, archive: Archive
+) -> None:
+    """The hub's loop is never held by a long read: every read asks for at most a piece, a
+    batch is written in one go, and a backlog is worked through without the pause taken
+    once the history has caught up."""
+    hall = archive.config.hall.id
+    key, ids = await filled_outbox(redis_client, hall, days=DAYS)
+    assert len(ids) > 2 * BATCH
+    feed = HistoryOutbox(redis_client, hall)
+    asked: list[int] = []
+    written: list[int] = []
+    take_new, take, write = feed.take_new, feed.take, archive.write
+
+    async def counting_take_new(consumer: str, count: int, block_ms: int | None) -> list[Any]:
+        asked.append(count)
+        return await take_new(consumer, count, block_ms)
+
+    async def counting_take(consumer: str, count: int, block_ms: int) -> list[Any]:
+        asked.append(count)
+        return await take(consumer, count, block_ms)
+
+    async def counting_write(records: list[Any]) -> int:
+        written.append(len(records))
+        return await write(records)
+
+    feed.take_new, feed.take = counting_take_new, counting_take  # type: ignore[method-assign]
+    archive.write = counting_write  # type: ignore[method-assign]
+    c = HistoryConsumer(feed, archive, consumer="pieces", clock=lambda: NOW, block_ms=10)
+    await feed.ensure_group()
+    steps = []
+    while taken := await c.step():
+        steps.append((taken, c._caught_up))
+    assert max(asked) == PIECE
+    assert sum(taken for taken, _ in steps) == len(ids)
+    assert max(written) <= BATCH and len(written) < len(ids) / PIECE  # batches, not pieces
+    assert not any(caught_up for _, caught_up in steps[:-1]) and steps[-1][1]
+    assert await redis_client.xlen(key) == 0
