@@ -96,12 +96,14 @@ class Live:
     def _tell_event(self, event: dict[str, Any]) -> None:
         """An event for the watchers and the dashboards' logs (the dashboards' next snapshot
         follows it)."""
+        self._dashboard_dirty = True
+        if not self.watchers and not self.dashboards:
+            return  # nobody to tell: not even worth the JSON
         text = dumps_text({"type": "event", "event": event})
         for mailbox in self.watchers:
             mailbox.push(text)
         for mailbox in self.dashboards:
             mailbox.add_batch(text)
-        self._dashboard_dirty = True
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self._tell_event(event)
