@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aredis
 
 from hall.contract.ports import free_port
-from hall.store.commit import EVENTS_MAXLEN
+from hall.store.commit import ANSWERED_KEEP_MAX, ANSWERED_KEEP_MS, EVENTS_MAXLEN
 from tests.support import write_hall_config
 
 from .cpu import CpuMeter, describe
@@ -314,7 +314,12 @@ def render(
         "- `idem`: each request's answer, kept a day when it changed something (so a repeated "
         "request is never carried out twice: three per ticket here, the take, the call and its "
         "end), a minute when it did not; `events`: each hall's event stream, capped at "
-        f"{EVENTS_MAXLEN:,} entries a hall (not reached here); `tickets`: the day's tickets.",
+        f"{EVENTS_MAXLEN:,} entries a hall (not reached here); `tickets`: the day's tickets; "
+        "`answered`: the requests answered in the last "
+        f"{ANSWERED_KEEP_MS // 60_000} minutes (at most {ANSWERED_KEEP_MAX:,} a hall). A run "
+        "this short keeps every one of its requests there, so the figure per 100,000 tickets "
+        "counts that index as if it grew all day; in a day it stops growing after its first "
+        "minutes.",
         f"- {describe(cpu)} Over the load, {took:.0f} s.",
     ]
     if refused:

@@ -20,6 +20,7 @@ from hall.domain.hall import Outcome
 from hall.store.keys import HallKeys
 
 __all__ = [
+    "ANSWERED_KEEP_MAX",
     "ANSWERED_KEEP_MS",
     "ANSWER_TTL_S",
     "EVENTS_MAXLEN",
