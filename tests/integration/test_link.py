@@ -8,9 +8,10 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from paho.mqtt.exception import MalformedPacket
 
-from hall.contract.link import Endpoint, MqttLink
-from tests.support import background
+from hall.contract.link import Endpoint, MqttLink, quick_pubacks
+from tests.support import background, eventually
 
 pytestmark = pytest.mark.integration
 COUNT = 800  # below Mosquitto's default max_queued_messages (1000) for one subscriber
@@ -90,3 +91,41 @@ async def test_nothing_is_handled_before_on_connect_ends(
     assert witnessed == [b"0", b"1", b"2"]
     assert received_during_hook == [3]  # all three came in while the hook ran ...
     assert handled == [(True, b"0"), (True, b"1"), (True, b"2")]  # ... and waited for its end
+
+
+async def test_pubacks_are_followed_without_paho_s_objects_and_odd_ones_by_paho(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """`quick_pubacks`: every QoS 1 message the broker acknowledges is counted as published
+    (the window of messages in flight moves on), and a PUBACK it does not take (here one of
+    the wrong length) goes to paho's own handler, which refuses it as malformed."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/acks"
+    writer = MqttLink(endpoint, f"{hall_id}-acks", max_in_flight=4)
+    async with running(writer, collector(0)[2]):
+        client = writer._client
+        assert client is not None
+        paho = client._client
+        assert paho._handle_pubackcomp.__qualname__.startswith("quick_pubacks")
+        for n in range(200):  # fifty times the window: only acknowledgements move it on
+            writer.publish(topic, str(n).encode())
+
+        async def all_acknowledged() -> bool:
+            return writer.stats.published >= 200
+
+        await eventually(all_acknowledged, "200 PUBACKs followed", timeout=20)
+        assert writer.stats.publish_failures == 0
+        paho._in_packet["packet"] = b"\x00\x01\x00"  # three bytes: not a 3.1.1 PUBACK
+        with pytest.raises(MalformedPacket):  # paho's own verdict
+            paho._handle_pubackcomp("PUBACK")
+
+
+def test_quick_pubacks_leaves_an_mqtt5_client_to_paho() -> None:
+    import paho.mqtt.client as paho_client
+
+    v5 = paho_client.Client(paho_client.CallbackAPIVersion.VERSION2, protocol=paho_client.MQTTv5)
+    own = v5._handle_pubackcomp
+    assert not quick_pubacks(v5)
+    assert v5._handle_pubackcomp == own
+    v311 = paho_client.Client(paho_client.CallbackAPIVersion.VERSION2)
+    assert quick_pubacks(v311)
