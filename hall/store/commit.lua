@@ -9,10 +9,13 @@
 -- KEYS[1] epoch   KEYS[2] idempotency key   KEYS[3] events stream   KEYS[4] event sequence
 -- KEYS[5] outbox stream   KEYS[6] the answered index   KEYS[7..] the hashes that writes refer
 -- to by index
--- ARGV: epoch, response, ttl_s, events_maxlen, n_writes,
---       n_writes × (key_index, field, mode, expected, new)   mode: n = absent, e = equal, a = any
---       n_events, n_events × event_json, n_outbox, n_outbox × outbox_json,
---       now_ms, answered member, answered kept ms, answered kept at most
+-- ARGV[1] epoch   ARGV[2] response   ARGV[3] ttl_s   ARGV[4] the rest, as one JSON object:
+--   w: the writes, each [key_index, field, mode, expected, new]   mode: n = absent, e = equal,
+--      a = any
+--   e: the events (JSON texts)   o: the outbox entries (JSON texts)   m: the events' stream cap
+--   t: now (ms)   a: the request's entry in the answered index   k: how long it keeps entries
+--   (ms)   x: how many at most
+-- (One argument rather than dozens: the client's packing of a command costs per argument.)
 --
 -- The answered index (a sorted set by time, trimmed to the last few minutes) lets a hub that
 -- takes the hall know at once which requests were answered lately (hall/hub/recent_requests.py).
@@ -27,49 +30,38 @@ if previous then
   return {'dup', previous}
 end
 
-local n_writes = tonumber(ARGV[5])
-local i = 6
-for _ = 1, n_writes do
-  local key = KEYS[tonumber(ARGV[i])]
-  local mode = ARGV[i + 2]
+local body = cjson.decode(ARGV[4])
+
+for _, w in ipairs(body.w) do
+  local mode = w[3]
   if mode ~= 'a' then
-    local current = redis.call('HGET', key, ARGV[i + 1])
+    local current = redis.call('HGET', KEYS[w[1]], w[2])
     if mode == 'n' and current then
-      return {'conflict', ARGV[i + 1]}
+      return {'conflict', w[2]}
     end
-    if mode == 'e' and current ~= ARGV[i + 3] then
-      return {'conflict', ARGV[i + 1]}
+    if mode == 'e' and current ~= w[4] then
+      return {'conflict', w[2]}
     end
   end
-  i = i + 5
 end
 
-i = 6
-for _ = 1, n_writes do
-  redis.call('HSET', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 4])
-  i = i + 5
+for _, w in ipairs(body.w) do
+  redis.call('HSET', KEYS[w[1]], w[2], w[5])
 end
 
 local first_seq = 0
-local n_events = tonumber(ARGV[i])
-i = i + 1
-for k = 1, n_events do
+for k, event in ipairs(body.e) do
   local seq = redis.call('INCR', KEYS[4])
   if k == 1 then first_seq = seq end
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'seq', seq, 'e', ARGV[i])
-  i = i + 1
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', body.m, '*', 'seq', seq, 'e', event)
 end
 
-local n_outbox = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, n_outbox do
-  redis.call('XADD', KEYS[5], '*', 'entry', ARGV[i])
-  i = i + 1
+for _, entry in ipairs(body.o) do
+  redis.call('XADD', KEYS[5], '*', 'entry', entry)
 end
 
-local now_ms = tonumber(ARGV[i])
-redis.call('ZADD', KEYS[6], now_ms, ARGV[i + 1])
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now_ms - tonumber(ARGV[i + 2]))
-redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - tonumber(ARGV[i + 3]))
+redis.call('ZADD', KEYS[6], body.t, body.a)
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', body.t - body.k)
+redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - body.x)
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return {'ok', tostring(first_seq)}

@@ -1,11 +1,11 @@
 """What one operation commits, and how it becomes the input of `commit.lua`.
 
-The script gets its keys (KEYS[1..6] fixed, then every hash it writes) and a flat list of
-arguments: the epoch, the response, how long the response is kept (a day when the operation
-changed something, a minute otherwise), the events' stream cap, then the
-writes (5 values each: hash index, field, mode, value before, value after), the events and
-the outbox entries, each list after its length, and last the time, the request's entry in
-the answered index and how long and how many entries that index keeps.
+The script gets its keys (KEYS[1..6] fixed, then every hash it writes) and four arguments:
+the epoch, the response, how long the response is kept (a day when the operation changed
+something, a minute otherwise), and the rest in one JSON object: the writes (each: hash
+index, field, mode, value before, value after), the events, the outbox entries, the events'
+stream cap, the time, the request's entry in the answered index and how long and how many
+entries that index keeps.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class _Writes:
 
     def __init__(self) -> None:
         self.hashes: list[str] = []
-        self.values: list[str] = []
+        self.values: list[tuple[int, str, str, str, str]] = []
 
     def add(self, hash_key: str, field_name: str, before: str | None, after: str) -> None:
         """Write `after` if the field holds `before` (None: the field must not exist)."""
@@ -89,7 +89,7 @@ class _Writes:
         if hash_key not in self.hashes:
             self.hashes.append(hash_key)
         index = FIXED_KEYS + 1 + self.hashes.index(hash_key)
-        self.values.extend((str(index), field_name, mode, before, after))
+        self.values.append((index, field_name, mode, before, after))
 
 
 def _record_writes(keys: HallKeys, outcome: Outcome, commit: Commit) -> _Writes:
@@ -143,21 +143,21 @@ def script_input(
         for e in (outcome.events if outcome is not None else ())
     ]
     changed = bool(writes.values or events or commit.outbox)
+    rest = {
+        "w": writes.values,
+        "e": events,
+        "o": [json.dumps(o, ensure_ascii=False) for o in commit.outbox],
+        "m": EVENTS_MAXLEN,
+        "t": now_ms,
+        "a": answered_member(commit.device, commit.request_id),
+        "k": ANSWERED_KEEP_MS,
+        "x": ANSWERED_KEEP_MAX,
+    }
     args: list[str | bytes] = [
         str(epoch),
         commit.response,
         str(IDEMPOTENCY_TTL_S if changed else ANSWER_TTL_S),
-        str(EVENTS_MAXLEN),
-        str(len(writes.values) // 5),
-        *writes.values,
-        str(len(events)),
-        *events,
-        str(len(commit.outbox)),
-        *(json.dumps(o, ensure_ascii=False) for o in commit.outbox),
-        str(now_ms),
-        answered_member(commit.device, commit.request_id),
-        str(ANSWERED_KEEP_MS),
-        str(ANSWERED_KEEP_MAX),
+        json.dumps(rest, ensure_ascii=False, separators=(",", ":")),
     ]
     script_keys = [
         keys.epoch,
