@@ -18,7 +18,8 @@ from hall.contract.store_url import StoreUrlError, is_many, parse_many
 from hall.domain.config import BrokerConfig, HttpConfig, PortalConfig, StoreConfig
 
 _BROKER_KEYS = ("url", "listen", "accounts")  # accounts: `config_access.py`
-_STORE_KEYS = ("url", "path")
+_STORE_KEYS = ("url", "path", "wait_replicas")
+MAX_WAIT_REPLICAS = 16
 _HTTP_KEYS = (
     "listen",
     "public_url",
@@ -116,7 +117,18 @@ class EndpointChecks(FileChecker):
                     (*path, "url"),
                     f"expected a redis://, rediss:// or unix:// URL, got {show(_redact(url))}",
                 )
-        return StoreConfig(url=url, path=data)
+        wait_replicas = self.integer(table, path, "wait_replicas", 0, MAX_WAIT_REPLICAS) or 0
+        if wait_replicas and url is None:
+            raise self.error(
+                (*path, "wait_replicas"),
+                "needs a Redis with replicas: give [store] url (the embedded Redis has none)",
+            )
+        if wait_replicas and url is not None and is_many(url) and parse_many(url).kind == "cluster":
+            raise self.error(
+                (*path, "wait_replicas"),
+                "is for one server or Sentinel: a Redis Cluster keeps its own replicas",
+            )
+        return StoreConfig(url=url, path=data, wait_replicas=wait_replicas)
 
     def http(self, doc: dict[str, Any]) -> HttpConfig:
         path: KeyPath = ("http",)

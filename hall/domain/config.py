@@ -82,6 +82,9 @@ OTHER_KINDS_RATE_LIMIT = RateLimit(per_s=2.0, burst=10)
 class StoreConfig:
     url: str | None = None  # None: run the embedded Redis
     path: Path = Path("var")  # embedded Redis data folder (relative paths: beside the config)
+    # A commit is acknowledged only once this many replicas hold it (Redis WAIT): with every
+    # replica of a Sentinel-watched master, no failover can lose an acknowledged ticket.
+    wait_replicas: int = 0
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ async def hall_services(
             except EmbeddedError as exc:
                 raise StartupError(str(exc)) from exc
             log.info("embedded Redis keeping its data in %s (%s)", config.store.path, store_url)
-        store = HallStore.connect(store_url, config.hall.id)
+        store = HallStore.connect(store_url, config.hall.id, config.store.wait_replicas)
         stack.push_async_callback(store.close)
         try:
             await asyncio.wait_for(store.ping(), 5)

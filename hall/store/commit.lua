@@ -25,12 +25,15 @@ if epoch ~= ARGV[1] then
   return {'fenced', epoch or ''}
 end
 
+local body = cjson.decode(ARGV[4])
+
 local previous = redis.call('GET', KEYS[2])
 if previous then
+  -- A write even so: a WAIT after this script then also covers the first attempt's writes
+  -- (`[store] wait_replicas`, hall_store.py).
+  redis.call('ZADD', KEYS[6], body.t, body.a)
   return {'dup', previous}
 end
-
-local body = cjson.decode(ARGV[4])
 
 for _, w in ipairs(body.w) do
   local mode = w[3]

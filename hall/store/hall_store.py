@@ -45,6 +45,14 @@ __all__ = ["Commit", "Committed", "HallStore", "Loaded"]
 T = TypeVar("T")
 
 
+# How long a commit waits for `wait_replicas` replicas before it is ridden through as an outage.
+WAIT_TIMEOUT_MS = 1000
+
+
+class _NotReplicated(ConnectionError):
+    """Fewer replicas than `[store] wait_replicas` hold a commit (ridden through as an outage)."""
+
+
 class _NoEpochHere(ConnectionError):
     """The server reached holds no epoch for the hall at all (see `hall.store.lease.EpochAbsent`):
     ridden through as an outage, never taken for a newer hub's claim."""
@@ -74,10 +82,15 @@ class Loaded:
 
 class HallStore:
     def __init__(
-        self, client: StoreClient, hall_id: str, ride: RideThroughTimings | None = None
+        self,
+        client: StoreClient,
+        hall_id: str,
+        ride: RideThroughTimings | None = None,
+        wait_replicas: int = 0,
     ) -> None:
         self.client = client
         self.hall_id = hall_id
+        self.wait_replicas = wait_replicas  # see `_replicated`
         self.keys = HallKeys(hall_id)
         self.epoch = 0
         self.ride = RideThrough(client, ride)
@@ -85,9 +98,9 @@ class HallStore:
         self._commit = client.register_script(script)
 
     @classmethod
-    def connect(cls, url: str, hall_id: str) -> HallStore:
+    def connect(cls, url: str, hall_id: str, wait_replicas: int = 0) -> HallStore:
         """The store of `hall_id` in the Redis at `url` (connected on first use)."""
-        return cls(open_redis(url), hall_id)
+        return cls(open_redis(url), hall_id, wait_replicas=wait_replicas)
 
     def outage_s(self) -> float | None:
         """How long the store has been unreachable; None while it answers."""
@@ -279,6 +292,11 @@ class HallStore:
         repeat, never as a second commit. (redis-py's script object loads the script again
         when a restarted Redis answers NOSCRIPT.)
         """
+        if self.wait_replicas:
+            (result,) = await self.commit_many([commit])
+            if isinstance(result, Exception):
+                raise result
+            return result
         keys, args = script_input(self.keys, self.epoch, commit, _now_ms())
 
         async def send() -> Any:
@@ -331,8 +349,25 @@ class HallStore:
         pipe = self.client.pipeline(transaction=False)
         for keys, args in inputs:
             pipe.evalsha(self._commit.sha, len(keys), *keys, *args)
+        if self.wait_replicas:
+            pipe.execute_command("WAIT", self.wait_replicas, WAIT_TIMEOUT_MS)
         replies: list[Any] = await pipe.execute(raise_on_error=False)
+        if self.wait_replicas:
+            self._replicated(replies.pop())
         return replies
+
+    def _replicated(self, acknowledged: Any) -> None:
+        """With `wait_replicas`, a commit counts only once that many replicas hold it: a
+        master the sentinels are replacing may still take writes its successor never gets.
+        The script writes even when it answers a repeat, so a repeat waits for the first
+        attempt's writes too. Short of replicas, the commits are ridden through as an
+        outage (then `unavailable`): a device's retry gets the stored answer once replicated,
+        or, after a failover that lost it, a first answer from the new master."""
+        if isinstance(acknowledged, Exception) or int(acknowledged) < self.wait_replicas:
+            raise _NotReplicated(
+                f"{acknowledged} of the {self.wait_replicas} replicas [store] wait_replicas "
+                f"asks for hold the commit after {WAIT_TIMEOUT_MS} ms"
+            )
 
     async def recently_answered(self) -> list[tuple[str, str]]:
         """The (device, request id) pairs answered in the last `ANSWERED_KEEP_MS`, oldest
