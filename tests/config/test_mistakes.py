@@ -256,6 +256,23 @@ CASES: list[tuple[str, str, str]] = [
         'hall.toml:30: store.url: expected a redis://, rediss:// or unix:// URL, got "mysql://db/0"',
     ),
     (
+        "waiting for replicas without an external Redis",
+        BASE + "[store]\nwait_replicas = 1\n",
+        "hall.toml:30: store.wait_replicas: needs a Redis with replicas: give [store] url "
+        "(the embedded Redis has none)",
+    ),
+    (
+        "waiting for replicas on a cluster",
+        BASE + '[store]\nurl = "redis+cluster://10.0.0.1:7000"\nwait_replicas = 1\n',
+        "hall.toml:31: store.wait_replicas: is for one server or Sentinel: a Redis Cluster "
+        "keeps its own replicas",
+    ),
+    (
+        "too many replicas to wait for",
+        BASE + '[store]\nurl = "redis://127.0.0.1:6379/0"\nwait_replicas = 17\n',
+        "hall.toml:31: store.wait_replicas: expected an integer from 0 to 16, got 17",
+    ),
+    (
         "bad http listen",
         BASE + '[http]\nlisten = "localhost:http"\n',
         'hall.toml:30: http.listen: expected "host:port" with a port from 1 to 65535,'
