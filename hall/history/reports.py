@@ -6,10 +6,12 @@ rates, the waits (mean, p90 and max), the service times (mean and max), the serv
 comments left with ratings. Four queries, whatever the range: a year of a 2,000-ticket-a-day
 hall reads a few tens of thousands of rollup rows (`bench/reports.py`).
 
-The p90 of the waits is read from the buckets of `rollup.py`: the lower bound of the bucket
-that holds the 90th percentile (to the minute under an hour, to ten minutes under four). When
-the 90th percentile is the longest wait itself (fewer than ten waits), it is that wait, exact:
-a lone 86 s wait has a p90 of 86 s, not the 60 s its bucket starts at.
+The p90 of the waits is read from the buckets of `rollup.py` (to the minute under an hour, to
+ten minutes under four): within the bucket that holds the 90th percentile, the waits are
+taken as spread evenly, and the figure is never above the longest wait. So it is off by less
+than its bucket's width: a hall whose waits are all under a minute gets a p90 in seconds, not
+the 0 its bucket starts at. When the 90th percentile is the longest wait itself (fewer than ten
+waits), it is that wait, exact: a lone 86 s wait has a p90 of 86 s.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from hall.history.databases import Database, Row
-from hall.history.rollup import Dimension
+from hall.history.rollup import Dimension, bucket_width
 
 __all__ = [
     "DIMENSION_NAMES",
@@ -227,7 +229,8 @@ def _mean(total: int, count: int) -> float | None:
 
 def _percentile(buckets: Mapping[int, int], p: float, longest: int | None) -> int | None:
     """The nearest-rank `p` percentile of the counted waits: the longest wait when the rank is
-    the last one (known exactly), else the lower bound of the bucket that holds it."""
+    the last one (known exactly), else read within the bucket that holds it, its waits taken
+    as spread evenly over the bucket (and never beyond the longest wait)."""
     count = sum(buckets.values())
     if not count:
         return None
@@ -236,7 +239,10 @@ def _percentile(buckets: Mapping[int, int], p: float, longest: int | None) -> in
         return longest
     seen = 0
     for bucket in sorted(buckets):
-        seen += buckets[bucket]
-        if seen >= rank:
-            return bucket
+        inside = buckets[bucket]
+        if seen + inside >= rank:
+            # The k-th of the bucket's n waits sits at (k - 0.5) / n of its width.
+            at = bucket + bucket_width(bucket) * (rank - seen - 0.5) / inside
+            return min(round(at), longest) if longest is not None else round(at)
+        seen += inside
     return max(buckets)

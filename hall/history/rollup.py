@@ -39,6 +39,15 @@ _BUCKET_SQL = (
 )
 
 
+def bucket_width(bucket: int) -> int:
+    """How many seconds the bucket starting at `bucket` spans (the last: to eight hours)."""
+    if bucket < FINE_UNTIL_S:
+        return FINE_BUCKET_S
+    if bucket < COARSE_UNTIL_S:
+        return COARSE_BUCKET_S
+    return COARSE_UNTIL_S
+
+
 def bucket_of(wait_s: int) -> int:
     """The bucket a wait is counted in (its lower bound, in seconds): as `_BUCKET_SQL`."""
     if wait_s < FINE_UNTIL_S:

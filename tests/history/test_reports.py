@@ -12,6 +12,7 @@ from hall.history.archive import Archive
 from hall.history.export import COLUMNS, TOTAL_KEY, report_csv, report_xlsx
 from hall.history.records import Record, record_of
 from hall.history.reports import read_report
+from hall.history.rollup import bucket_of
 from hall.history.schema import SCHEMA_VERSION, migrate
 
 from .month import DAYS, FIRST_DAY, Visit, expected, raw_entries, simulated_month
@@ -41,8 +42,19 @@ async def written_month(archive: Archive) -> list[Visit]:
 
 
 def figures(view: dict[str, object]) -> dict[str, object]:
+    """A report's figures, its p90 as the bucket it falls in (it is read within its bucket)."""
     keys = ("no_show_rate", "transfer_rate", "key")
-    return {k: v for k, v in view.items() if k not in keys}
+    return in_buckets({k: v for k, v in view.items() if k not in keys})
+
+
+def expect(visits: list[Visit]) -> dict[str, object]:
+    """What a report of these visits says (`month.expected`), the p90 as its bucket."""
+    return in_buckets(expected(visits))
+
+
+def in_buckets(view: dict[str, object]) -> dict[str, object]:
+    p90 = view.get("wait_p90_s")
+    return {**view, "wait_p90_s": bucket_of(p90) if isinstance(p90, int) else p90}
 
 
 @pytest.mark.parametrize("by", ["service", "window", "clerk", "hour"])
@@ -56,10 +68,10 @@ async def test_a_month_reports_what_its_visits_say(archive: Archive, by: str) ->
     assert [row["key"] for row in view["rows"]] == keys
     for row in view["rows"]:
         mine = [v for v in visits if KEY_OF[by](v) == row["key"]]
-        assert figures(row) == expected(mine), row["key"]
+        assert figures(row) == expect(mine), row["key"]
         assert row["no_show_rate"] == round(row["no_show"] / row["tickets"], 4)
         assert row["transfer_rate"] == round(row["transferred"] / row["tickets"], 4)
-    assert figures(view["total"]) == expected(visits)
+    assert figures(view["total"]) == expect(visits)
     assert view["total"]["tickets"] == DAYS * 24
 
 
@@ -69,7 +81,7 @@ async def test_a_range_counts_only_its_days_and_lists_its_comments(archive: Arch
     week = [FIRST_DAY + dt.timedelta(days=d) for d in (7, 13)]
     report = await read_report(archive.db, (hall,), week[0], week[1], "service")
     inside = [v for v in visits if week[0].isoformat() <= v.day <= week[1].isoformat()]
-    assert figures(report.total.view()) == expected(inside)
+    assert figures(report.total.view()) == expect(inside)
     commented = sorted(v.comment for v in inside if v.comment)
     assert commented and sorted(c.comment for c in report.comments) == commented
     assert all(c.level == 1 for c in report.comments)
@@ -84,7 +96,7 @@ async def test_records_written_again_are_counted_once(archive: Archive) -> None:
     await archive.write(records[:300])  # a batch replayed after a consumer was killed
     await archive.write(records[:1] * 3)  # and duplicates within one batch
     report = await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "window")
-    assert figures(report.total.view()) == expected(visits)
+    assert figures(report.total.view()) == expect(visits)
 
 
 async def test_days_past_the_retention_are_removed(archive: Archive) -> None:
@@ -94,7 +106,7 @@ async def test_days_past_the_retention_are_removed(archive: Archive) -> None:
     assert await archive.prune(today) == (FIRST_DAY + dt.timedelta(days=10)).isoformat()
     report = await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")
     kept = [v for v in visits if v.day >= (FIRST_DAY + dt.timedelta(days=10)).isoformat()]
-    assert figures(report.total.view()) == expected(kept)
+    assert figures(report.total.view()) == expect(kept)
     assert (await archive.db.query("SELECT COUNT(*) FROM cases WHERE hall = ?", (hall,)))[0][
         0
     ] == len(kept)
@@ -156,4 +168,15 @@ async def test_the_p90_of_a_few_waits_is_the_longest_not_its_bucket(archive: Arc
     report = await read_report(archive.db, (hall,), FIRST_DAY, FIRST_DAY, "clerk")
     total = report.total.view()
     assert total["wait_max_s"] == 9 * 60 + 30
-    assert total["wait_p90_s"] == 8 * 60  # the ninth wait, 8 min 30 s, in the bucket from 8 min
+    assert total["wait_p90_s"] == 8 * 60 + 30  # the ninth wait, alone in its minute: its middle
+
+
+async def test_waits_under_a_minute_have_a_p90_in_seconds(archive: Archive) -> None:
+    """All in the first minute's bucket: the p90 is read within it, not its lower bound 0."""
+    hall = archive.config.hall.id
+    waits = [5 * n for n in range(1, 11)]  # 5 s to 50 s; the exact p90 is 45 s
+    await archive.write(records_of([one_visit(hall, n, w) for n, w in enumerate(waits)], hall))
+    report = await read_report(archive.db, (hall,), FIRST_DAY, FIRST_DAY, "service")
+    total = report.total.view()
+    assert total["wait_max_s"] == 50
+    assert 45 <= total["wait_p90_s"] <= 50  # type: ignore[operator]
