@@ -73,9 +73,18 @@ def _run(args: argparse.Namespace) -> int:
         fenced, rest = group.split(Fenced)
         if fenced is None or rest is not None:
             raise
-        print(f"hall: stopped: {fenced.exceptions[0]}", file=sys.stderr)
+        print(f"hall: stopped: {_first_leaf(fenced)}", file=sys.stderr)
         return 3
     return 0
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception itself in a group of groups (the hub's task groups nest): its
+    message says what happened, where the group's says only how many there were."""
+    first: BaseException = group
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first
 
 
 def _demo_ports(config: HallConfig) -> HallConfig:
