@@ -28,10 +28,6 @@ class HistoryFeed(Protocol):
     async def ensure_group(self) -> None:
         """Make the history's consumer group if there is none yet."""
 
-    async def take(self, consumer: str, count: int, block_ms: int) -> list[FeedEntry]:
-        """Entries to write, oldest first: pending ones (any consumer's) first, else new ones,
-        waiting up to `block_ms` for them."""
-
     async def take_pending(self, consumer: str, count: int) -> list[FeedEntry]:
         """Pending entries only: this consumer's, else another's taken over; none waited for."""
 

@@ -289,24 +289,13 @@ class HallStore:
 
         Sent again through a short outage (`Committed.retried`): the script stores its answer
         under the request id atomically, so an attempt whose reply was lost comes back as a
-        repeat, never as a second commit. (redis-py's script object loads the script again
-        when a restarted Redis answers NOSCRIPT.)
+        repeat, never as a second commit. A group of one (`commit_many`), so that both ride
+        the same checks: NOSCRIPT, a server without the epoch, `wait_replicas`.
         """
-        if self.wait_replicas:
-            (result,) = await self.commit_many([commit])
-            if isinstance(result, Exception):
-                raise result
-            return result
-        keys, args = script_input(self.keys, self.epoch, commit, _now_ms())
-
-        async def send() -> Any:
-            reply = await self._commit(keys=keys, args=args)
-            if _epoch_absent(reply):
-                raise _NoEpochHere(f"the store holds no epoch for hall {self.hall_id}")
-            return reply
-
-        reply, retried = await self.ride.call(send)
-        return self._result(commit.response, *reply, retried=retried)
+        (result,) = await self.commit_many([commit])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     async def commit_many(self, commits: list[Commit]) -> list[Committed | Exception]:
         """Several commits in one round trip, carried out in order (each still atomic).

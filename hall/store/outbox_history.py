@@ -72,12 +72,6 @@ class HistoryOutbox:
             if await self.client.exists(self.key):
                 await self.client.xgroup_destroy(self.key, HISTORY_GROUP)
 
-    async def take(self, consumer: str, count: int, block_ms: int) -> list[FeedEntry]:
-        pending = await self.take_pending(consumer, count)
-        if pending:
-            return pending
-        return await self._read(consumer, count, ">", block_ms)
-
     async def take_pending(self, consumer: str, count: int) -> list[FeedEntry]:
         mine = await self._read(consumer, count, "0", None)
         if mine:

@@ -53,7 +53,7 @@ async def test_killed_between_writing_and_acknowledging_counts_once(
     first = consumer(redis_client, archive, "first")
     await first.feed.ensure_group()
     # The first hub reads a batch and writes it, then is killed before acknowledging it.
-    taken = await first.feed.take("first", 50, 10)
+    taken = await first.feed.take_new("first", 50, 10)
     assert len(taken) == 50
     await archive.write([r for r in (record_of(t.raw) for t in taken) if r is not None])
     # The next hub takes the batch over, writes it again and goes on to the end.
@@ -120,21 +120,21 @@ async def test_a_backlog_is_read_in_small_pieces_and_written_in_batches(
     feed = HistoryOutbox(redis_client, hall)
     asked: list[int] = []
     written: list[int] = []
-    take_new, take, write = feed.take_new, feed.take, archive.write
+    take_new, take_pending, write = feed.take_new, feed.take_pending, archive.write
 
     async def counting_take_new(consumer: str, count: int, block_ms: int | None) -> list[Any]:
         asked.append(count)
         return await take_new(consumer, count, block_ms)
 
-    async def counting_take(consumer: str, count: int, block_ms: int) -> list[Any]:
+    async def counting_take_pending(consumer: str, count: int) -> list[Any]:
         asked.append(count)
-        return await take(consumer, count, block_ms)
+        return await take_pending(consumer, count)
 
     async def counting_write(records: list[Any]) -> int:
         written.append(len(records))
         return await write(records)
 
-    feed.take_new, feed.take = counting_take_new, counting_take  # type: ignore[method-assign]
+    feed.take_new, feed.take_pending = counting_take_new, counting_take_pending  # type: ignore[method-assign]
     archive.write = counting_write  # type: ignore[method-assign]
     c = HistoryConsumer(feed, archive, consumer="pieces", clock=lambda: NOW, block_ms=10)
     await feed.ensure_group()
