@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, TypeVar
 
-from redis.exceptions import NoScriptError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError, ResponseError
 
 from hall.contract.errors import Conflict, Fenced, StoreUnavailable
 from hall.domain.catalogue import Appointment
@@ -335,6 +336,8 @@ class HallStore:
 
     async def _run_pipelined(self, inputs: list[tuple[list[str], list[str | bytes]]]) -> list[Any]:
         """The commit script once per (keys, args), in one pipeline; errors as replies."""
+        if isinstance(self.client, RedisCluster):
+            return await self._run_on_cluster(inputs)
         pipe = self.client.pipeline(transaction=False)
         for keys, args in inputs:
             pipe.evalsha(self._commit.sha, len(keys), *keys, *args)
@@ -343,6 +346,17 @@ class HallStore:
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         if self.wait_replicas:
             self._replicated(replies.pop())
+        return replies
+
+    async def _run_on_cluster(self, inputs: list[tuple[list[str], list[str | bytes]]]) -> list[Any]:
+        """As `_run_pipelined`, on a Redis Cluster, whose client pipelines no script: one
+        after another, in order, each routed to the node of the hall's slot."""
+        replies: list[Any] = []
+        for keys, args in inputs:
+            try:
+                replies.append(await self.client.evalsha(self._commit.sha, len(keys), *keys, *args))
+            except ResponseError as exc:  # NOSCRIPT, a script error: a reply, as in a pipeline
+                replies.append(exc)
         return replies
 
     def _replicated(self, acknowledged: Any) -> None:
