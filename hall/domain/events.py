@@ -11,6 +11,7 @@ them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -224,6 +225,30 @@ def _payload_fields(kind: type[DomainEvent]) -> tuple[str, ...]:
         names = tuple(f.name for f in fields(kind) if f.name != "at")
         _PAYLOAD_FIELDS[kind] = names
     return names
+
+
+# The JSON of the events decided lately, by identity (each entry holds its event, so an id is
+# never another event's while it is here): the store records an event and the hub publishes
+# it, and the text is made once for both.
+_JSON_MADE: dict[int, tuple[DomainEvent, str]] = {}
+_JSON_KEPT = 1024
+
+
+def event_json(event: DomainEvent) -> str:
+    """`event_view(event)` (without its seq) as compact JSON, Chinese kept as is."""
+    made = _JSON_MADE.get(id(event))
+    if made is not None and made[0] is event:
+        return made[1]
+    text = json.dumps(event_view(event), ensure_ascii=False, separators=(",", ":"))
+    if len(_JSON_MADE) >= _JSON_KEPT:
+        _JSON_MADE.clear()
+    _JSON_MADE[id(event)] = (event, text)
+    return text
+
+
+def numbered_json(event: DomainEvent, seq: int) -> bytes:
+    """The UTF-8 JSON of `event_view(event, seq)`: seq first, as there."""
+    return f'{{"seq":{seq},{event_json(event)[1:]}'.encode()
 
 
 def event_view(event: DomainEvent, seq: int | None = None) -> dict[str, Any]:

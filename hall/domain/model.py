@@ -7,7 +7,7 @@ RFC 3339 times in the hall's timezone.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,21 +21,38 @@ PRIORITY_RANK: dict[str, int] = {"green": 0, "appointment": 1, "normal": 2}
 
 
 def _record_json(record: Ticket | Window) -> str:
-    """A record's stored form. Every field is a plain value, so no deep copy (as
-    `dataclasses.asdict` makes) is needed; sorted keys keep the text stable for
-    compare-and-set in the store."""
-    names = _FIELD_NAMES[type(record)]
-    return json.dumps(
-        {name: getattr(record, name) for name in names},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """A record's stored form, made once per record (a commit writes a record's text after,
+    and the next commit of the same ticket or window compares with it as its text before).
+    Every field is a plain value, so no deep copy (as `dataclasses.asdict` makes) is needed;
+    the fields in one order keep the text stable for compare-and-set in the store."""
+    text = record._stored
+    if text is None:
+        names = _FIELD_NAMES[type(record)]
+        text = json.dumps(
+            {name: getattr(record, name) for name in names},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        object.__setattr__(record, "_stored", text)  # a cache: not part of the value
+    return text
+
+
+# Times rendered lately: a ticket's times are rendered again in every view of it (its
+# answer, its events, its window's state, the board), and a time zone's rules are slow.
+_RENDERED: dict[tuple[float, ZoneInfo], str] = {}
+_RENDERED_KEPT = 4096
 
 
 def rfc3339(ts: float | None, tz: ZoneInfo) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz).isoformat(timespec="milliseconds")
+    text = _RENDERED.get((ts, tz))
+    if text is None:
+        text = datetime.fromtimestamp(ts, tz).isoformat(timespec="milliseconds")
+        if len(_RENDERED) >= _RENDERED_KEPT:
+            _RENDERED.clear()
+        _RENDERED[(ts, tz)] = text
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,8 @@ class Ticket:
     requeued_at: float | None = None  # when the current visit began, for a requeued ticket
     for_window: str | None = None  # transferred to one window (or clerk): only it calls it
     services_done: tuple[str, ...] | None = None  # recorded at finish, codes of the catalogue
+    # Its stored form once made (`to_json`); never copied by `evolve`, never compared.
+    _stored: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def to_json(self) -> str:
         return _record_json(self)
@@ -128,6 +147,7 @@ class Window:
     since: float | None = None  # when the current state began
     served_day: str | None = None  # the day `served` counts
     served: int = 0
+    _stored: str | None = field(default=None, init=False, compare=False, repr=False)  # as Ticket's
 
     def to_json(self) -> str:
         return _record_json(self)
@@ -153,5 +173,5 @@ class Window:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(sorted(f.name for f in fields(cls))) for cls in (Ticket, Window)
+    cls: tuple(sorted(f.name for f in fields(cls) if f.init)) for cls in (Ticket, Window)
 }

@@ -1,9 +1,13 @@
 """Writing the history: records upserted by case id, each touched day rolled up again, and
 the days past the retention removed.
 
-A batch of records is one transaction: its visits and ratings, and the rollup of every day
-they belong to. Written twice (a consumer stopped between writing and acknowledging), a
-batch leaves the same rows.
+A batch of records is one transaction: its visits and ratings, and either the rollup of every
+day they belong to or, for the hub's consumer, a mark that those days are due to be rolled
+up (`rollup_due`). Rolling a day up reads all of its visits, so a busy hall's consumer rolls
+its due days up now and then (`consumer.py`), not after every batch; a report rolls up the
+due days of its range before reading (`roll_up_due`), so it is never behind what was written.
+Written twice (a consumer stopped between writing and acknowledging), a batch leaves the same
+rows.
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ def _upsert(table: str, columns: Sequence[str]) -> str:
 
 _UPSERT_CASE = _upsert("cases", _CASE_COLUMNS)
 _UPSERT_RATING = _upsert("ratings", _RATING_COLUMNS)
+# A day's mark is updated, not left alone, when it is there already: the update locks the
+# row, so a rollup that deletes the mark (first, see `roll_up_due`) waits for this write's
+# transaction and then reads its visits; a mark can never be taken away from a write that
+# its rollup did not see.
+_MARK_DUE = (
+    "INSERT INTO rollup_due (hall, day, n) VALUES (?, ?, 1) "
+    "ON CONFLICT (hall, day) DO UPDATE SET n = rollup_due.n + 1"
+)
 
 
 def _case_row(case: CaseRecord) -> tuple[Any, ...]:
@@ -114,8 +126,9 @@ class Archive:
             statements += rollup_statements(hall, day, self.targets, self.default_target_s)
         return statements
 
-    async def write(self, records: Sequence[Record]) -> int:
-        """Write the records and roll their days up again, in one transaction: how many."""
+    async def write(self, records: Sequence[Record], *, roll_up: bool = True) -> int:
+        """Write the records and, in the same transaction, roll their days up again (or,
+        without `roll_up`, mark those days due for `roll_up_due`): how many."""
         cases = [r for r in records if isinstance(r, CaseRecord)]
         ratings = [r for r in records if isinstance(r, RatingRecord)]
         days = [(c.hall, c.day) for c in cases] + [(r.hall, r.day) for r in ratings]
@@ -126,9 +139,38 @@ class Archive:
             statements.append((_UPSERT_CASE, [_case_row(c) for c in cases]))
         if ratings:
             statements.append((_UPSERT_RATING, [_rating_row(r) for r in ratings]))
-        statements += self._rollups(days)
+        if roll_up:
+            statements += self._rollups(days)
+        else:
+            statements.append((_MARK_DUE, sorted(set(days))))
         await self.db.write(statements)
         return len(cases) + len(ratings)
+
+    async def due_days(self) -> list[str]:
+        """This hall's days written since they were last rolled up, oldest first."""
+        rows = await self.db.query(
+            "SELECT day FROM rollup_due WHERE hall = ? ORDER BY day", (self.config.hall.id,)
+        )
+        return [str(row[0]) for row in rows]
+
+    async def roll_up_due(self, first: str | None = None, last: str | None = None) -> int:
+        """Roll up this hall's due days (those from `first` to `last` only, when given), in
+        one transaction: how many days. Each day's mark is deleted before its visits are
+        read (see `_MARK_DUE`)."""
+        days = [
+            day
+            for day in await self.due_days()
+            if (first is None or day >= first) and (last is None or day <= last)
+        ]
+        if not days:
+            return 0
+        hall = self.config.hall.id
+        statements: list[Statement] = [
+            ("DELETE FROM rollup_due WHERE hall = ? AND day = ?", [(hall, day) for day in days])
+        ]
+        statements += self._rollups((hall, day) for day in days)
+        await self.db.write(statements)
+        return len(days)
 
     async def roll_up(self, hall: str, days: Iterable[str]) -> None:
         """Roll the given days up again (e.g. after the service level targets changed)."""
@@ -141,7 +183,14 @@ class Archive:
         await self.db.write(
             [
                 (f"DELETE FROM {table} WHERE hall = ? AND day < ?", [(hall, keep_from)])
-                for table in ("cases", "ratings", "day_totals", "day_waits", "day_ratings")
+                for table in (
+                    "cases",
+                    "ratings",
+                    "day_totals",
+                    "day_waits",
+                    "day_ratings",
+                    "rollup_due",
+                )
             ]
         )
         return keep_from

@@ -2,9 +2,13 @@
 
 At least once, and never counted twice: entries are acknowledged only after the transaction
 that writes them committed, and writing is an upsert by case id, so an entry read again (a
-hub killed between the two, a standby taking over) changes nothing. Once a day (and at
-start) the days past the retention are removed. Ends only when cancelled; the store or the
-database being away is waited out with the one backoff rule.
+hub killed between the two, a standby taking over) changes nothing. The days written are
+marked due and rolled up at most every `ROLLUP_MIN_INTERVAL_S`, and no more often than keeps
+rolling up under `ROLLUP_SHARE` of the time: a rollup reads the whole day, which late in a
+busy day is far more than the batch itself (a report rolls up what is still due first, so it
+is never behind). Once a day (and at start) the days past the retention are removed. Ends
+only when cancelled; the store or the database being away is waited out with the one backoff
+rule.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ BLOCK_MS = 2000
 MIN_STEP_INTERVAL_S = 0.5
 RETRY_BASE_S = 0.5
 RETRY_CAP_S = 30.0
+ROLLUP_MIN_INTERVAL_S = 5.0
+ROLLUP_SHARE = 0.05  # the next rollup waits 1/ROLLUP_SHARE times as long as the last one took
 
 
 class HistoryConsumer:
@@ -58,6 +64,7 @@ class HistoryConsumer:
         clock: Callable[[], float] = time.time,
         block_ms: int = BLOCK_MS,
         min_step_interval_s: float = MIN_STEP_INTERVAL_S,
+        rollup_interval_s: float = ROLLUP_MIN_INTERVAL_S,
     ) -> None:
         self.feed = feed
         self.archive = archive
@@ -65,11 +72,14 @@ class HistoryConsumer:
         self.clock = clock
         self.block_ms = block_ms
         self.min_step_interval_s = min_step_interval_s
+        self.rollup_interval_s = rollup_interval_s
         self.tz = ZoneInfo(archive.config.hall.timezone)
         self.written = 0  # records written since start (repeats included)
         self.pruned_on: dt.date | None = None
         self._pending_check_at = -math.inf  # monotonic: when to look for pending entries
         self._caught_up = False  # the last read found fewer entries than it asked for
+        self._rollup_at = -math.inf  # monotonic: the next rollup no sooner than this
+        self._due = True  # days may be due (at start: left by an earlier hub)
 
     async def run(self) -> None:
         backoff = Backoff(RETRY_BASE_S, RETRY_CAP_S)
@@ -106,11 +116,23 @@ class HistoryConsumer:
             self._caught_up = False
         if not taken:
             taken, records = await self._take_in_pieces()
-        if not taken:
-            return 0
-        self.written += await self.archive.write(records)
-        await self.feed.ack(taken)
+        if taken:
+            self.written += await self.archive.write(records, roll_up=False)
+            await self.feed.ack(taken)
+            self._due = self._due or bool(records)
+        if self._due and time.monotonic() >= self._rollup_at:
+            await self.roll_up()
         return len(taken)
+
+    async def roll_up(self) -> int:
+        """Roll up the days due now: how many. The next rollup waits at least
+        `rollup_interval_s`, and 1/ROLLUP_SHARE times as long as this one took."""
+        started = time.monotonic()
+        days = await self.archive.roll_up_due()
+        self._due = False
+        took = time.monotonic() - started
+        self._rollup_at = time.monotonic() + max(self.rollup_interval_s, took / ROLLUP_SHARE)
+        return days
 
     async def _take_in_pieces(self) -> tuple[list[FeedEntry], list[Record]]:
         """Up to BATCH new entries and their records, read and decoded a piece at a time."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,10 @@ Row = tuple[Any, ...]
 # One statement and the parameter rows it runs with (one run per row).
 Statement = tuple[str, Sequence[Sequence[Any]]]
 SQLITE_TIMEOUT_S = 10.0  # how long a writer waits for another connection's lock
+# Parameters in one SQLite statement at most (SQLite's own limit before 3.32).
+SQLITE_MAX_PARAMETERS = 999
+# One row's VALUES: "VALUES (?, ?, ...)" and nothing but parameters inside.
+_ONE_ROW = re.compile(r"\bVALUES \((\?(?:, \?)*)\)")
 
 
 class HistoryUnavailable(Exception):
@@ -65,6 +70,31 @@ def open_database(config: HistoryConfig) -> Database:
             )
         return PostgresDatabase(config.url)
     return SqliteDatabase(config.path)
+
+
+def rows_together(sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[str, list[Sequence[Any]]]]:
+    """An INSERT of many rows as statements of many rows each: (statement, its parameters).
+
+    SQLite's module lets go of Python's interpreter lock for every step of a statement, and
+    takes it back after: with the hub's loop busy, each of those waits for it. One statement
+    per row meant hundreds of such waits per batch, each one delaying the hub; a statement of
+    fifty rows is one. Rows go in the order given (an upsert of the same key twice keeps the
+    later row, as one statement per row did). Any other statement is left as it is."""
+    found = _ONE_ROW.search(sql)
+    if found is None or not rows:
+        return [(sql, list(rows))]
+    width = found.group(1).count("?")
+    per_statement = max(1, SQLITE_MAX_PARAMETERS // width)
+    if per_statement == 1:
+        return [(sql, list(rows))]
+    one = f"({found.group(1)})"
+    statements: list[tuple[str, list[Sequence[Any]]]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = "VALUES " + ", ".join(one for _ in chunk)
+        together = sql[: found.start()] + values + sql[found.end() :]
+        statements.append((together, [tuple(v for row in chunk for v in row)]))
+    return statements
 
 
 class SqliteDatabase:
@@ -101,7 +131,8 @@ class SqliteDatabase:
                 if len(rows) == 1:  # DDL too, which executemany refuses
                     connection.execute(sql, rows[0])
                 else:
-                    connection.executemany(sql, rows)
+                    for many_sql, many_rows in rows_together(sql, rows):
+                        connection.executemany(many_sql, many_rows)
         except BaseException:
             connection.execute("ROLLBACK")
             raise

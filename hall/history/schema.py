@@ -4,9 +4,10 @@ Every table has a `hall` column, so the halls of a city can share one PostgreSQL
 `cases` and `ratings` hold one row per visit (keyed by case id: a record delivered twice is
 written once); `day_totals`, `day_waits` and `day_ratings` are each day's small rollup by
 service, window, clerk and hour (`rollup.py`), which the reports read, so a year answers from
-a few tens of thousands of rows. `schema_version` holds the number of the last migration
-applied; `migrate` applies the later ones in order, each in one transaction. Statements
-of a migration must be harmless to run twice (``IF NOT EXISTS``).
+a few tens of thousands of rows; `rollup_due` names the days written since their last
+rollup. `schema_version` holds the number of the last migration applied; `migrate` applies
+the later ones in order, each in one transaction. Statements of a migration must be harmless
+to run twice (``IF NOT EXISTS``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             level INTEGER NOT NULL,
             n INTEGER NOT NULL,
             PRIMARY KEY (hall, dim, day, group_key, level)
+        )""",
+    ),
+    # 2: the days written since their last rollup (`archive.py`)
+    (
+        """CREATE TABLE IF NOT EXISTS rollup_due (
+            hall TEXT NOT NULL,
+            day TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (hall, day)
         )""",
     ),
 )

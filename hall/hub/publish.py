@@ -20,7 +20,7 @@ from typing import Any
 from hall.contract.link import MqttLink
 from hall.contract.wire import Topics, dumps
 from hall.domain.config import WINDOW_BOUND_KINDS, HallConfig
-from hall.domain.events import TicketCalled, TicketRecalled, event_view
+from hall.domain.events import TicketCalled, TicketRecalled, event_view, numbered_json
 from hall.domain.hall import HallState, Outcome
 from hall.hub import views
 
@@ -136,9 +136,10 @@ class Publisher:
     def events(self, outcome: Outcome, first_seq: int) -> None:
         """The events of a commit, numbered, after its response went out."""
         for offset, event in enumerate(outcome.events):
-            numbered = event_view(event, first_seq + offset)
-            self._link.publish(self._topics.events, dumps(numbered))
-            self.notify(numbered)
+            seq = first_seq + offset
+            self._link.publish(self._topics.events, numbered_json(event, seq))
+            if self._listeners:
+                self.notify(event_view(event, seq))
 
     def window(self, window_id: str, *, again: bool = False) -> None:
         """The window's retained `state`, to every device bound to it now; not again when it

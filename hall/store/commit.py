@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hall.domain.estimate import ServiceTimes
-from hall.domain.events import event_view
+from hall.domain.events import event_json
 from hall.domain.hall import Outcome
 from hall.store.keys import HallKeys
 
@@ -138,10 +138,7 @@ def script_input(
     (wall-clock milliseconds)."""
     outcome = commit.outcome
     writes = _record_writes(keys, outcome, commit) if outcome is not None else _Writes()
-    events = [
-        json.dumps(event_view(e), ensure_ascii=False, separators=(",", ":"))
-        for e in (outcome.events if outcome is not None else ())
-    ]
+    events = [event_json(e) for e in (outcome.events if outcome is not None else ())]
     changed = bool(writes.values or events or commit.outbox)
     rest = {
         "w": writes.values,

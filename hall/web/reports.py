@@ -4,7 +4,8 @@
 ``/api/reports.csv``, ``/api/reports.xlsx``) answer an API client's bearer token or webhook
 signature, or a signed-in dashboard session (any role but a clerk's). Without `from` and `to`
 a report covers the last seven days up to today. The web side opens its own connection to
-the history's database (`[history]`), on the first report; the hub's consumer writes it.
+the history's database (`[history]`), on the first report; the hub's consumer writes it, and
+a report first rolls up the days of its range written since their last rollup.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from hall.contract.wire import dumps_text
+from hall.history.archive import Archive
 from hall.history.databases import Database, HistoryUnavailable, open_database
 from hall.history.export import report_csv, report_xlsx
 from hall.history.reports import DIMENSION_NAMES, MAX_RANGE_DAYS, Report, read_report
@@ -118,6 +120,8 @@ async def _report(request: web.Request) -> Report:
         raise _error(400, "bad_request", f"a report covers at most {MAX_RANGE_DAYS} days")
     try:
         database = await source.open()
+        # Days the consumer wrote but has not rolled up yet are rolled up first.
+        await Archive(database, config).roll_up_due(start.isoformat(), end.isoformat())
         return await read_report(database, (config.hall.id,), start, end, by)
     except HistoryUnavailable as exc:
         log.warning("report %s..%s by %s: %s", start, end, by, exc)

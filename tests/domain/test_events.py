@@ -53,3 +53,22 @@ def test_the_json_form_is_seq_type_at_then_the_fields_in_order() -> None:
     assert list(event_view(BadRatingAlarm(1.0, {"level": 1}))) == ["type", "at", "evaluation"]
     changed = event_view(CatalogueChanged(1.0, "add", {"code": "C"}, "bo"))
     assert list(changed) == ["type", "at", "action", "service", "device", "by"]
+
+
+def test_the_published_json_is_the_views_made_once() -> None:
+    """The store records an event's JSON and the hub publishes it with its seq first: the
+    same text as `event_view`'s, made once, and never another event's."""
+    ticket = {"no": "A001", "service": "A", "name": "张*三", "state": "called"}
+    called = TicketCalled(1_764_000_000.123456, ticket, "1", "pad-1", by={"kind": "hub"})
+    taken = TicketTaken(1_764_000_001.0, {"no": "A002"}, "kiosk-1")
+    for seq, event in ((7, called), (12_345, taken)):
+        compact = json.dumps(event_view(event, seq), ensure_ascii=False, separators=(",", ":"))
+        assert events.numbered_json(event, seq) == compact.encode()
+        assert json.loads(events.event_json(event)) == event_view(event)
+    assert events.event_json(called) is events.event_json(called)  # made once
+    # An equal event made later is another object: its own text, equal to the first's.
+    again = TicketCalled(called.at, dict(ticket), "1", "pad-1", by={"kind": "hub"})
+    assert events.event_json(again) == events.event_json(called)
+    for n in range(2 * events._JSON_KEPT):  # the memory stays bounded
+        events.event_json(TicketTaken(float(n), {"no": f"B{n:03d}"}, "kiosk-1"))
+    assert len(events._JSON_MADE) <= events._JSON_KEPT

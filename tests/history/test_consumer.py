@@ -62,6 +62,7 @@ async def test_killed_between_writing_and_acknowledging_counts_once(
     assert await redis_client.xlen(key) == 0  # no relay: the history alone decides
     assert (await redis_client.xpending(key, HISTORY_GROUP))["pending"] == 0
     visits = [v for v in simulated_month(hall) if v.day < (FIRST_DAY + dt.timedelta(3)).isoformat()]
+    await archive.roll_up_due()  # as a report does before reading
     report = await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")
     view = report.total.view()
     assert {k: view[k] for k in ("tickets", "served", "ratings")} == {
@@ -70,6 +71,7 @@ async def test_killed_between_writing_and_acknowledging_counts_once(
     # Replayed: every entry added again (a retry put them back) changes nothing.
     await filled_outbox(redis_client, hall)
     await drain(second)
+    await archive.roll_up_due()
     again = (await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")).total
     assert again.view() == view
     assert len(ids) > 50
@@ -130,9 +132,9 @@ async def test_a_backlog_is_read_in_small_pieces_and_written_in_batches(
         asked.append(count)
         return await take_pending(consumer, count)
 
-    async def counting_write(records: list[Any]) -> int:
+    async def counting_write(records: list[Any], *, roll_up: bool = True) -> int:
         written.append(len(records))
-        return await write(records)
+        return await write(records, roll_up=roll_up)
 
     feed.take_new, feed.take_pending = counting_take_new, counting_take_pending  # type: ignore[method-assign]
     archive.write = counting_write  # type: ignore[method-assign]
@@ -146,3 +148,51 @@ async def test_a_backlog_is_read_in_small_pieces_and_written_in_batches(
     assert max(written) <= BATCH and len(written) < len(ids) / PIECE  # batches, not pieces
     assert not any(caught_up for _, caught_up in steps[:-1]) and steps[-1][1]
     assert await redis_client.xlen(key) == 0
+
+
+async def test_a_busy_consumer_marks_days_due_and_rolls_them_up_now_and_then(
+    redis_client: aredis.Redis, archive: Archive
+) -> None:
+    """Rolling a day up reads the whole day: batches only mark their days due, the consumer
+    rolls them up at most every `rollup_interval_s`, and a report's `roll_up_due` is exact
+    whenever it is asked."""
+    hall = archive.config.hall.id
+    _key, ids = await filled_outbox(redis_client, hall, days=DAYS)
+    assert len(ids) > 2 * BATCH
+    feed = HistoryOutbox(redis_client, hall)
+    c = HistoryConsumer(
+        feed, archive, consumer="rare", clock=lambda: NOW, block_ms=10, rollup_interval_s=3600
+    )
+    await feed.ensure_group()
+    rolled: list[int] = []
+    roll_up_due = archive.roll_up_due
+
+    async def counting_roll_up_due(first: str | None = None, last: str | None = None) -> int:
+        rolled.append(await roll_up_due(first, last))
+        return rolled[-1]
+
+    archive.roll_up_due = counting_roll_up_due  # type: ignore[method-assign]
+    await drain(c)
+    assert len(rolled) == 1  # once, after the first batch; not after every batch
+    due = await archive.due_days()
+    assert len(due) >= 2 and due == sorted(due) and due[-1] == LAST_DAY.isoformat()
+    visits = simulated_month(hall)
+    lagging = (await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")).total
+    assert lagging.view()["tickets"] < expected(visits)["tickets"]
+    # A report's rollup of its range: only the days asked for, then every day due.
+    assert await archive.roll_up_due(due[-1], due[-1]) == 1
+    assert await archive.due_days() == due[:-1]
+    assert await archive.roll_up_due() == len(due) - 1 and await archive.due_days() == []
+    exact = (await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")).total
+    assert {k: exact.view()[k] for k in ("tickets", "served", "ratings")} == {
+        k: expected(visits)[k] for k in ("tickets", "served", "ratings")
+    }
+    # Written again (a retry): due again, and rolled up by a consumer (at start, at once).
+    await filled_outbox(redis_client, hall, days=1)
+    eager = HistoryConsumer(
+        feed, archive, consumer="eager", clock=lambda: NOW, block_ms=10, rollup_interval_s=0
+    )
+    await drain(eager)
+    assert await archive.due_days() == []
+    again = (await read_report(archive.db, (hall,), FIRST_DAY, LAST_DAY, "service")).total
+    assert again.view() == exact.view()
