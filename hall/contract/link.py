@@ -19,6 +19,7 @@ import logging
 import socket
 import ssl
 import struct
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,6 +203,8 @@ class QuickSend:
             return
         if self._scheduled or self._paho._sock is None:
             return
+        if getattr(self._paho, "_registered_write", False):
+            return  # aiomqtt watches the socket already: it writes when it can
         self._scheduled = True
         self._loop.call_soon(self._write)
 
@@ -216,6 +219,107 @@ class QuickSend:
             self._failed(exc)
         finally:
             self._writing = False
+
+
+READ_CHUNK = 65_536  # bytes asked of the socket at once
+READ_BURST = 512  # packets read in one turn of the loop at most; the rest at the next
+
+
+class QuickRead:
+    """paho's reading, with the socket read a chunk at a time and every packet in it taken.
+
+    paho reads a packet's first byte, its length and its body with a system call each, and,
+    reading in aiomqtt's loop, only as many packets per turn as it has messages of its own
+    in flight: with `QuickSend`'s messages not among them, one. A call's seven PUBACKs then
+    took seven turns of the loop. Here paho's reads are served from one read of the socket,
+    and a turn reads every packet the socket holds, up to READ_BURST (what is left is read
+    at the next turn). paho decodes and handles every packet itself but the PUBACKs of
+    `QuickSend`'s messages: `acked` is offered each PUBACK found whole at the start of a
+    packet (True: it was one of its messages, and taken), as `quick_pubacks` would."""
+
+    def __init__(
+        self,
+        paho: Any,
+        loop: asyncio.AbstractEventLoop,
+        failed: Callable[[Exception], None],
+        acked: Callable[[int], bool] | None = None,
+    ) -> None:
+        self._paho = paho
+        self._loop = loop
+        self._failed = failed
+        self._acked = acked
+        self._chunk = b""  # the last read of the socket
+        self._taken = 0  # how much of it paho has had
+        self._own_recv = paho._sock_recv
+        paho._sock_recv = self._recv
+        paho.loop_read = self.loop_read
+
+    @classmethod
+    def install(
+        cls,
+        paho: Any,
+        loop: asyncio.AbstractEventLoop,
+        failed: Callable[[Exception], None],
+        acked: Callable[[int], bool] | None = None,
+    ) -> QuickRead | None:
+        parts = ("_sock_recv", "_packet_read", "_loop_rc_handle", "_sock", "loop_read")
+        if not all(hasattr(paho, part) for part in parts):
+            return None
+        if acked is not None and not all(
+            hasattr(paho, part) for part in ("_in_packet", "_msgtime_mutex", "_protocol")
+        ):
+            acked = None
+        if getattr(paho, "_protocol", None) != MQTTProtocolVersion.MQTTv311:
+            acked = None  # an MQTT 5 PUBACK may carry more than its packet id
+        return cls(paho, loop, failed, acked)
+
+    def _recv(self, size: int) -> bytes:
+        if self._taken >= len(self._chunk):
+            chunk: bytes = self._own_recv(READ_CHUNK)  # BlockingIOError when there is none
+            if not chunk:
+                return chunk  # the connection closed
+            self._chunk, self._taken = chunk, 0
+        start = self._taken
+        self._taken = min(start + size, len(self._chunk))
+        return self._chunk[start : self._taken]
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        paho = self._paho
+        for _ in range(READ_BURST):
+            if paho._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            if self._acked is not None and self._took_puback():
+                continue
+            rc = paho._packet_read()
+            if rc > 0:
+                return paho._loop_rc_handle(rc)  # type: ignore[no-any-return]
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:  # the socket is empty, and so is the chunk
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+        if self._taken < len(self._chunk):  # read already: the socket will not say so again
+            self._loop.call_soon(self._read_on)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _took_puback(self) -> bool:
+        """A PUBACK of one of `QuickSend`'s messages next in the chunk, taken: True."""
+        chunk, at = self._chunk, self._taken
+        if len(chunk) - at < 4 or chunk[at] != 0x40 or chunk[at + 1] != 2:
+            return False
+        paho = self._paho
+        if paho._in_packet["command"] != 0:  # paho is inside a packet of its own
+            return False
+        assert self._acked is not None
+        if not self._acked((chunk[at + 2] << 8) | chunk[at + 3]):
+            return False
+        self._taken = at + 4
+        with paho._msgtime_mutex:  # as paho does for every packet: the broker is alive
+            paho._last_bytes_received = time.monotonic()
+        return True
+
+    def _read_on(self) -> None:
+        try:
+            self.loop_read()
+        except Exception as exc:  # as aiomqtt's own reading: the connection is gone
+            self._failed(exc)
 
 
 def _merge(out: Any) -> None:
@@ -449,9 +553,9 @@ class MqttLink:
             self._client = client
             paho: Any = client._client  # private, see `_pump` and `_on_paho_message`
             paho.on_message = self._on_paho_message
-            self._quick = QuickSend.install(
-                paho, asyncio.get_running_loop(), lambda exc: _write_failed(client, exc)
-            )
+            loop = asyncio.get_running_loop()
+            self._quick = QuickSend.install(paho, loop, lambda exc: _link_failed(client, exc))
+            QuickRead.install(paho, loop, lambda exc: _link_failed(client, exc), self._acked)
             # The receiver runs from the start: a lost connection ends its message
             # stream with an MqttError, which ends this session even mid-subscribe.
             self._held = []
@@ -609,13 +713,13 @@ class MqttLink:
             await self._client.publish(topic, payload, qos=1, retain=retain, timeout=3)
 
 
-def _write_failed(client: aiomqtt.Client, exc: Exception) -> None:
-    """A write on the connection failed: it ends, as when aiomqtt's own write fails."""
+def _link_failed(client: aiomqtt.Client, exc: Exception) -> None:
+    """A read or write on the connection failed: it ends, as when aiomqtt's own fails."""
     disconnected = getattr(client, "_disconnected", None)
     if isinstance(disconnected, asyncio.Future) and not disconnected.done():
         disconnected.set_exception(exc)
     else:
-        log.warning("MQTT write failed: %s", exc)
+        log.warning("MQTT connection failed: %s", exc)
 
 
 async def publish_once(

@@ -129,3 +129,41 @@ def test_quick_pubacks_leaves_an_mqtt5_client_to_paho() -> None:
     assert v5._handle_pubackcomp == own
     v311 = paho_client.Client(paho_client.CallbackAPIVersion.VERSION2)
     assert quick_pubacks(v311)
+
+
+async def test_large_messages_written_in_parts_arrive_whole_and_in_order(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """Messages far larger than the socket takes at once: what a write leaves is written when
+    the socket can take more (aiomqtt's watch), merged packets and all, none lost or torn."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/large"
+    count = 8
+    received, all_in, on_message = collector(count)
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{hall_id}-writer")
+    bodies = [bytes([65 + n]) * (4_000_000 + n) for n in range(count)]
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        quick = writer._quick
+        assert quick is not None  # the quick path is the one under test
+        watched = 0
+        watch = quick._watch
+
+        def counting_watch() -> None:
+            nonlocal watched
+            watched += 1
+            watch()
+
+        quick._watch = counting_watch  # type: ignore[method-assign]
+        for body in bodies:
+            writer.publish(topic, body)
+            writer.publish(f"{topic}/small", b"x")  # small ones between: merged with them
+        await asyncio.wait_for(all_in.wait(), 60)
+
+        async def all_acknowledged() -> bool:
+            return writer.stats.published == 2 * count
+
+        await eventually(all_acknowledged, "every message acknowledged", timeout=30)
+    assert watched > 0  # the socket did not take it all at once
+    assert received == bodies
+    assert writer.stats.publish_failures == 0 and writer.backlog == 0
