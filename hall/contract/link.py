@@ -5,9 +5,7 @@
 queues whose overflow is counted and logged, never silent. Publishing never blocks the caller:
 messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
 by the broker. aiomqtt's public API is used throughout, but for publishing: the messages are
-handed to its paho client and their acknowledgements followed here (`MqttLink._pump`). Under
-MQTT 3.1.1 a QoS 1 message is queued on paho's client as a packet made here (`QuickSend`), and
-the packets waiting are written together: a request's several messages leave in one write.
+handed to its paho client and their acknowledgements followed here (`MqttLink._pump`).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import logging
 import socket
 import ssl
 import struct
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +57,7 @@ RECONNECT_CAP_S = 10.0
 _PAHO_PUBACK_PARTS = ("_protocol", "_in_packet", "_out_message_mutex", "_out_messages")
 
 
-def quick_pubacks(paho: Any, acked: Callable[[int], bool] | None = None) -> bool:
+def quick_pubacks(paho: Any) -> bool:
     """Let paho's client handle a PUBACK without decoding it into objects it never needs.
 
     paho makes a new ReasonCode and Properties for every PUBACK, even under MQTT 3.1.1 where
@@ -68,8 +65,7 @@ def quick_pubacks(paho: Any, acked: Callable[[int], bool] | None = None) -> bool
     about a tenth of the hub's time at full load. Under 3.1.1, a well-formed PUBACK of a
     message the client is waiting on is handed on with one shared "success" pair; anything
     else (a PUBCOMP, a malformed packet, MQTT 5) goes to paho's own handler. Installed only
-    when the client has what it relies on (paho 2.x); True when it was. `acked` is offered
-    every PUBACK's packet id first: True when it was one of its own (`QuickSend`)."""
+    when the client has what it relies on (paho 2.x); True when it was."""
     if not all(hasattr(paho, part) for part in _PAHO_PUBACK_PARTS) or not callable(
         getattr(paho, "_do_on_publish", None)
     ):
@@ -85,8 +81,6 @@ def quick_pubacks(paho: Any, acked: Callable[[int], bool] | None = None) -> bool
         if cmd != "PUBACK" or len(packet) != 2:
             return own(cmd)  # type: ignore[no-any-return]
         (mid,) = struct.unpack("!H", packet)
-        if acked is not None and acked(mid):
-            return MQTTErrorCode.MQTT_ERR_SUCCESS
         with paho._out_message_mutex:
             if mid in paho._out_messages:
                 return paho._do_on_publish(mid, success, no_properties)  # type: ignore[no-any-return]
@@ -94,262 +88,6 @@ def quick_pubacks(paho: Any, acked: Callable[[int], bool] | None = None) -> bool
 
     paho._handle_pubackcomp = handle
     return True
-
-
-# What `QuickSend` reaches into: paho 2.x's queue of packets to write, and its message ids.
-_PAHO_SEND_PARTS = ("_out_packet", "_sock", "_mid_generate", "_call_socket_register_write")
-_PUBLISH = 0x30
-_DISCONNECT = 0xE0
-MERGE_LIMIT = 256 * 1024  # bytes written together at most
-_MAX_PAYLOAD = 268_435_455 - 65_535 - 4  # what MQTT's remaining length can carry, at least
-_MAX_TOPIC_CHARS = 65_535 // 4  # a topic's length is two bytes; UTF-8 takes up to 4 a character
-
-
-def publish_packet(topic: bytes, payload: bytes, retain: bool, mid: int) -> bytes:
-    """An MQTT 3.1.1 PUBLISH packet at QoS 1."""
-    remaining = 2 + len(topic) + 2 + len(payload)
-    header = bytearray((_PUBLISH | 0x02 | int(retain),))
-    while True:  # the remaining length, 7 bits a byte, least significant first
-        remaining, digit = divmod(remaining, 128)
-        header.append(digit | 0x80 if remaining else digit)
-        if not remaining:
-            break
-    return b"".join((header, struct.pack("!H", len(topic)), topic, struct.pack("!H", mid), payload))
-
-
-class QuickSend:
-    """QoS 1 messages queued on paho's client as packets made here, and written together.
-
-    paho's `publish` makes a message object, a message-info object with its own lock and two
-    log records for each message, and writes each packet with its own system call; a call at
-    a window sends seven messages. Here a message is one packet appended to the client's
-    queue, its id from the client's own counter (so never one of paho's ids in use), and the
-    packets waiting leave in one write (`_merge`): what paho does when a packet has been
-    written matters only for a QoS 0 PUBLISH and a DISCONNECT, which are never written
-    together with others. The broker's PUBACK comes back through `quick_pubacks`.
-
-    Whatever is queued (these packets, paho's own PUBACKs) is written at the loop's next turn
-    (`_write_soon`), where aiomqtt would first have the loop watch the socket, through the
-    loop's wake-up pipe, and stop watching it after, through the pipe again. Only when the
-    socket cannot take it all is the rest left to aiomqtt's watch. Installed once connected
-    (paho asks for writes from another thread while it connects), on a paho 2.x client
-    speaking MQTT 3.1.1; `failed` is told an error of a write (the connection is gone)."""
-
-    def __init__(
-        self, paho: Any, loop: asyncio.AbstractEventLoop, failed: Callable[[Exception], None]
-    ) -> None:
-        self._paho = paho
-        self._loop = loop
-        self._failed = failed
-        self._scheduled = False  # a write at the loop's next turn is due
-        self._writing = False  # inside that write
-        own_write = paho._packet_write
-        self._watch = paho._call_socket_register_write  # aiomqtt's way, for what is left
-
-        def write() -> Any:
-            _merge(paho._out_packet)
-            return own_write()
-
-        paho._packet_write = write
-        paho._call_socket_register_write = self._write_soon
-
-    @classmethod
-    def install(
-        cls, paho: Any, loop: asyncio.AbstractEventLoop, failed: Callable[[Exception], None]
-    ) -> QuickSend | None:
-        parts = (*_PAHO_SEND_PARTS, "_packet_write", "loop_write", "want_write")
-        if not all(hasattr(paho, part) for part in parts):
-            return None
-        if getattr(paho, "_protocol", None) != MQTTProtocolVersion.MQTTv311:
-            return None
-        return cls(paho, loop, failed)
-
-    @staticmethod
-    def takes(topic: str, payload: bytes) -> bool:
-        """Whether a message can go this way (else paho's `publish` says what is wrong)."""
-        return (
-            0 < len(topic) <= _MAX_TOPIC_CHARS
-            and not ("+" in topic or "#" in topic)
-            and len(payload) < _MAX_PAYLOAD
-        )
-
-    def publish(self, topic: str, payload: bytes, retain: bool) -> int | None:
-        """Queue a QoS 1 message: its packet id, or None when there is no connection."""
-        paho = self._paho
-        if paho._sock is None:
-            return None
-        mid: int = paho._mid_generate()
-        packet = publish_packet(topic.encode(), payload, retain, mid)
-        paho._out_packet.append(
-            {
-                "command": _PUBLISH | 0x02 | int(retain),
-                "mid": mid,
-                "qos": 1,
-                "pos": 0,
-                "to_process": len(packet),
-                "packet": packet,
-                "info": None,
-            }
-        )
-        return mid
-
-    def flush(self) -> None:
-        """Have the packets queued written at the loop's next turn."""
-        self._write_soon()
-
-    def _write_soon(self) -> None:
-        if self._writing:  # the socket took only part: aiomqtt watches it for the rest
-            self._watch()
-            return
-        if self._scheduled or self._paho._sock is None:
-            return
-        if getattr(self._paho, "_registered_write", False):
-            return  # aiomqtt watches the socket already: it writes when it can
-        self._scheduled = True
-        self._loop.call_soon(self._write)
-
-    def _write(self) -> None:
-        self._scheduled = False
-        if self._paho._sock is None:
-            return
-        self._writing = True
-        try:
-            self._paho.loop_write()
-        except Exception as exc:  # a broken pipe: the connection is gone
-            self._failed(exc)
-        finally:
-            self._writing = False
-
-
-READ_CHUNK = 65_536  # bytes asked of the socket at once
-READ_BURST = 512  # packets read in one turn of the loop at most; the rest at the next
-
-
-class QuickRead:
-    """paho's reading, with the socket read a chunk at a time and every packet in it taken.
-
-    paho reads a packet's first byte, its length and its body with a system call each, and,
-    reading in aiomqtt's loop, only as many packets per turn as it has messages of its own
-    in flight: with `QuickSend`'s messages not among them, one. A call's seven PUBACKs then
-    took seven turns of the loop. Here paho's reads are served from one read of the socket,
-    and a turn reads every packet the socket holds, up to READ_BURST (what is left is read
-    at the next turn). paho decodes and handles every packet itself but the PUBACKs of
-    `QuickSend`'s messages: `acked` is offered each PUBACK found whole at the start of a
-    packet (True: it was one of its messages, and taken), as `quick_pubacks` would."""
-
-    def __init__(
-        self,
-        paho: Any,
-        loop: asyncio.AbstractEventLoop,
-        failed: Callable[[Exception], None],
-        acked: Callable[[int], bool] | None = None,
-    ) -> None:
-        self._paho = paho
-        self._loop = loop
-        self._failed = failed
-        self._acked = acked
-        self._chunk = b""  # the last read of the socket
-        self._taken = 0  # how much of it paho has had
-        self._own_recv = paho._sock_recv
-        paho._sock_recv = self._recv
-        paho.loop_read = self.loop_read
-
-    @classmethod
-    def install(
-        cls,
-        paho: Any,
-        loop: asyncio.AbstractEventLoop,
-        failed: Callable[[Exception], None],
-        acked: Callable[[int], bool] | None = None,
-    ) -> QuickRead | None:
-        parts = ("_sock_recv", "_packet_read", "_loop_rc_handle", "_sock", "loop_read")
-        if not all(hasattr(paho, part) for part in parts):
-            return None
-        if acked is not None and not all(
-            hasattr(paho, part) for part in ("_in_packet", "_msgtime_mutex", "_protocol")
-        ):
-            acked = None
-        if getattr(paho, "_protocol", None) != MQTTProtocolVersion.MQTTv311:
-            acked = None  # an MQTT 5 PUBACK may carry more than its packet id
-        return cls(paho, loop, failed, acked)
-
-    def _recv(self, size: int) -> bytes:
-        if self._taken >= len(self._chunk):
-            chunk: bytes = self._own_recv(READ_CHUNK)  # BlockingIOError when there is none
-            if not chunk:
-                return chunk  # the connection closed
-            self._chunk, self._taken = chunk, 0
-        start = self._taken
-        self._taken = min(start + size, len(self._chunk))
-        return self._chunk[start : self._taken]
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        paho = self._paho
-        for _ in range(READ_BURST):
-            if paho._sock is None:
-                return MQTTErrorCode.MQTT_ERR_NO_CONN
-            if self._acked is not None and self._took_puback():
-                continue
-            rc = paho._packet_read()
-            if rc > 0:
-                return paho._loop_rc_handle(rc)  # type: ignore[no-any-return]
-            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:  # the socket is empty, and so is the chunk
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-        if self._taken < len(self._chunk):  # read already: the socket will not say so again
-            self._loop.call_soon(self._read_on)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def _took_puback(self) -> bool:
-        """A PUBACK of one of `QuickSend`'s messages next in the chunk, taken: True."""
-        chunk, at = self._chunk, self._taken
-        if len(chunk) - at < 4 or chunk[at] != 0x40 or chunk[at + 1] != 2:
-            return False
-        paho = self._paho
-        if paho._in_packet["command"] != 0:  # paho is inside a packet of its own
-            return False
-        assert self._acked is not None
-        if not self._acked((chunk[at + 2] << 8) | chunk[at + 3]):
-            return False
-        self._taken = at + 4
-        with paho._msgtime_mutex:  # as paho does for every packet: the broker is alive
-            paho._last_bytes_received = time.monotonic()
-        return True
-
-    def _read_on(self) -> None:
-        try:
-            self.loop_read()
-        except Exception as exc:  # as aiomqtt's own reading: the connection is gone
-            self._failed(exc)
-
-
-def _merge(out: Any) -> None:
-    """The packets at the head of paho's queue as one, where paho needs nothing per packet."""
-    if len(out) < 2:
-        return
-    taken: list[dict[str, Any]] = []
-    size = 0
-    while out and size < MERGE_LIMIT:
-        packet = out[0]
-        command = packet["command"] & 0xF0
-        if command == _DISCONNECT or (command == _PUBLISH and packet["qos"] == 0):
-            break
-        taken.append(out.popleft())
-        size += packet["to_process"]
-    if len(taken) == 1:
-        out.appendleft(taken[0])
-    elif taken:
-        blob = b"".join(bytes(p["packet"][p["pos"] :]) for p in taken)
-        out.appendleft(
-            {
-                "command": 0,
-                "mid": 0,
-                "qos": 0,
-                "pos": 0,
-                "to_process": len(blob),
-                "packet": blob,
-                "info": None,
-            }
-        )
 
 
 @dataclass(frozen=True)
@@ -424,10 +162,6 @@ class MqttLink:
         # that no request is handled before the owner has republished its retained state.
         self._held: list[tuple[str, bytes]] | None = None
         self.farewell_sent = False
-        # The connection's messages waiting for the broker's PUBACK, by packet id (`_pump`).
-        self._in_flight: dict[int, Outgoing] = {}
-        self._room = asyncio.Event()
-        self._quick: QuickSend | None = None
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
@@ -507,19 +241,8 @@ class MqttLink:
         )
         # Many publishes in flight is the normal case here, not a warning sign.
         client.pending_calls_threshold = self.max_in_flight * 2
-        quick_pubacks(client._client, self._acked)  # private, see `_pump`
+        quick_pubacks(client._client)  # private, see `_pump`
         return client
-
-    def _acked(self, mid: int) -> bool:
-        """A PUBACK of one of `QuickSend`'s messages: True when it was one."""
-        if mid not in self._in_flight or self._client is None:
-            return False
-        if mid in self._client._client._out_messages:
-            return False  # paho's own message: it follows it (`on_publish` in `_pump`)
-        del self._in_flight[mid]
-        self.stats.published += 1
-        self._room.set()
-        return True
 
     async def _connection_loop(self) -> None:
         backoff = Backoff(RECONNECT_BASE_S, RECONNECT_CAP_S)
@@ -551,11 +274,6 @@ class MqttLink:
     async def _session(self, client: aiomqtt.Client, backoff: Backoff) -> None:
         async with asyncio.TaskGroup() as session:
             self._client = client
-            paho: Any = client._client  # private, see `_pump` and `_on_paho_message`
-            paho.on_message = self._on_paho_message
-            loop = asyncio.get_running_loop()
-            self._quick = QuickSend.install(paho, loop, lambda exc: _link_failed(client, exc))
-            QuickRead.install(paho, loop, lambda exc: _link_failed(client, exc), self._acked)
             # The receiver runs from the start: a lost connection ends its message
             # stream with an MqttError, which ends this session even mid-subscribe.
             self._held = []
@@ -581,36 +299,19 @@ class MqttLink:
             self.farewell_sent = True
 
     async def _receive(self, client: aiomqtt.Client) -> None:
-        """Ends (with an MqttError) when the connection is lost. The messages themselves come
-        through `_on_paho_message`, so this stream is empty but for a client that kept
-        aiomqtt's own callback."""
         async for message in client.messages:
+            self.stats.received += 1
             payload = message.payload
             data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-            self._arrived(str(message.topic), data, message.retain)
-
-    def _on_paho_message(self, _paho: Any, _userdata: Any, message: Any) -> None:
-        """paho's message, taken in as it is read: aiomqtt would make a message object of its
-        own and pass it through a queue and a task of its own to `_receive`, which cost as
-        much as the rest of taking it in."""
-        try:
-            topic = message.topic
-        except UnicodeDecodeError:  # not a topic the broker should have let through
-            log.warning("dropped a message whose topic is not UTF-8")
-            return
-        self._arrived(topic, bytes(message.payload), bool(message.retain))
-
-    def _arrived(self, topic: str, data: bytes, retain: bool) -> None:
-        self.stats.received += 1
-        if retain and self.keep_retained is not None:
-            if not self.keep_retained(topic, data):
-                return
-        if self._held is None:
-            self._take_in(topic, data)
-        elif len(self._held) < self.incoming_limit:
-            self._held.append((topic, data))
-        else:
-            self._drop_incoming(topic)
+            if message.retain and self.keep_retained is not None:
+                if not self.keep_retained(str(message.topic), data):
+                    continue
+            if self._held is None:
+                self._take_in(str(message.topic), data)
+            elif len(self._held) < self.incoming_limit:
+                self._held.append((str(message.topic), data))
+            else:
+                self._drop_incoming(str(message.topic))
 
     def _deliver_held(self) -> None:
         held, self._held = self._held or [], None
@@ -640,10 +341,8 @@ class MqttLink:
         client refuses for itself (too large, say) is dropped and counted.
         """
         paho = client._client  # private, see above (aiomqtt < 3 is pinned)
-        quick = self._quick
         in_flight: dict[int, Outgoing] = {}
-        self._in_flight = in_flight
-        room = self._room
+        room = asyncio.Event()
         room.set()
         aiomqtt_on_publish = paho.on_publish
 
@@ -656,26 +355,6 @@ class MqttLink:
             self.stats.published += 1
             room.set()
 
-        def send(item: Outgoing) -> None:
-            if quick is not None and item.qos == 1 and quick.takes(item.topic, item.payload):
-                mid = quick.publish(item.topic, item.payload, item.retain)
-                if mid is None:
-                    heapq.heappush(self._unacked, (item.seq, item))
-                    raise aiomqtt.MqttCodeError(MQTTErrorCode.MQTT_ERR_NO_CONN, "no connection")
-                in_flight[mid] = item
-                return
-            info = paho.publish(item.topic, item.payload, item.qos, item.retain)
-            if info.rc in _CONNECTION_GONE:
-                heapq.heappush(self._unacked, (item.seq, item))
-                raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
-            if info.rc != 0:
-                self.stats.publish_failures += 1
-                log.warning("publish to %s refused (rc %s): dropped", item.topic, info.rc)
-            elif item.qos == 0:
-                self.stats.published += 1
-            else:
-                in_flight[info.mid] = item
-
         paho.on_publish = on_publish
         try:
             while True:
@@ -687,23 +366,21 @@ class MqttLink:
                     item = heapq.heappop(self._unacked)[1]
                 else:
                     item = await self._outgoing.get()
-                send(item)
-                # Every message queued meanwhile goes too, before the socket is written.
-                while len(in_flight) < self.max_in_flight:
-                    if self._unacked:
-                        item = heapq.heappop(self._unacked)[1]
-                    elif not self._outgoing.empty():
-                        item = self._outgoing.get_nowait()
-                    else:
-                        break
-                    send(item)
-                if quick is not None:
-                    quick.flush()
+                info = paho.publish(item.topic, item.payload, item.qos, item.retain)
+                if info.rc in _CONNECTION_GONE:
+                    heapq.heappush(self._unacked, (item.seq, item))
+                    raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
+                if info.rc != 0:
+                    self.stats.publish_failures += 1
+                    log.warning("publish to %s refused (rc %s): dropped", item.topic, info.rc)
+                elif item.qos == 0:
+                    self.stats.published += 1
+                else:
+                    in_flight[info.mid] = item
         finally:
             paho.on_publish = aiomqtt_on_publish
             for item in in_flight.values():
                 heapq.heappush(self._unacked, (item.seq, item))
-            in_flight.clear()
 
     async def publish_now(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish and wait for the broker's acknowledgement (used at shutdown)."""
@@ -711,15 +388,6 @@ class MqttLink:
             return
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await self._client.publish(topic, payload, qos=1, retain=retain, timeout=3)
-
-
-def _link_failed(client: aiomqtt.Client, exc: Exception) -> None:
-    """A read or write on the connection failed: it ends, as when aiomqtt's own fails."""
-    disconnected = getattr(client, "_disconnected", None)
-    if isinstance(disconnected, asyncio.Future) and not disconnected.done():
-        disconnected.set_exception(exc)
-    else:
-        log.warning("MQTT connection failed: %s", exc)
 
 
 async def publish_once(
