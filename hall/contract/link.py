@@ -17,6 +17,7 @@ import logging
 import socket
 import ssl
 import struct
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,13 @@ ConnectHook = Callable[[], Awaitable[None]]
 # Asked about each message the broker delivers with its retain flag set (a copy it kept, sent
 # because of a subscription): True delivers it as usual, False drops it.
 RetainedFilter = Callable[[str, bytes], bool]
+# Asked about every message before it is queued: False drops it (its owner counts why).
+Admit = Callable[[str], bool]
 BATCH_LIMIT = 64
+# A message the broker has not acknowledged this long, with no room left for more in flight,
+# means the connection is no good: it is dropped and the messages are sent on the next one.
+ACK_TIMEOUT_S = 30.0
+DROP_LOG_INTERVAL_S = 10.0  # a full incoming queue is logged at most this often, with a count
 # Nagle's algorithm costs ~20 ms per request/response hop on loopback: always off.
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 # Reconnecting: the first wait within 0.2 s, the ceiling doubling up to 10 s (`backoff.py`).
@@ -119,6 +126,7 @@ class LinkStats:
     dropped_outgoing: int = 0
     reconnects: int = 0
     publish_failures: int = 0
+    ack_timeouts: int = 0  # connections dropped for an acknowledgement that never came
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ class MqttLink:
     on_connect: ConnectHook | None = None
     persistent_session: bool = False  # keep QoS 1 messages queued at the broker while away
     keep_retained: RetainedFilter | None = None  # None: retained messages are delivered
+    admit: Admit | None = None  # None: every message is queued (while there is room)
     # Published, and acknowledged, before a cancelled link disconnects: a goodbye sent on the
     # link's own login, since a broker that binds client ids to user names would let a second
     # connection of the same login end (and, with a clean session, erase) this one's session.
@@ -146,6 +155,7 @@ class MqttLink:
     incoming_limit: int = 10_000
     outgoing_limit: int = 50_000
     max_in_flight: int = 500
+    ack_timeout_s: float = ACK_TIMEOUT_S
     stats: LinkStats = field(default_factory=LinkStats)
 
     def __post_init__(self) -> None:
@@ -162,6 +172,8 @@ class MqttLink:
         # that no request is handled before the owner has republished its retained state.
         self._held: list[tuple[str, bytes]] | None = None
         self.farewell_sent = False
+        self._drops_unlogged = 0  # dropped on a full queue since the last warning
+        self._drop_logged_at = -DROP_LOG_INTERVAL_S  # monotonic
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
@@ -306,6 +318,8 @@ class MqttLink:
             if message.retain and self.keep_retained is not None:
                 if not self.keep_retained(str(message.topic), data):
                     continue
+            if self.admit is not None and not self.admit(str(message.topic)):
+                continue
             if self._held is None:
                 self._take_in(str(message.topic), data)
             elif len(self._held) < self.incoming_limit:
@@ -325,8 +339,20 @@ class MqttLink:
             self._drop_incoming(topic)
 
     def _drop_incoming(self, topic: str) -> None:
+        """Counted every time; logged at most every DROP_LOG_INTERVAL_S (a flood would
+        otherwise write a line per message)."""
         self.stats.dropped_incoming += 1
-        log.warning("incoming queue full (%d): dropped a message on %s", self.incoming_limit, topic)
+        self._drops_unlogged += 1
+        now = time.monotonic()
+        if now - self._drop_logged_at >= DROP_LOG_INTERVAL_S:
+            log.warning(
+                "incoming queue full (%d): dropped %d message(s), the last on %s",
+                self.incoming_limit,
+                self._drops_unlogged,
+                topic,
+            )
+            self._drop_logged_at = now
+            self._drops_unlogged = 0
 
     async def _pump(self, client: aiomqtt.Client) -> None:
         """Hand the queued messages to the client in order, up to `max_in_flight` waiting for
@@ -336,18 +362,23 @@ class MqttLink:
         given to paho's client directly and followed here by its message id until the broker
         acknowledges it: aiomqtt's `publish` waits on an event of its own per message and
         scans every pending call each time, which cost more than the rest of a publish.
-        An acknowledgement that never comes ends with the connection; what is then still
-        unacknowledged is kept for the next one (the broker may see it twice). A message the
-        client refuses for itself (too large, say) is dropped and counted.
+        An acknowledgement that never comes ends with the connection: when no more may be
+        in flight and the oldest has waited `ack_timeout_s`, the connection is dropped (a
+        broker under a flood has been seen to leave some unacknowledged for good, which
+        would stop the hub's publishing). What is then still unacknowledged is kept for the
+        next one (the broker may see it twice). A message the client refuses for itself
+        (too large, say) is dropped and counted.
         """
         paho = client._client  # private, see above (aiomqtt < 3 is pinned)
         in_flight: dict[int, Outgoing] = {}
+        sent_at: dict[int, float] = {}  # monotonic, in the order sent: the first is the oldest
         room = asyncio.Event()
         room.set()
         aiomqtt_on_publish = paho.on_publish
 
         def on_publish(*args: Any) -> None:
             item = in_flight.pop(args[2], None)  # (client, userdata, mid, reason, properties)
+            sent_at.pop(args[2], None)
             if item is None:  # one of aiomqtt's own publishes (the farewell, `publish_now`)
                 if aiomqtt_on_publish is not None:
                     aiomqtt_on_publish(*args)
@@ -360,7 +391,17 @@ class MqttLink:
             while True:
                 if len(in_flight) >= self.max_in_flight:
                     room.clear()
-                    await room.wait()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.ack_timeout_s / 4):
+                            await room.wait()
+                    oldest = next(iter(sent_at.values()), None)
+                    if oldest is not None and time.monotonic() - oldest >= self.ack_timeout_s:
+                        self.stats.ack_timeouts += 1
+                        raise aiomqtt.MqttCodeError(
+                            MQTTErrorCode.MQTT_ERR_CONN_LOST,
+                            f"{len(in_flight)} messages unacknowledged, the oldest for "
+                            f"{self.ack_timeout_s:g} s",
+                        )
                     continue
                 if self._unacked:
                     item = heapq.heappop(self._unacked)[1]
@@ -377,6 +418,7 @@ class MqttLink:
                     self.stats.published += 1
                 else:
                     in_flight[info.mid] = item
+                    sent_at[info.mid] = time.monotonic()
         finally:
             paho.on_publish = aiomqtt_on_publish
             for item in in_flight.values():

@@ -40,6 +40,7 @@ from hall.hub.lease import Leadership, Role
 from hall.hub.metrics import Registry
 from hall.hub.presence import Presence, PresenceView
 from hall.hub.publish import Listener, Publisher
+from hall.hub.rate_limit import FloodGate
 from hall.hub.staff import StaffSignIn
 from hall.store.hall_store import HallStore
 from hall.store.login_attempts import LoginAttempts
@@ -48,6 +49,7 @@ from hall.store.sessions import StoredSessions
 __all__ = ["Hub"]
 
 log = logging.getLogger("hall.hub.hub")
+SHED_LOG_INTERVAL_S = 10.0  # requests dropped on arrival are logged at most this often
 
 
 class Hub:
@@ -80,6 +82,7 @@ class Hub:
             on_connect=self._on_connect,
             persistent_session=True,
             keep_retained=self._keep_retained,
+            admit=self._admit,
         )
         self._engine = HallEngine(config, store, clock)
         self._engine.defer_forecasts = True
@@ -90,6 +93,13 @@ class Hub:
         self._retained_requests = self._metrics.counter(
             "hall_retained_requests_total", "Retained requests ignored (never carried out)"
         )
+        self._flood = FloodGate(config)
+        self._shed = self._metrics.counter(
+            "hall_requests_shed_total",
+            "Requests dropped on arrival, unanswered: a device sending more than ten times "
+            "its rate limit",
+        )
+        self._shed_logged_at = -SHED_LOG_INTERVAL_S  # monotonic
         self._publisher = Publisher(config, self._link, self._topics, self._hall, status_url, clock)
         self._presence = Presence(config, clock, self._publisher.notify)
         self._dispatch = Dispatch(config, self._engine, self._publisher, request_metrics)
@@ -373,6 +383,24 @@ class Hub:
             return True
         self._retained_requests.inc()
         log.warning("ignored a retained request of %s (%d bytes)", parsed[0], len(payload))
+        return False
+
+    def _admit(self, topic: str) -> bool:
+        """A request is queued unless its device sends more than ten times its rate limit
+        (`FloodGate`); anything else always is."""
+        parsed = self._topics.split_device_topic(topic)
+        if parsed is None or parsed[1] != "req" or self._flood.admit(parsed[0]):
+            return True
+        self._shed.inc()
+        now = time.monotonic()
+        if now - self._shed_logged_at >= SHED_LOG_INTERVAL_S:
+            self._shed_logged_at = now
+            log.warning(
+                "device %s sends far more than its rate limit: its requests are dropped "
+                "unanswered (%d so far, hall_requests_shed_total)",
+                parsed[0],
+                self._flood.shed,
+            )
         return False
 
     async def _on_message(self, topic: str, payload: bytes) -> None:

@@ -178,3 +178,33 @@ async def test_a_full_redis_refuses_the_write_whole_and_loses_nothing(
             assert {k.decode() if isinstance(k, bytes) else k for k in stored} == {"A001", "A002"}
     finally:
         await admin.aclose()
+
+
+async def test_a_kiosk_far_over_its_limit_is_dropped_on_arrival_and_others_go_first(
+    limited: tuple[Running, ContractClient],
+) -> None:
+    """Beyond ten times its limit a device's requests are not even queued: a flood as fast as
+    the broker takes it is mostly dropped unanswered (and counted), and another kiosk's
+    request does not wait behind it."""
+    running, c = limited
+    started = time.monotonic()
+    for n in range(5_000):
+        body = {"id": f"storm-{n}", "op": "ticket.status", "args": {"no": "A001"}}
+        await c.client.publish(c.topic("req", "kiosk-1"), json.dumps(body), qos=0)
+    other = await c.ok("kiosk-2", "ticket.take", {"service": "A"})
+    assert other["ticket"]["no"].startswith("A")
+    await c.request("kiosk-1", "ticket.status", {"no": "Z999"}, timeout=30)
+    elapsed = time.monotonic() - started
+    answered = [
+        r
+        for r in c.messages.get(c.topic("res", "kiosk-1"), [])
+        if str(r["id"]).startswith("storm-")
+    ]
+    # The gate's bucket: 100 at once, then 20 a second (ten times the kiosk's 1/s and 10).
+    assert 0 < len(answered) <= 100 + 20 * elapsed + 1, (len(answered), elapsed)
+    (shed,) = [
+        float(line.split()[1])
+        for line in running.hub.render_metrics().splitlines()
+        if line.startswith("hall_requests_shed_total ")
+    ]
+    assert shed + len(answered) >= 5_000 - 100  # the rest: dropped, and counted

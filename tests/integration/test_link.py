@@ -129,3 +129,30 @@ def test_quick_pubacks_leaves_an_mqtt5_client_to_paho() -> None:
     assert v5._handle_pubackcomp == own
     v311 = paho_client.Client(paho_client.CallbackAPIVersion.VERSION2)
     assert quick_pubacks(v311)
+
+
+async def test_a_connection_whose_acknowledgements_stop_is_dropped_and_nothing_lost(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """A broker that leaves messages unacknowledged (seen under a flood) would stop the link's
+    publishing for good once the window is full: after `ack_timeout_s` the connection is
+    dropped and what was in flight is sent again on the next one."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/unacked"
+    received, all_in, on_message = collector(10)
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{hall_id}-writer", max_in_flight=4, ack_timeout_s=1.0)
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        client = writer._client
+        assert client is not None
+        client._client._handle_pubackcomp = lambda cmd: 0  # this connection's PUBACKs: lost
+        for n in range(10):
+            writer.publish(topic, str(n).encode())
+
+        async def all_acknowledged() -> bool:
+            return writer.stats.published == 10
+
+        await eventually(all_acknowledged, "every message acknowledged", timeout=20)
+        await asyncio.wait_for(all_in.wait(), 10)
+    assert writer.stats.ack_timeouts == 1 and writer.stats.reconnects == 1
+    assert sorted(set(int(p) for p in received)) == list(range(10))  # some twice: QoS 1
