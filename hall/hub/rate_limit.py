@@ -25,6 +25,20 @@ class _Bucket:
     at: float  # when `tokens` was counted
 
 
+def _spend(buckets: dict[str, _Bucket], key: str, per_s: float, burst: float, now: float) -> float:
+    """Spend one token of `key`'s bucket (full at first): 0 when there was one, else the
+    seconds until there is."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        bucket = buckets[key] = _Bucket(burst, now)
+    bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * per_s)
+    bucket.at = now
+    if bucket.tokens >= 1.0:
+        bucket.tokens -= 1.0
+        return 0.0
+    return (1.0 - bucket.tokens) / per_s
+
+
 class RateLimiter:
     def __init__(self, config: HallConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self._config = config
@@ -34,16 +48,7 @@ class RateLimiter:
     def take(self, device_id: str, kind: str) -> float:
         """Spend one request of `device_id`: 0 when it may go ahead, else the seconds to wait."""
         limit: RateLimit = self._config.rate_limit(kind)
-        now = self._clock()
-        bucket = self._buckets.get(device_id)
-        if bucket is None:
-            bucket = self._buckets[device_id] = _Bucket(float(limit.burst), now)
-        bucket.tokens = min(float(limit.burst), bucket.tokens + (now - bucket.at) * limit.per_s)
-        bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / limit.per_s
+        return _spend(self._buckets, device_id, limit.per_s, float(limit.burst), self._clock())
 
 
 # A device's requests are let into the hub's queue at up to FLOOD_FACTOR times its limit (and
@@ -73,14 +78,7 @@ class FloodGate:
         limit: RateLimit = self._config.rate_limit(device.kind if device is not None else "")
         per_s = max(FLOOD_FACTOR * limit.per_s, FLOOD_FLOOR_PER_S)
         burst = max(FLOOD_FACTOR * limit.burst, FLOOD_FLOOR_BURST)
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _Bucket(float(burst), now)
-        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * per_s)
-        bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if _spend(self._buckets, key, per_s, float(burst), self._clock()) == 0.0:
             return True
         self.shed += 1
         return False
