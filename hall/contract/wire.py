@@ -8,6 +8,10 @@ from typing import Any
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_ID_LEN = 64
+# A payload over the limit but no more than this is still parsed, only to answer its refusal
+# by its id wherever the id sits; a larger one is searched for the id at its two ends.
+MAX_PARSED_FOR_ID = 4 * MAX_PAYLOAD_BYTES
+SNIFFED_BYTES = 4096
 
 
 def dumps_text(payload: Any) -> str:
@@ -108,10 +112,11 @@ def _usable_id(value: Any) -> str | None:
 def parse_request(payload: bytes) -> Request:
     """Decode a device's request; raises BadRequest (with the id when one is readable)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        # Too large to parse safely: answer only if the id sits in the first bytes.
-        raise BadRequest(f"payload over {MAX_PAYLOAD_BYTES} bytes", _sniff_id(payload))
+        raise BadRequest(f"payload over {MAX_PAYLOAD_BYTES} bytes", _oversize_id(payload))
     try:
-        data = json.loads(payload)
+        # Decoded as UTF-8 first: `json.loads` of bytes would also take UTF-16 and UTF-32,
+        # and UTF-8-encoded surrogates, none of which the contract allows.
+        data = json.loads(payload.decode())
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"payload is not UTF-8 JSON: {exc}", _sniff_id(payload)) from None
     except RecursionError:
@@ -141,10 +146,24 @@ def parse_request(payload: bytes) -> Request:
     return Request(request_id, op, args)
 
 
-def _sniff_id(payload: bytes) -> str | None:
-    """Best effort: find `"id": "<...>"` in a payload that is too large or not valid JSON."""
-    head = payload[:4096].decode("utf-8", "replace")
-    marker = head.find('"id"')
+def _oversize_id(payload: bytes) -> str | None:
+    """The id of a payload over the limit, so that its refusal reaches the device: parsed
+    when it is at most `MAX_PARSED_FOR_ID` bytes, else looked for at its start and its end."""
+    if len(payload) <= MAX_PARSED_FOR_ID:
+        try:
+            data = json.loads(payload.decode())
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            pass
+        else:
+            return _usable_id(data.get("id")) if isinstance(data, dict) else None
+    return _sniff_id(payload) or _sniff_id(payload[-SNIFFED_BYTES:], last=True)
+
+
+def _sniff_id(payload: bytes, last: bool = False) -> str | None:
+    """Best effort: find `"id": "<...>"` (the first, or the `last`) in the first
+    `SNIFFED_BYTES` of a payload that is too large or not valid JSON."""
+    head = payload[:SNIFFED_BYTES].decode("utf-8", "replace")
+    marker = head.rfind('"id"') if last else head.find('"id"')
     if marker < 0:
         return None
     rest = head[marker + 4 :].lstrip()

@@ -46,7 +46,9 @@ def required_str(args: Mapping[str, Any], name: str, max_len: int) -> str:
         raise _bad(f"args.{name} must not be empty")
     if len(value) > max_len:
         raise _bad(f"args.{name} is longer than {max_len} characters")
-    return value
+    # Every text a device sends may be shown, printed, spoken or relayed: none may hide a
+    # control character (a line break in a pause reason, an escape to a printer).
+    return plain_text(value, name)
 
 
 def optional_str(args: Mapping[str, Any], name: str, max_len: int) -> str | None:

@@ -57,6 +57,13 @@ async def test_not_json_with_a_readable_id_is_a_bad_request(
             + b'"}',
             id="too-large-no-id",
         ),
+        # The contract's payloads are UTF-8: JSON in UTF-16 is not read, whatever it says.
+        pytest.param(
+            envelope("u16", "ticket.take", {"service": "A"}).encode("utf-16"), id="utf-16"
+        ),
+        pytest.param(
+            envelope("u32", "ticket.take", {"service": "A"}).encode("utf-32-le"), id="utf-32"
+        ),
     ],
 )
 async def test_a_payload_without_a_usable_id_is_dropped(
@@ -78,12 +85,32 @@ async def test_a_payload_over_16_kib_is_a_bad_request(hub: Running, client: Cont
     huge = '{"id":"big-2","op":"ticket.take","args":{"service":"A","note":"' + "x" * 200_000 + '"}}'
     response = await c.request_raw("kiosk-1", huge, "big-2")
     assert is_bad_request(response, "big-2"), response
+    # The id last, in a payload just over the limit and in one far over it.
+    head = '{"op":"ticket.take","args":{"service":"A"},"note":"'
+    id_last = head + "x" * MAX_PAYLOAD + '","id":"big-3"}'
+    assert MAX_PAYLOAD < len(id_last.encode()) < MAX_PAYLOAD + 100
+    response = await c.request_raw("kiosk-1", id_last, "big-3")
+    assert is_bad_request(response, "big-3"), response
+    far_over = id_last.replace("x" * MAX_PAYLOAD, "x" * 200_000).replace("big-3", "big-4")
+    response = await c.request_raw("kiosk-1", far_over, "big-4")
+    assert is_bad_request(response, "big-4"), response
     # Exactly 16 KiB is not over the limit.
     head = '{"id":"edge-1","op":"ticket.take","args":{"service":"A"}'
     at_limit = head + " " * (MAX_PAYLOAD - len(head) - 1) + "}"
     assert len(at_limit.encode()) == MAX_PAYLOAD
     response = await c.request_raw("kiosk-1", at_limit, "edge-1")
     assert response["ok"] and response["result"]["ticket"]["no"] == "A001", response
+
+
+async def test_a_utf8_byte_order_mark_is_a_bad_request(
+    hub: Running, client: ContractClient
+) -> None:
+    payload = b"\xef\xbb\xbf" + envelope("bom-1", "ticket.take", {"service": "A"}).encode()
+    response = await client.request_raw("kiosk-1", payload, "bom-1")
+    assert is_bad_request(response, "bom-1"), response
+    assert "BOM" in response["error"]["message"], response
+    # Nothing was carried out.
+    assert (await client.ok("kiosk-1", "ticket.take", {"service": "A"}))["ticket"]["no"] == "A001"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +170,8 @@ async def test_wrong_window_arguments_are_a_bad_request(
         assert await c.error("pad-1", "window.open", args) == "bad_request", staff
     await c.wait_latest(c.topic("state", "led-1"), lambda d: d["state"] == "closed")
     await c.ok("pad-1", "window.open", {"staff": "S001"})
-    for reason in ("", "   ", 3, None):
+    # A reason is shown on the dashboard and relayed: no line break, escape or bidi control.
+    for reason in ("", "   ", 3, None, "午休\n中", "\x1b[2J清屏", "午\u202e休", "x" * 201):
         args = {} if reason is None else {"reason": reason}
         assert await c.error("pad-1", "window.pause", args) == "bad_request", reason
     # The window was never paused: it still calls.
