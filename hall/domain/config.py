@@ -6,6 +6,7 @@ Pure values; the loader that reads and checks the TOML file is `hall.contract.co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 DEVICE_KINDS = (
@@ -332,16 +333,36 @@ class HallConfig:
     source: Path | None = None  # the file it was loaded from
 
     def service(self, code: str) -> ServiceConfig | None:
-        return next((s for s in self.services if s.code == code), None)
+        return self._services_by_code.get(code)
 
     def window(self, window_id: str) -> WindowConfig | None:
-        return next((w for w in self.windows if w.id == window_id), None)
+        return self._windows_by_id.get(window_id)
 
     def device(self, device_id: str) -> DeviceConfig | None:
-        return next((d for d in self.devices if d.id == device_id), None)
+        return self._devices_by_id.get(device_id)
 
     def rate_limit(self, kind: str) -> RateLimit:
-        return dict(self.rate_limits).get(kind, OTHER_KINDS_RATE_LIMIT)
+        return self._rate_limits_by_kind.get(kind, OTHER_KINDS_RATE_LIMIT)
+
+    # Indexes for the lookups above, made on first use (every request looks its device up, and
+    # a hall may have thousands). The values are frozen, so an index never goes stale: a
+    # changed hall is a new HallConfig. Built from the end so that the first of a repeated id
+    # wins, as a search from the start would find it.
+    @cached_property
+    def _services_by_code(self) -> dict[str, ServiceConfig]:
+        return {s.code: s for s in reversed(self.services)}
+
+    @cached_property
+    def _windows_by_id(self) -> dict[str, WindowConfig]:
+        return {w.id: w for w in reversed(self.windows)}
+
+    @cached_property
+    def _devices_by_id(self) -> dict[str, DeviceConfig]:
+        return {d.id: d for d in reversed(self.devices)}
+
+    @cached_property
+    def _rate_limits_by_kind(self) -> dict[str, RateLimit]:
+        return dict(self.rate_limits)
 
     @property
     def broker_credentials(self) -> bool:
