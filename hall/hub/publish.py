@@ -19,6 +19,7 @@ from typing import Any
 
 from hall.contract.link import MqttLink
 from hall.contract.wire import Topics, dumps
+from hall.domain.catalogue import Catalogue
 from hall.domain.config import WINDOW_BOUND_KINDS, HallConfig
 from hall.domain.events import TicketCalled, TicketRecalled, event_view, numbered_json
 from hall.domain.hall import HallState, Outcome
@@ -70,6 +71,10 @@ class Publisher:
         self._board_at = -BOARD_MIN_INTERVAL_S  # monotonic time a call's board last went out
         self._board_pending = False  # a board is due when the interval is up
         self._window_sent: dict[str, bytes] = {}  # each window's `state` as last published
+        # The `state` topics of each window's devices, for the catalogue they were found in
+        # (a catalogue is never changed in place: a manager's change makes a new one).
+        self._state_topics: dict[str, tuple[str, ...]] = {}
+        self._state_topics_of: Catalogue | None = None
 
     # ----- inside the process --------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -151,11 +156,25 @@ class Publisher:
             return
         self._window_sent[window_id] = body
         assert state.catalogue is not None
-        for device in self._config.devices:
-            if device.kind not in WINDOW_BOUND_KINDS:
-                continue
-            if state.catalogue.bound(device).window == window_id:
-                self._link.publish(self._topics.device(device.id, "state"), body, retain=True)
+        for topic in self._window_state_topics(state.catalogue).get(window_id, ()):
+            self._link.publish(topic, body, retain=True)
+
+    def _window_state_topics(self, catalogue: Catalogue) -> dict[str, tuple[str, ...]]:
+        """Each window's devices' `state` topics as `catalogue` binds them: found once per
+        catalogue, not by going through every device of the hall at every call."""
+        if catalogue is not self._state_topics_of:
+            topics: dict[str, list[str]] = {}
+            for device in self._config.devices:
+                if device.kind not in WINDOW_BOUND_KINDS:
+                    continue
+                window_id = catalogue.bound(device).window
+                if window_id is not None:
+                    topics.setdefault(window_id, []).append(
+                        self._topics.device(device.id, "state")
+                    )
+            self._state_topics = {w: tuple(t) for w, t in topics.items()}
+            self._state_topics_of = catalogue
+        return self._state_topics
 
     def board(self) -> None:
         self._link.publish(self._topics.board, dumps(views.board(self._state())), retain=True)
