@@ -5,7 +5,8 @@
 queues whose overflow is counted and logged, never silent. Publishing never blocks the caller:
 messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
 by the broker. aiomqtt's public API is used throughout, but for publishing: the messages are
-handed to its paho client and their acknowledgements followed here (`MqttLink._pump`).
+handed to its paho client and their acknowledgements followed here (`MqttLink._pump`), and
+the packets waiting in paho's queue are written with one system call (`merged_writes`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,66 @@ def quick_pubacks(paho: Any) -> bool:
 
     paho._handle_pubackcomp = handle
     return True
+
+
+# What `merged_writes` reaches into: paho 2.x's queue of packets to write, and its writer.
+_PAHO_WRITE_PARTS = ("_out_packet", "_packet_write")
+_PUBLISH = 0x30
+_DISCONNECT = 0xE0
+MERGE_LIMIT = 64 * 1024  # bytes written together at most
+
+
+def merged_writes(paho: Any) -> bool:
+    """Have paho's client write the packets waiting at the head of its queue with one system
+    call, not one each (a call at a window queues seven messages at once).
+
+    paho does something after writing a packet only for a QoS 0 PUBLISH (its "published"
+    callback) and a DISCONNECT (closing the socket); the packets before the first of those
+    are joined into one entry of the queue, which paho writes as its own: a partial write
+    leaves the rest at the head, as for any packet. Nothing else changes: paho still makes
+    each packet, keeps each QoS 1 message until its PUBACK and resends it on a new
+    connection. Installed only when the client has what it relies on; True when it was."""
+    if not all(hasattr(paho, part) for part in _PAHO_WRITE_PARTS):
+        return False
+    own_write = paho._packet_write
+
+    def write() -> MQTTErrorCode:
+        _merge(paho._out_packet)
+        return own_write()  # type: ignore[no-any-return]
+
+    paho._packet_write = write
+    return True
+
+
+def _merge(out: Any) -> None:
+    """The packets at the head of paho's queue as one, where paho needs nothing per packet."""
+    if len(out) < 2:
+        return
+    taken: list[Any] = []
+    size = 0
+    while out and size < MERGE_LIMIT:
+        packet = out[0]
+        command = packet["command"] & 0xF0
+        if command == _DISCONNECT or (command == _PUBLISH and packet["qos"] == 0):
+            break
+        taken.append(out.popleft())
+        size += packet["to_process"]
+    if len(taken) == 1:
+        out.appendleft(taken[0])
+    elif taken:
+        joined = b"".join(bytes(p["packet"][p["pos"] :]) for p in taken)
+        # Command 0 is no packet type: paho does nothing once it is written.
+        out.appendleft(
+            {
+                "command": 0,
+                "mid": 0,
+                "qos": 0,
+                "pos": 0,
+                "to_process": len(joined),
+                "packet": joined,
+                "info": None,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -254,6 +315,7 @@ class MqttLink:
         # Many publishes in flight is the normal case here, not a warning sign.
         client.pending_calls_threshold = self.max_in_flight * 2
         quick_pubacks(client._client)  # private, see `_pump`
+        merged_writes(client._client)
         return client
 
     async def _connection_loop(self) -> None:

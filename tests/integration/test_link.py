@@ -1,16 +1,26 @@
 """The MQTT link against the real broker: many messages in flight leave in the order they were
-published, and nothing received during the owner's on_connect hook is handled before it ends."""
+published, whole when written together, and nothing received during the owner's on_connect
+hook is handled before it ends."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from paho.mqtt import client as mqtt_client
 from paho.mqtt.exception import MalformedPacket
 
-from hall.contract.link import Endpoint, MqttLink, quick_pubacks
+from hall.contract.link import (
+    MERGE_LIMIT,
+    Endpoint,
+    MqttLink,
+    _merge,
+    merged_writes,
+    quick_pubacks,
+)
 from tests.support import background, eventually
 
 pytestmark = pytest.mark.integration
@@ -54,6 +64,105 @@ async def test_messages_in_flight_leave_in_order(
         await asyncio.wait_for(all_in.wait(), 20)
     assert [int(payload) for payload in received] == list(range(COUNT))
     assert writer.stats.publish_failures == 0 and writer.stats.dropped_outgoing == 0
+
+
+async def test_messages_written_together_arrive_whole_and_in_order(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    # Small and large messages (some larger than what is written together at once), and
+    # QoS 0 ones between them, which are never joined to others: each arrives as it was sent,
+    # those of each QoS in the order they were sent (MQTT orders no more than that).
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/mixed"
+    sizes = [10, 3_000, MERGE_LIMIT + 5, 1, 70_000, 200, MERGE_LIMIT * 2, 7] * 25
+    sent = [bytes([65 + n % 26]) * size + str(n).encode() for n, size in enumerate(sizes)]
+    received, all_in, on_message = collector(len(sent))
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{hall_id}-writer", max_in_flight=50)
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        for n, payload in enumerate(sent):
+            writer.publish(topic, payload, qos=0 if n % 5 == 0 else 1)
+        await asyncio.wait_for(all_in.wait(), 30)
+    assert sorted(received) == sorted(sent)
+    at_qos_1 = {payload for n, payload in enumerate(sent) if n % 5}
+    assert [p for p in received if p in at_qos_1] == [p for p in sent if p in at_qos_1]
+
+
+def _packet(command: int, size: int, qos: int = 1, pos: int = 0) -> dict[str, object]:
+    body = bytes([command]) + bytes(size - 1)
+    return {
+        "command": command,
+        "mid": 1,
+        "qos": qos,
+        "pos": pos,
+        "to_process": size - pos,
+        "packet": body,
+        "info": None,
+    }
+
+
+def test_packets_are_joined_up_to_one_paho_must_see_written_alone() -> None:
+    publish_q1, publish_q0, puback, disconnect = 0x32, 0x30, 0x40, 0xE0
+    first = _packet(publish_q1, 10, pos=4)  # partly written already: the rest is joined
+    joinable = [first, _packet(puback, 4), _packet(publish_q1, 6)]
+    after = [_packet(publish_q0, 5, qos=0), _packet(publish_q1, 3), _packet(disconnect, 2)]
+    queue = collections.deque([*joinable, *after])
+    _merge(queue)
+    joined = queue[0]
+    assert joined["command"] == 0 and joined["pos"] == 0
+    rest_of_first = bytes(6)
+    assert joined["packet"] == rest_of_first + bytes([puback, 0, 0, 0, publish_q1, 0, 0, 0, 0, 0])
+    assert joined["to_process"] == 6 + 4 + 6
+    # The QoS 0 PUBLISH and what follows it are left as they were.
+    assert [p["command"] for p in list(queue)[1:]] == [publish_q0, publish_q1, disconnect]
+    # One packet alone, or one paho must see, is left untouched.
+    alone = collections.deque([_packet(publish_q1, 8)])
+    _merge(alone)
+    assert alone[0]["command"] == publish_q1
+    head_disconnect = collections.deque([_packet(disconnect, 2), _packet(puback, 4)])
+    _merge(head_disconnect)
+    assert [p["command"] for p in head_disconnect] == [disconnect, puback]
+    # No more than MERGE_LIMIT bytes (give or take the last packet) go together.
+    many = collections.deque(_packet(publish_q1, 1_000) for _ in range(200))
+    _merge(many)
+    assert MERGE_LIMIT <= many[0]["to_process"] < MERGE_LIMIT + 1_000
+    assert len(many) == 200 - many[0]["to_process"] // 1_000 + 1
+
+
+class _Socket:
+    """What paho writes to, as a non-blocking socket: takes `room` bytes more at most, then
+    would block; records each call that took something."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.writes: list[bytes] = []
+
+    def send(self, data: bytes) -> int:
+        if not self.room:
+            raise BlockingIOError
+        taken = bytes(data[: self.room])
+        self.room -= len(taken)
+        self.writes.append(taken)
+        return len(taken)
+
+    def close(self) -> None:
+        pass
+
+
+def test_paho_writes_its_waiting_packets_with_one_call_and_keeps_what_did_not_fit() -> None:
+    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
+    assert merged_writes(paho)
+    paho.on_socket_register_write = lambda *_args: None  # written below, not at once
+    sock = _Socket(room=100)
+    paho._sock = sock
+    packets = [bytes([0x32, n]) * 20 for n in range(7)]  # seven 40-byte "messages"
+    for n, packet in enumerate(packets):
+        paho._packet_queue(0x32, packet, n + 1, 1)
+    paho._packet_write()
+    assert sock.writes == [b"".join(packets)[:100]]  # one call, cut short by the socket
+    sock.room = 10_000
+    paho._packet_write()
+    assert b"".join(sock.writes) == b"".join(packets) and len(sock.writes) == 2
 
 
 async def test_nothing_is_handled_before_on_connect_ends(
