@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import secrets
 import socket
 import ssl
 import struct
@@ -53,6 +54,12 @@ BATCH_LIMIT = 64
 # A message the broker has not acknowledged this long, with no room left for more in flight,
 # means the connection is no good: it is dropped and the messages are sent on the next one.
 ACK_TIMEOUT_S = 30.0
+# With a `probe_topic`, a QoS 1 message is sent to it this often, to come back through the
+# broker; one not back this long means the broker has stopped delivering to this connection
+# (Mosquitto 2.0.11 has been seen to, for good, after a flood of QoS 0 messages from a device,
+# while still delivering QoS 0 ones): the connection is dropped and made again.
+PROBE_INTERVAL_S = 2.0
+DELIVERY_TIMEOUT_S = 10.0
 DROP_LOG_INTERVAL_S = 10.0  # a full incoming queue is logged at most this often, with a count
 # Nagle's algorithm costs ~20 ms per request/response hop on loopback: always off.
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
@@ -188,6 +195,7 @@ class LinkStats:
     reconnects: int = 0
     publish_failures: int = 0
     ack_timeouts: int = 0  # connections dropped for an acknowledgement that never came
+    delivery_timeouts: int = 0  # connections dropped for a probe that never came back
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,11 @@ class MqttLink:
     outgoing_limit: int = 50_000
     max_in_flight: int = 500
     ack_timeout_s: float = ACK_TIMEOUT_S
+    # A topic of this link's own (subscribed to, written to by no one else) on which it checks
+    # that the broker still delivers to it; None: no such check.
+    probe_topic: str | None = None
+    probe_interval_s: float = PROBE_INTERVAL_S
+    delivery_timeout_s: float = DELIVERY_TIMEOUT_S
     stats: LinkStats = field(default_factory=LinkStats)
 
     def __post_init__(self) -> None:
@@ -235,6 +248,8 @@ class MqttLink:
         self.farewell_sent = False
         self._drops_unlogged = 0  # dropped on a full queue since the last warning
         self._drop_logged_at = -DROP_LOG_INTERVAL_S  # monotonic
+        # The probe sent on this connection and not back yet, and when it was sent (monotonic).
+        self._probe_out: tuple[bytes, float] | None = None
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
@@ -352,11 +367,14 @@ class MqttLink:
             # stream with an MqttError, which ends this session even mid-subscribe.
             self._held = []
             session.create_task(self._receive(client))
-            for topic in self.subscriptions:
+            probe = () if self.probe_topic is None else (self.probe_topic,)
+            for topic in (*self.subscriptions, *probe):
                 await client.subscribe(topic, qos=1)
             log.info("connected to %s as %s", self.endpoint, self.client_id)
             backoff.reset()
             session.create_task(self._pump(client))
+            if self.probe_topic is not None:
+                session.create_task(self._watch_delivery(client, self.probe_topic))
             self.connected.set()
             if self.on_connect is not None:
                 await self.on_connect()
@@ -375,19 +393,53 @@ class MqttLink:
     async def _receive(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
             self.stats.received += 1
+            topic = str(message.topic)
             payload = message.payload
             data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+            if topic == self.probe_topic:
+                if self._probe_out is not None and data == self._probe_out[0]:
+                    self._probe_out = None
+                continue
             if message.retain and self.keep_retained is not None:
-                if not self.keep_retained(str(message.topic), data):
+                if not self.keep_retained(topic, data):
                     continue
-            if self.admit is not None and not self.admit(str(message.topic)):
+            if self.admit is not None and not self.admit(topic):
                 continue
             if self._held is None:
-                self._take_in(str(message.topic), data)
+                self._take_in(topic, data)
             elif len(self._held) < self.incoming_limit:
-                self._held.append((str(message.topic), data))
+                self._held.append((topic, data))
             else:
-                self._drop_incoming(str(message.topic))
+                self._drop_incoming(topic)
+
+    async def _watch_delivery(self, client: aiomqtt.Client, probe_topic: str) -> None:
+        """Send a probe to `probe_topic` every `probe_interval_s`, the next once the last is
+        back; end the connection when one has not come back in `delivery_timeout_s`.
+
+        Sent through paho directly, ahead of the queue: what is measured is the broker, not
+        the link's backlog. A probe of an earlier connection that arrives late matches none.
+        """
+        paho = client._client  # private, as in `_pump`
+        self._probe_out = None
+        nonce = secrets.token_hex(4)
+        sent = 0
+        while True:
+            await asyncio.sleep(self.probe_interval_s)
+            if self._probe_out is not None:
+                waited = time.monotonic() - self._probe_out[1]
+                if waited < self.delivery_timeout_s:
+                    continue
+                self.stats.delivery_timeouts += 1
+                raise aiomqtt.MqttCodeError(
+                    MQTTErrorCode.MQTT_ERR_CONN_LOST,
+                    f"the broker has not delivered this link's probe for {waited:.0f} s",
+                )
+            sent += 1
+            token = b'{"probe":"%s-%d"}' % (nonce.encode(), sent)  # JSON, as every payload
+            info = paho.publish(probe_topic, token, 1, False)
+            if info.rc in _CONNECTION_GONE:
+                raise aiomqtt.MqttCodeError(info.rc, "Could not publish the probe")
+            self._probe_out = (token, time.monotonic())
 
     def _deliver_held(self) -> None:
         held, self._held = self._held or [], None

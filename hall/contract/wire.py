@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_PAYLOAD_BYTES = 16 * 1024
+_NOT_IN_A_LEVEL = str.maketrans({"/": "_", "+": "_", "#": "_"})
 MAX_ID_LEN = 64
 # A payload over the limit but no more than this is still parsed, only to answer its refusal
 # by its id wherever the id sits; a larger one is searched for the id at its two ends.
@@ -42,6 +43,12 @@ class Topics:
     def hub_key(self) -> str:
         """The hub's public key for sealing ID numbers (retained; see sealing.py)."""
         return f"{self.root}/hub/key"
+
+    def hub_probe(self, client_id: str) -> str:
+        """Where a hub checks that the broker still delivers to it: its own topic, which
+        nothing else reads (`/`, `+` and `#` of the client id made `_`)."""
+        level = client_id.translate(_NOT_IN_A_LEVEL) or "_"
+        return f"{self.root}/hub/probe/{level}"
 
     @property
     def board(self) -> str:

@@ -90,6 +90,15 @@ def register_gauges(hub: Hub, metrics: Registry, link: MqttLink, presence: Prese
         },
     )
     gauge(
+        "hall_mqtt_stalls",
+        "Connections to the broker dropped because it stopped acknowledging the hub's "
+        "messages (ack) or stopped delivering to the hub (delivery), since start",
+        lambda: {
+            (("kind", "ack"),): float(link.stats.ack_timeouts),
+            (("kind", "delivery"),): float(link.stats.delivery_timeouts),
+        },
+    )
+    gauge(
         "hall_mqtt_outgoing_backlog",
         "Messages queued to be published",
         lambda: {(): float(link.backlog)},

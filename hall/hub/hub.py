@@ -83,6 +83,7 @@ class Hub:
             persistent_session=True,
             keep_retained=self._keep_retained,
             admit=self._admit,
+            probe_topic=self._topics.hub_probe(self._leadership.client_id),
         )
         self._engine = HallEngine(config, store, clock)
         self._engine.defer_forecasts = True

@@ -169,9 +169,7 @@ class Publisher:
                     continue
                 window_id = catalogue.bound(device).window
                 if window_id is not None:
-                    topics.setdefault(window_id, []).append(
-                        self._topics.device(device.id, "state")
-                    )
+                    topics.setdefault(window_id, []).append(self._topics.device(device.id, "state"))
             self._state_topics = {w: tuple(t) for w, t in topics.items()}
             self._state_topics_of = catalogue
         return self._state_topics

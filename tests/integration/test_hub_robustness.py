@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from hall.hub.runtime import Running
-from tests.support import write_hall_config
+from tests.support import eventually, write_hall_config
 
 from .contract_client import ContractClient
 from .halls import hall_with_client
@@ -172,6 +172,24 @@ async def test_healthz_and_metrics(hub: Running, client: ContractClient) -> None
     assert status == 200
     assert "# TYPE hall_bad_payloads_total counter" in text
     assert metric_total(text, "hall_bad_payloads_total") == 0
+    assert 'hall_mqtt_stalls{kind="delivery"} 0' in text
+
+
+async def test_the_hub_checks_that_the_broker_still_delivers_to_it(
+    hub: Running, client: ContractClient
+) -> None:
+    # Its probe goes round through the broker on a topic of its own, as JSON.
+    probes = f"{client.root}/hub/probe/"
+
+    def probed() -> list[Any]:
+        return [d for t, ds in client.messages.items() if t.startswith(probes) for d in ds]
+
+    await eventually(lambda: len(probed()) >= 2, "two probes", timeout=10)
+    assert all(isinstance(d, dict) and set(d) == {"probe"} for d in probed()), probed()
+    # Each came back to the hub: none missed, no connection dropped.
+    _status, text = await http_get(hub.http_url + "/metrics")
+    assert 'hall_mqtt_stalls{kind="delivery"} 0' in text
+    assert 'hall_mqtt_stalls{kind="ack"} 0' in text
 
 
 async def test_garbage_on_status_topics_leaves_the_hub_answering(

@@ -265,3 +265,45 @@ async def test_a_connection_whose_acknowledgements_stop_is_dropped_and_nothing_l
         await asyncio.wait_for(all_in.wait(), 10)
     assert writer.stats.ack_timeouts == 1 and writer.stats.reconnects == 1
     assert sorted(set(int(p) for p in received)) == list(range(10))  # some twice: QoS 1
+
+
+async def test_a_connection_the_broker_stops_delivering_to_is_dropped_and_nothing_lost(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """Mosquitto 2.0.11 has been seen, after a flood of QoS 0 messages, to stop delivering
+    QoS 1 messages to a client for good while the connection lives: the link's probe does not
+    come back within `delivery_timeout_s`, the connection is dropped, and the broker delivers
+    what it held on the next one (the session is kept)."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/requests"
+    received, all_in, on_message = collector(5)
+    link = MqttLink(
+        endpoint,
+        f"{hall_id}-hub",
+        subscriptions=[topic],
+        persistent_session=True,
+        probe_topic=f"hall/{hall_id}/hub/probe/x",
+        probe_interval_s=0.2,
+        delivery_timeout_s=1.0,
+    )
+    sender = MqttLink(endpoint, f"{hall_id}-device")
+    async with running(link, on_message), running(sender, collector(0)[2]):
+        await asyncio.sleep(0.5)  # probes come back while the broker delivers
+        assert link.stats.delivery_timeouts == 0
+        client = link._client
+        assert client is not None
+        paho = client._client
+        own = paho._handle_publish
+
+        def held_back() -> int:
+            """This connection's QoS 1 messages: neither taken nor acknowledged."""
+            if (paho._in_packet["command"] & 0x06) == 0x02:
+                return 0
+            return own()  # type: ignore[no-any-return]
+
+        paho._handle_publish = held_back
+        for n in range(5):
+            sender.publish(topic, str(n).encode())
+        await asyncio.wait_for(all_in.wait(), 20)
+    assert link.stats.delivery_timeouts == 1 and link.stats.reconnects == 1
+    assert sorted(set(int(p) for p in received)) == list(range(5))
