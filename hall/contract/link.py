@@ -225,6 +225,7 @@ class MqttLink:
     outgoing_limit: int = 50_000
     max_in_flight: int = 500
     ack_timeout_s: float = ACK_TIMEOUT_S
+    merge_writes: bool = True  # False: paho writes each packet alone (`bench.link_writes`)
     # A topic of this link's own (subscribed to, written to by no one else) on which it checks
     # that the broker still delivers to it; None: no such check.
     probe_topic: str | None = None
@@ -330,7 +331,8 @@ class MqttLink:
         # Many publishes in flight is the normal case here, not a warning sign.
         client.pending_calls_threshold = self.max_in_flight * 2
         quick_pubacks(client._client)  # private, see `_pump`
-        merged_writes(client._client)
+        if self.merge_writes:
+            merged_writes(client._client)
         return client
 
     async def _connection_loop(self) -> None:
