@@ -123,7 +123,7 @@ def parse_request(payload: bytes) -> Request:
     try:
         # Decoded as UTF-8 first: `json.loads` of bytes would also take UTF-16 and UTF-32,
         # and UTF-8-encoded surrogates, none of which the contract allows.
-        data = json.loads(payload.decode())
+        data = json.loads(payload.decode(), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"payload is not UTF-8 JSON: {exc}", _sniff_id(payload)) from None
     except RecursionError:
@@ -151,6 +151,11 @@ def parse_request(payload: bytes) -> Request:
     except RecursionError:
         raise BadRequest("payload is nested too deeply", request_id) from None
     return Request(request_id, op, args)
+
+
+def _not_json(constant: str) -> Any:
+    """Python's reader takes NaN and Infinity, which JSON has not: refused."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _oversize_id(payload: bytes) -> str | None:

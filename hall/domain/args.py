@@ -11,17 +11,25 @@ from .errors import DomainError
 
 # ASCII digits: `\d` would also take "A١٢٣" and "A１２３", which no hall ever issues.
 TICKET_NO = re.compile(r"[A-Z][0-9]{3}")
+# A staff number as halls write them ("1001", "S001"): ASCII only, so that no look-alike
+# ("１００１") passes for another clerk and nothing a spreadsheet would run ("=...") is kept.
+STAFF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def _bad(message: str) -> DomainError:
     return DomainError("bad_request", message)
 
 
+# Control and format characters (U+202E turns the text after it around), and the line and
+# paragraph separators U+2028/U+2029 (a line break to every screen and log).
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
 def hidden_char(value: str) -> str | None:
-    """The first control or format character (Unicode Cc/Cf, such as U+202E, which turns
-    the text after it around) in `value`, as U+XXXX; None when there is none."""
+    """The first control, format or line-breaking character in `value`, as U+XXXX; None
+    when there is none."""
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Cf"):
+        if unicodedata.category(char) in _HIDDEN_CATEGORIES:
             return f"U+{ord(char):04X}"
     return None
 
@@ -31,7 +39,10 @@ def plain_text(value: str, name: str) -> str:
     shown to people must look like what it is."""
     hidden = hidden_char(value)
     if hidden is not None:
-        raise _bad(f"args.{name} must not hold control or format characters (found {hidden})")
+        raise _bad(
+            f"args.{name} must not hold control, format or line-separator characters "
+            f"(found {hidden})"
+        )
     return value
 
 
@@ -84,3 +95,17 @@ def ticket_number(args: Mapping[str, Any], name: str) -> str:
     if not TICKET_NO.fullmatch(value):
         raise _bad(f"args.{name} must be a ticket number like A001, got {value!r}")
     return value
+
+
+def staff_id(args: Mapping[str, Any], name: str) -> str:
+    value = required_str(args, name, 64)
+    if not STAFF_ID.fullmatch(value):
+        raise _bad(
+            f"args.{name} must be a staff number: ASCII letters and digits (and - _ . after "
+            f"the first), at most 64, got {value!r}"
+        )
+    return value
+
+
+def optional_staff_id(args: Mapping[str, Any], name: str) -> str | None:
+    return None if args.get(name) is None else staff_id(args, name)

@@ -25,7 +25,7 @@ def transfer(state: HallState, device: Actor, args: Mapping[str, Any], now: floa
     at), and `position` (`front`, `back`; by default it keeps its place by arrival)."""
     code = A.optional_str(args, "service", 1)
     target = A.optional_str(args, "window", 16)
-    staff = A.optional_str(args, "staff", 64)
+    staff = A.optional_staff_id(args, "staff")
     position = A.optional_choice(args, "position", POSITIONS, "") or None
     if target is not None and staff is not None:
         raise DomainError("bad_request", "give args.window or args.staff, not both")

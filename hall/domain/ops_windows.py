@@ -56,7 +56,7 @@ def _window_change(
 
 
 def open_window(state: HallState, device: Actor, args: Mapping[str, Any], now: float) -> Outcome:
-    staff = A.required_str(args, "staff", 64)
+    staff = A.staff_id(args, "staff")
     check = device.staff_check if device.staff_check and device.staff_check.staff == staff else None
     check_sign_in(state.config.staff.require_pin, check)
     window = window_of(state, device, args)

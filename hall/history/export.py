@@ -13,7 +13,7 @@ from typing import Any
 
 from hall.history.reports import RATING_LEVELS, Report
 
-__all__ = ["COLUMNS", "TOTAL_KEY", "report_csv", "report_table", "report_xlsx"]
+__all__ = ["COLUMNS", "TOTAL_KEY", "as_text_cell", "report_csv", "report_table", "report_xlsx"]
 
 TOTAL_KEY = "total"
 COLUMNS = (
@@ -36,6 +36,19 @@ COLUMNS = (
 _COMMENT_COLUMNS = ("case_id", "day", "window", "staff", "level", "comment", "at")
 
 
+# A text cell starting with one of these is read as a formula by spreadsheet programs (CSV
+# too): a staff id or a comment such as `=HYPERLINK(...)` would become a live link.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_cell(value: Any) -> Any:
+    """`value`, with an apostrophe before a text a spreadsheet would take for a formula
+    (OWASP's advice for CSV injection); numbers and other texts unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def report_table(report: Report) -> Iterator[list[Any]]:
     """The header, one line per group, and the total."""
     yield [report.by if name == "key" else name for name in COLUMNS]
@@ -43,7 +56,7 @@ def report_table(report: Report) -> Iterator[list[Any]]:
     views.append(report.total.view() | {"key": TOTAL_KEY})
     for view in views:
         ratings = view.pop("ratings")
-        line = [view[name] for name in COLUMNS if not name.startswith("rating_")]
+        line = [as_text_cell(view[name]) for name in COLUMNS if not name.startswith("rating_")]
         yield line + [ratings[level] for level in RATING_LEVELS]
 
 
@@ -65,7 +78,8 @@ def report_xlsx(report: Report) -> bytes:
     comments = book.create_sheet("comments")
     comments.append(list(_COMMENT_COLUMNS))
     for c in report.comments:
-        comments.append([c.case_id, c.day, c.window, c.staff, c.level, c.comment, c.at])
+        line = [c.case_id, c.day, c.window, c.staff, c.level, c.comment, c.at]
+        comments.append([as_text_cell(value) for value in line])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from hall.history.archive import Archive
-from hall.history.export import COLUMNS, TOTAL_KEY, report_csv, report_xlsx
+from hall.history.export import COLUMNS, TOTAL_KEY, as_text_cell, report_csv, report_xlsx
 from hall.history.records import Record, record_of
 from hall.history.reports import read_report
 from hall.history.rollup import bucket_of
@@ -137,6 +138,27 @@ async def test_the_exports_total_the_tickets_issued(archive: Archive) -> None:
     csv_lines = report_csv(report).splitlines()
     assert csv_lines[-1].split(",")[: tickets + 1] == [TOTAL_KEY, str(len(visits))]
     assert len(csv_lines) == len(lines)
+
+
+async def test_a_text_a_spreadsheet_would_run_is_exported_as_text(archive: Archive) -> None:
+    """A staff id or a comment starting with `=` (or + - @) would be a live formula in the
+    spreadsheet a manager opens: it is written with an apostrophe before it."""
+    from openpyxl import load_workbook
+
+    hall = archive.config.hall.id
+    formula = '=HYPERLINK("http://evil.example/","x")'
+    visit = dataclasses.replace(one_visit(hall, 0, 60), staff=formula, level=1, comment="@cmd")
+    await archive.write(records_of([visit], hall))
+    report = await read_report(archive.db, (hall,), FIRST_DAY, FIRST_DAY, "clerk")
+    csv_lines = report_csv(report).splitlines()
+    assert csv_lines[1].startswith("\"'=HYPERLINK("), csv_lines[1]
+    book = load_workbook(io.BytesIO(report_xlsx(report)))
+    cell = book.worksheets[0]["A2"]
+    assert cell.data_type == "s" and cell.value == "'" + formula
+    comment_row = [c.value for c in book.worksheets[1][2]]
+    assert "'@cmd" in comment_row and "'" + formula in comment_row
+    assert as_text_cell(-3) == -3 and as_text_cell("S001") == "S001"
+    assert [as_text_cell(t) for t in ("+1", "-1", "\t=x", "\r")] == ["'+1", "'-1", "'\t=x", "'\r"]
 
 
 def one_visit(hall: str, n: int, wait_s: int) -> Visit:

@@ -124,6 +124,15 @@ async def test_a_utf8_byte_order_mark_is_a_bad_request(
         pytest.param(envelope("n6", "ticket.take", [1]), "n6", id="args-array"),
         pytest.param(envelope("n7", "ticket.take", "service=A"), "n7", id="args-string"),
         pytest.param(envelope("n8", "ticket.take", 3), "n8", id="args-number"),
+        # Not JSON, though Python's reader takes them; valid requests otherwise.
+        pytest.param(
+            '{"id": "n9", "op": "ticket.take", "args": {"service": "A", "x": NaN}}', "n9", id="nan"
+        ),
+        pytest.param(
+            '{"id": "n10", "op": "ticket.take", "args": {"service": "A", "x": -Infinity}}',
+            "n10",
+            id="infinity",
+        ),
         pytest.param(envelope("x" * 64, "ticket.status", 3), "x" * 64, id="id-64-args-bad"),
     ],
 )
@@ -165,13 +174,15 @@ async def test_wrong_window_arguments_are_a_bad_request(
     hub: Running, client: ContractClient
 ) -> None:
     c = client
-    for staff in ("", "   ", 7, None):
+    # A staff number is ASCII: no look-alike digits, nothing a spreadsheet would run.
+    for staff in ("", "   ", 7, None, "\uff11\uff10\uff10\uff11", '=HYPERLINK("x")', "S 1"):
         args = {} if staff is None else {"staff": staff}
         assert await c.error("pad-1", "window.open", args) == "bad_request", staff
     await c.wait_latest(c.topic("state", "led-1"), lambda d: d["state"] == "closed")
     await c.ok("pad-1", "window.open", {"staff": "S001"})
     # A reason is shown on the dashboard and relayed: no line break, escape or bidi control.
-    for reason in ("", "   ", 3, None, "午休\n中", "\x1b[2J清屏", "午\u202e休", "x" * 201):
+    reasons = ("", "   ", 3, None, "午休\n中", "\x1b[2J清屏", "午\u202e休", "午\u2028休", "x" * 201)
+    for reason in reasons:
         args = {} if reason is None else {"reason": reason}
         assert await c.error("pad-1", "window.pause", args) == "bad_request", reason
     # The window was never paused: it still calls.
