@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_PAYLOAD_BYTES = 16 * 1024
-_NOT_IN_A_LEVEL = str.maketrans({"/": "_", "+": "_", "#": "_"})
 MAX_ID_LEN = 64
 # A payload over the limit but no more than this is still parsed, only to answer its refusal
 # by its id wherever the id sits; a larger one is searched for the id at its two ends.
 MAX_PARSED_FOR_ID = 4 * MAX_PAYLOAD_BYTES
 SNIFFED_BYTES = 4096
+# What a topic level cannot hold (a separator, the wildcards), for `Topics.hub_probe`.
+_NOT_IN_A_LEVEL = str.maketrans({"/": "_", "+": "_", "#": "_"})
 
 
 def dumps_text(payload: Any) -> str:
