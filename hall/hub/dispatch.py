@@ -53,11 +53,14 @@ class RequestMetrics:
     def register(cls, registry: Registry) -> RequestMetrics:
         return cls(
             registry.counter(
-                "hall_requests_total", "Device requests handled, by operation and result code"
+                "hall_requests_total",
+                "Device requests handled, by operation and result code",
+                labelled=True,
             ),
             registry.counter(
                 "hall_bad_payloads_total",
                 "Payloads refused before any operation (answered or dropped)",
+                labelled=True,
             ),
             registry.histogram(
                 "hall_request_seconds",

@@ -100,10 +100,6 @@ class Hub:
             "Requests dropped on arrival, unanswered: a device sending more than ten times "
             "its rate limit",
         )
-        # Shown as 0 from the start, not only once something was counted: an alert on their
-        # growth needs a first value to grow from.
-        self._retained_requests.inc(0)
-        self._shed.inc(0)
         self._shed_logged_at = -SHED_LOG_INTERVAL_S  # monotonic
         self._publisher = Publisher(config, self._link, self._topics, self._hall, status_url, clock)
         self._presence = Presence(config, clock, self._publisher.notify)

@@ -83,8 +83,12 @@ class Histogram:
 class Registry:
     metrics: list[Counter | Gauge | Histogram] = field(default_factory=list)
 
-    def counter(self, name: str, help: str) -> Counter:
+    def counter(self, name: str, help: str, *, labelled: bool = False) -> Counter:
+        """A counter; one without labels is shown as 0 from the start, not only once it has
+        counted something (an alert on its growth needs a first value to grow from)."""
         metric = Counter(name, help)
+        if not labelled:
+            metric.values[()] = 0.0
         self.metrics.append(metric)
         return metric
 

@@ -173,6 +173,9 @@ async def test_healthz_and_metrics(hub: Running, client: ContractClient) -> None
     assert "# TYPE hall_bad_payloads_total counter" in text
     assert metric_total(text, "hall_bad_payloads_total") == 0
     assert 'hall_mqtt_stalls{kind="delivery"} 0' in text
+    # Counters without labels have a value from the start, before anything is counted.
+    assert "\nhall_requests_shed_total 0\n" in text
+    assert "\nhall_forecasts_dropped_total 0\n" in text
 
 
 async def test_the_hub_checks_that_the_broker_still_delivers_to_it(
