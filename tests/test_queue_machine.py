@@ -309,6 +309,8 @@ class QueueMachine(RuleBasedStateMachine):
                 if t.state == "waiting" and t.service == service
             )
             assert counts[service] == expected
+        serving = {no for no, t in self.model.tickets.items() if t.state == "serving"}
+        assert set(self.engine.state.serving) == serving
 
 
 QueueMachine.TestCase.settings = settings(

@@ -55,6 +55,9 @@ def rfc3339(ts: float | None, tz: ZoneInfo) -> str | None:
     return text
 
 
+BAD_RATING_MAX = 2  # ratings of 1-2 of 5 are bad ones (差评)
+
+
 @dataclass(frozen=True, slots=True)
 class Ticket:
     no: str  # "A001": service prefix + 3 digits, from 001 each day per service
@@ -98,6 +101,11 @@ class Ticket:
         if data.get("services_done") is not None:
             data["services_done"] = tuple(data["services_done"])
         return cls(**data)
+
+    @property
+    def rated_badly(self) -> bool:
+        """Rated 1 or 2 of 5 (差评): alarmed, and followed up by the hall."""
+        return self.rated and self.rating is not None and self.rating <= BAD_RATING_MAX
 
     def evolve(self, **changes: Any) -> Ticket:
         return replace(self, **changes)

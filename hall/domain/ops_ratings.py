@@ -13,7 +13,7 @@ from . import args as A
 from .actor import Actor
 from .errors import DomainError
 from .events import BadRatingAlarm, DomainEvent, EvaluationSubmitted, EvaluationUnrated
-from .model import Ticket, rfc3339
+from .model import BAD_RATING_MAX, Ticket, rfc3339
 from .state import HallState, Outcome
 
 LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -46,12 +46,12 @@ def evaluate(state: HallState, device: Actor, args: Mapping[str, Any], now: floa
         "staff": ticket.staff,
         "level": level,
         "label": LEVEL_LABELS[level],
-        "bad": level <= 2,
+        "bad": level <= BAD_RATING_MAX,
         "at": rfc3339(now, state.tz),
     }
     after = ticket.evolve(rated=True, rating=level, rated_at=now)
     events: tuple[DomainEvent, ...] = (EvaluationSubmitted(now, evaluation, device.id),)
-    if level <= 2:
+    if level <= BAD_RATING_MAX:
         events += (BadRatingAlarm(now, evaluation),)
     return Outcome(
         result={"evaluation": evaluation},

@@ -12,7 +12,6 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -34,7 +33,7 @@ from .forecast import (
     run_steps,
 )
 from .model import Ticket, Window, rfc3339
-from .numbering import MAX_PER_DAY
+from .numbering import MAX_PER_DAY, LocalTime
 from .occupancy import Occupancy
 from .queue import ahead_of, places
 from .queue_index import QueueIndex
@@ -106,6 +105,7 @@ class HallState:
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.config.hall.timezone)
+        self.local = LocalTime(self.tz)
         self.times.default_s = float(self.config.queue.default_service_s)
         for w in self.config.windows:
             self.windows.setdefault(w.id, Window(w.id))
@@ -115,6 +115,9 @@ class HallState:
         for t in self.tickets.values():
             if t.state == "waiting":
                 self.waiting.setdefault(t.service, {})[t.no] = t
+        # What the supervision looks at besides the waiting: kept by apply() too.
+        self.serving = {t.no: t for t in self.tickets.values() if t.state == "serving"}
+        self.rated_badly = {t.no: t for t in self.tickets.values() if t.rated_badly}
         self._recent: list[str] | None = None  # ticket numbers on the board, newest first
         self.index = QueueIndex(
             (t for q in self.waiting.values() for t in q.values()), self.wait_targets
@@ -354,7 +357,7 @@ class HallState:
 
     def clock(self, now: float) -> str:
         """The hall's local time of day, "HH:MM" (what opening hours are compared with)."""
-        return datetime.fromtimestamp(now, self.tz).strftime("%H:%M")
+        return self.local.hhmm(now)
 
     def accepting(self, now: float | None) -> tuple[bool, ...]:
         """Which services issue tickets now, in catalogue order (hours ignored without now)."""
@@ -425,6 +428,8 @@ class HallState:
             if after.state == "waiting":
                 self.waiting.setdefault(after.service, {})[after.no] = after
                 self.index.add(after)
+            _keep(self.serving, after, after.state == "serving")
+            _keep(self.rated_badly, after, after.rated_badly)
         for before_w, after_w in outcome.windows:
             self.windows[after_w.id] = after_w
             if after_w.state != "open":
@@ -486,3 +491,11 @@ def with_estimate(view: dict[str, Any], estimate: Estimate) -> dict[str, Any]:
         view["eta_s"] = None
         view["eta_reason"] = estimate.reason
     return view
+
+
+def _keep(index: dict[str, Ticket], ticket: Ticket, belongs: bool) -> None:
+    """`ticket` in `index` (by number) as it is now, or out of it."""
+    if belongs:
+        index[ticket.no] = ticket
+    else:
+        index.pop(ticket.no, None)

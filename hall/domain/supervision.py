@@ -30,6 +30,7 @@ the hub's start). `since` is when the condition began: the cause plus its limit.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -37,7 +38,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .config import SupervisionRules
-from .model import rfc3339
+from .model import Ticket, rfc3339
 from .ops_ratings import LEVEL_LABELS
 from .state import HallState
 
@@ -181,8 +182,28 @@ def _waiting_details(state: HallState, code: str, name: str, n: int) -> dict[str
 def _count_reached(state: HallState, code: str, count: int) -> float:
     """When at least `count` people waited for service `code`, as the tickets still waiting
     tell: the issue of the `count`-th oldest (those who left since only make it earlier)."""
-    issued = sorted(t.issued_at for t in state.waiting.get(code, {}).values())
-    return issued[min(len(issued), max(1, count)) - 1]
+    waiting = state.waiting.get(code, {})
+    oldest = heapq.nsmallest(
+        min(len(waiting), max(1, count)), (t.issued_at for t in waiting.values())
+    )
+    return oldest[-1]
+
+
+def _notable(state: HallState, rules: SupervisionRules, now: float) -> list[Ticket]:
+    """The tickets that may raise an alarm, in order of arrival: waiting past the target, in
+    service past the limit, rated badly. Found from the hall's indexes, never by sorting the
+    whole day (this runs several times a second, and a busy hall has thousands by noon)."""
+    found = {
+        t.no: t
+        for queue in state.waiting.values()
+        for t in queue.values()
+        if now - t.issued_at >= rules.wait_target_s
+    }
+    for t in state.serving.values():
+        if t.started_at is not None and now - t.started_at >= rules.service_limit_s:
+            found[t.no] = t
+    found.update(state.rated_badly)
+    return sorted(found.values(), key=lambda t: t.arrival)
 
 
 def conditions(
@@ -219,7 +240,7 @@ def conditions(
                     details=_waiting_details(state, service.code, service.name, n),
                 )
             )
-    for ticket in sorted(state.tickets.values(), key=lambda t: t.arrival):
+    for ticket in _notable(state, rules, now):
         if ticket.state == "waiting":
             _add_timed(
                 found,
@@ -243,7 +264,7 @@ def conditions(
                 f"{ticket.no} 在{name or '窗口'}办理已",
                 {"ticket": ticket.no, "window": ticket.window, "window_name": name},
             )
-        if ticket.rated and ticket.rating is not None and ticket.rating <= 2:
+        if ticket.rated_badly and ticket.rating is not None:
             name = _window_name(state, ticket.window) if ticket.window else None
             staff = f" 工号 {ticket.staff}" if ticket.staff else ""
             # A rating stored before ratings kept their time: the visit's end is the closest.

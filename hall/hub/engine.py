@@ -33,7 +33,6 @@ from hall.domain.errors import DomainError
 from hall.domain.estimate import ServiceTimes
 from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
-from hall.domain.numbering import local_day
 from hall.hub import views
 from hall.hub.recent_requests import RecentRequests
 from hall.store.hall_store import Commit, Committed, HallStore
@@ -85,7 +84,7 @@ class HallEngine:
         epoch = await self.store.claim_epoch()
         self.took_hall()
         await self.remember_answered()
-        await self.load(local_day(self.clock(), self.state.tz))
+        await self.load(self.state.local.day(self.clock()))
         return epoch
 
     def took_hall(self) -> None:
@@ -199,7 +198,7 @@ class HallEngine:
     async def new_day_if_due(self) -> bool:
         """Start the hall's new day at midnight even when no request comes to trigger it."""
         async with self._lock:
-            today = local_day(self.clock(), self.state.tz)
+            today = self.state.local.day(self.clock())
             if today == self.state.day:
                 return False
             await self.load(today)
@@ -257,7 +256,7 @@ class HallEngine:
         self, batch: list[tuple[Actor, Request]]
     ) -> dict[tuple[str, str], Handled]:
         now = self.clock()
-        if local_day(now, self.state.tz) != self.state.day or self._stale:
+        if self.state.local.day(now) != self.state.day or self._stale:
             return {}  # the day changes, or a reload is due: let the single path do it
         staged: list[tuple[Actor, Request, Outcome | None, str, Commit]] = []
         for actor, request in batch:
@@ -306,7 +305,7 @@ class HallEngine:
 
     async def _handle_once(self, actor: Actor, request: Request) -> Handled:
         now = self.clock()
-        today = local_day(now, self.state.tz)
+        today = self.state.local.day(now)
         day_changed = today != self.state.day
         if day_changed or self._stale:
             await self.load(today)

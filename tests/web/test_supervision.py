@@ -8,7 +8,7 @@ import pytest
 
 from hall.domain.config import SupervisionRules
 from hall.domain.model import Ticket, Window
-from hall.domain.state import HallState
+from hall.domain.state import HallState, Outcome
 from hall.domain.supervision import DETAILS, Ack, Supervisor, conditions
 from tests.domain.hallfile import small_hall
 
@@ -353,3 +353,37 @@ def test_alarms_are_ordered_most_severe_first_then_oldest() -> None:
     alarms = Supervisor(RULES).review(state, T0 + 1000, ALL_ONLINE, {}, T0).alarms
     assert [(a.id, a.level) for a in alarms][:2] == [("waiting:A", "red"), ("wait:B001", "orange")]
     assert all("张" not in a.message for a in alarms)
+
+
+def test_alarms_follow_the_tickets_as_they_change() -> None:
+    """The alarms come from the hall's indexes (waiting, in service, rated badly), kept by
+    every change: they match a look at every ticket of the day, in order of arrival."""
+    waiting = ticket("A001", issued_at=T0)
+    served = ticket("B002", "serving", window="1", started_at=T0, issued_at=T0)
+    finished = ticket("A003", "done", window="2", started_at=T0, finished_at=T0 + 60)
+    state = hall(waiting, served, finished)
+    now = T0 + 1_000
+    assert [c.id for c in conditions(state, RULES, now, ALL_ONLINE, {}, T0)][-2:] == [
+        "wait:A001",
+        "service:B002",
+    ]
+    # A001 is called, B002 ends and is rated 1, A003 is rated 2, a new ticket arrives.
+    called = waiting.evolve(state="called", window="2", called_at=now)
+    rated_b = served.evolve(state="done", finished_at=now, rated=True, rating=1, rated_at=now)
+    rated_a = finished.evolve(rated=True, rating=2, rated_at=now)
+    late = ticket("B004", issued_at=T0 + 1)
+    state.apply(
+        Outcome(
+            result={},
+            tickets=((waiting, called), (served, rated_b), (finished, rated_a), (None, late)),
+        )
+    )
+    found = [c.id for c in conditions(state, RULES, now, ALL_ONLINE, {}, T0)]
+    assert found == ["rating:B002", "rating:A003", "wait:B004"]
+    assert set(state.serving) == set() and set(state.rated_badly) == {"B002", "A003"}
+    # Rated well after all (a correction is a new state of the ticket): out of the index.
+    state.apply(Outcome(result={}, tickets=((rated_a, rated_a.evolve(rating=5)),)))
+    assert [c.id for c in conditions(state, RULES, now, ALL_ONLINE, {}, T0)] == [
+        "rating:B002",
+        "wait:B004",
+    ]
