@@ -279,6 +279,9 @@ class MqttLink:
     max_in_flight: int = 500
     ack_timeout_s: float = ACK_TIMEOUT_S
     merge_writes: bool = True  # False: paho writes each packet alone (`bench.link_writes`)
+    # False: paho's packets are written once aiomqtt's watch of the socket says it can take
+    # them (`prompt_writes`; `bench.link_writes`)
+    write_promptly: bool = True
     # A topic of this link's own (subscribed to, written to by no one else) on which it checks
     # that the broker still delivers to it; None: no such check.
     probe_topic: str | None = None
@@ -386,6 +389,7 @@ class MqttLink:
         quick_pubacks(client._client)  # private, see `_pump`
         if self.merge_writes:
             merged_writes(client._client)
+        if self.write_promptly:
             prompt_writes(client._client, asyncio.get_running_loop())
         return client
 
