@@ -16,9 +16,11 @@ from paho.mqtt.exception import MalformedPacket
 
 from hall.contract.link import (
     MERGE_LIMIT,
+    READ_BURST,
     Endpoint,
     MqttLink,
     _merge,
+    chunked_reads,
     merged_writes,
     prompt_writes,
     quick_pubacks,
@@ -227,6 +229,94 @@ async def test_the_link_writes_without_having_the_socket_watched(
     assert len(received) == 200
     # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
     assert watched == 0
+
+
+def _publish_packet(topic: bytes, payload: bytes) -> bytes:
+    """An MQTT 3.1.1 PUBLISH at QoS 0 (lengths under 128 bytes)."""
+    body = len(topic).to_bytes(2, "big") + topic + payload
+    assert len(body) < 128
+    return bytes((0x30, len(body))) + body
+
+
+class _Incoming:
+    """What paho reads from, as a non-blocking socket: hands out what was put in, at most
+    what is asked; records each call that returned something."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.reads: list[int] = []
+        self.calls = 0  # with those that found nothing
+
+    def recv(self, size: int) -> bytes:
+        self.calls += 1
+        if not self.data:
+            raise BlockingIOError
+        taken, self.data = self.data[:size], self.data[size:]
+        self.reads.append(len(taken))
+        return taken
+
+    def close(self) -> None:
+        pass
+
+
+async def test_the_socket_is_read_a_chunk_at_a_time_and_every_packet_in_it_taken() -> None:
+    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
+    failures: list[Exception] = []
+    assert chunked_reads(paho, asyncio.get_running_loop(), failures.append)
+    got: list[bytes] = []
+    paho.on_message = lambda _client, _userdata, message: got.append(message.payload)
+    sock = _Incoming()
+    paho._sock = sock
+    packets = [_publish_packet(b"t", b"m%d" % n) for n in range(READ_BURST + 10)]
+    stream = b"".join(packets)
+    cut = len(stream) - 3  # the last packet comes in two pieces
+    sock.data = stream[:cut]
+    paho.loop_read()  # what aiomqtt calls when the socket has something
+    assert len(got) == READ_BURST and len(sock.reads) == 1  # one read for all of them
+    await asyncio.sleep(0)  # the rest of the chunk at the next turn, unasked
+    assert len(got) == READ_BURST + 9
+    sock.data = stream[cut:]
+    paho.loop_read()
+    assert got == [b"m%d" % n for n in range(READ_BURST + 10)]
+    assert len(sock.reads) == 2 and not failures
+    # Each read took less than asked: the socket was not asked again to find it empty.
+    assert sock.calls == 2
+    paho.loop_read()  # the loop says it is readable after all: asked, and found empty
+    assert sock.calls == 3 and len(got) == READ_BURST + 10
+
+
+async def test_large_messages_written_in_parts_and_read_in_chunks_arrive_whole(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """Messages far larger than the socket takes or gives at once: what a write leaves is
+    written when the socket can take more (aiomqtt's watch), and a message read in many
+    chunks arrives whole; none lost or torn, small ones between them in order too."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/large"
+    count = 6
+    received, all_in, on_message = collector(2 * count)
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic, f"{topic}/small"])
+    writer = MqttLink(endpoint, f"{hall_id}-writer")
+    bodies = [bytes([65 + n]) * (3_000_000 + n) for n in range(count)]
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        paho = writer._client._client  # type: ignore[union-attr]
+        watched = 0
+        hook = paho.on_socket_register_write
+
+        def counted(*args: object) -> None:
+            nonlocal watched
+            watched += 1
+            hook(*args)
+
+        paho.on_socket_register_write = counted
+        for n, body in enumerate(bodies):
+            writer.publish(topic, body)
+            writer.publish(f"{topic}/small", b"small-%d" % n)
+        await asyncio.wait_for(all_in.wait(), 60)
+    assert watched > 0  # the socket did not take it all at once
+    assert [p for p in received if len(p) > 100] == bodies
+    assert [p for p in received if len(p) <= 100] == [b"small-%d" % n for n in range(count)]
+    assert writer.stats.publish_failures == 0
 
 
 async def test_nothing_is_handled_before_on_connect_ends(
