@@ -68,6 +68,10 @@ NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 # Reconnecting: the first wait within 0.2 s, the ceiling doubling up to 10 s (`backoff.py`).
 RECONNECT_BASE_S = 0.2
 RECONNECT_CAP_S = 10.0
+# A message this large is said in the log (once a topic): many brokers are set to refuse
+# packets over 64 KiB, and end the connection of the client that sends one.
+LARGE_MESSAGE_BYTES = 65_536 - 1_024
+CONNECTION_LASTED_S = 10.0  # a connection up this long resets the reconnection backoff
 
 
 # What `quick_pubacks` reaches into: paho 2.x's handling of a received PUBACK.
@@ -291,6 +295,11 @@ def chunked_reads(
     return True
 
 
+async def _reset_when_lasted(backoff: Backoff, after_s: float) -> None:
+    await asyncio.sleep(after_s)
+    backoff.reset()
+
+
 def _link_failed(client: aiomqtt.Client, exc: Exception) -> None:
     """A read on the connection failed outside aiomqtt's reader: it ends, as it would there."""
     disconnected = getattr(client, "_disconnected", None)  # private, as in `_pump`
@@ -331,12 +340,13 @@ class LinkStats:
     publish_failures: int = 0
     ack_timeouts: int = 0  # connections dropped for an acknowledgement that never came
     delivery_timeouts: int = 0  # connections dropped for a probe that never came back
+    superseded: int = 0  # retained messages replaced by a newer one before they were sent
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outgoing:
     topic: str
-    payload: bytes
+    payload: bytes  # a retained one still queued takes a newer payload in its place
     retain: bool
     qos: int
     seq: int = 0  # the order it was queued in: messages sent again keep their order
@@ -376,6 +386,9 @@ class MqttLink:
         self.connected = asyncio.Event()
         self._incoming: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(self.incoming_limit)
         self._outgoing: asyncio.Queue[Outgoing] = asyncio.Queue(self.outgoing_limit)
+        # The retained messages in `_outgoing`, by topic: not yet handed to the client.
+        self._retained_waiting: dict[str, Outgoing] = {}
+        self._large_topics: set[str] = set()  # topics warned of for a message over the size
         # Messages taken by a sender whose connection ended before the broker acknowledged
         # them (by their `seq`): sent first on the next connection, so nothing queued is lost
         # when the broker restarts or the link is cut (the broker may see one twice).
@@ -393,9 +406,30 @@ class MqttLink:
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
+        """Queue a message. A retained one replaces the payload of one to the same topic still
+        queued (the broker would keep only the last): while the broker is slow or away, what
+        waits is the latest state of each screen, not every state it went through, and the
+        queue keeps its room for the answers and events, which are not states."""
+        if len(payload) > LARGE_MESSAGE_BYTES and topic not in self._large_topics:
+            self._large_topics.add(topic)  # said once a topic: it is the hall's size, not news
+            log.warning(
+                "a message of %d bytes to %s: a broker whose max_packet_size is smaller ends "
+                "the connection on it (the shipped Mosquitto configuration allows 1 MiB)",
+                len(payload),
+                topic,
+            )
+        if retain:
+            waiting = self._retained_waiting.get(topic)
+            if waiting is not None and waiting.qos == qos:
+                waiting.payload = payload
+                self.stats.superseded += 1
+                return
         try:
             self._queued += 1
-            self._outgoing.put_nowait(Outgoing(topic, payload, retain, qos, self._queued))
+            item = Outgoing(topic, payload, retain, qos, self._queued)
+            self._outgoing.put_nowait(item)
+            if retain:
+                self._retained_waiting[topic] = item
         except asyncio.QueueFull:
             self.stats.dropped_outgoing += 1
             log.warning(
@@ -520,7 +554,11 @@ class MqttLink:
             for topic in (*self.subscriptions, *probe):
                 await client.subscribe(topic, qos=1)
             log.info("connected to %s as %s", self.endpoint, self.client_id)
-            backoff.reset()
+            # The wait before the next attempt starts again from the shortest once this
+            # connection has lasted: one the broker ends at once (a message over its packet
+            # size, a login it takes and then drops) is tried again ever more slowly, not
+            # ten times a second.
+            session.create_task(_reset_when_lasted(backoff, CONNECTION_LASTED_S))
             session.create_task(self._pump(client))
             if self.probe_topic is not None:
                 session.create_task(self._watch_delivery(client, self.probe_topic))
@@ -670,6 +708,8 @@ class MqttLink:
                     item = heapq.heappop(self._unacked)[1]
                 else:
                     item = await self._outgoing.get()
+                    if item.retain and self._retained_waiting.get(item.topic) is item:
+                        del self._retained_waiting[item.topic]  # a newer one is queued anew
                 info = paho.publish(item.topic, item.payload, item.qos, item.retain)
                 if info.rc in _CONNECTION_GONE:
                     heapq.heappush(self._unacked, (item.seq, item))

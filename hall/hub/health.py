@@ -98,6 +98,11 @@ def register_gauges(hub: Hub, metrics: Registry, link: MqttLink, presence: Prese
             (("kind", "delivery"),): float(link.stats.delivery_timeouts),
         },
     )
+    metrics.counter_read(
+        "hall_mqtt_superseded_total",
+        "Retained messages replaced by a newer one to the same topic before they were sent",
+        lambda: link.stats.superseded,
+    )
     gauge(
         "hall_mqtt_outgoing_backlog",
         "Messages queued to be published",

@@ -193,6 +193,7 @@ async def test_the_hub_checks_that_the_broker_still_delivers_to_it(
     _status, text = await http_get(hub.http_url + "/metrics")
     assert 'hall_mqtt_stalls{kind="delivery"} 0' in text
     assert 'hall_mqtt_stalls{kind="ack"} 0' in text
+    assert "hall_mqtt_superseded_total " in text
 
 
 async def test_garbage_on_status_topics_leaves_the_hub_answering(

@@ -319,6 +319,73 @@ async def test_large_messages_written_in_parts_and_read_in_chunks_arrive_whole(
     assert writer.stats.publish_failures == 0
 
 
+async def test_a_retained_message_still_queued_takes_the_newer_payload_in_its_place(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """While the broker is away, a screen's states do not pile up in the queue: the latest
+    waits, where the first of them was queued; an answer or an event is never replaced."""
+    endpoint = Endpoint(*mqtt_host_port)
+    state, event = f"hall/{hall_id}/dev/led-1/state", f"hall/{hall_id}/events"
+    writer = MqttLink(endpoint, f"{hall_id}-writer")  # not connected yet: everything waits
+    writer.publish(state, b"1", retain=True)
+    writer.publish(event, b"e1")
+    writer.publish(state, b"2", retain=True)
+    writer.publish(event, b"e2")
+    writer.publish(state, b"3", retain=True)
+    assert writer.backlog == 3 and writer.stats.superseded == 2
+    received: list[tuple[str, bytes]] = []
+
+    async def on_message(topic: str, payload: bytes) -> None:
+        received.append((topic, payload))
+
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[state, event])
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+
+        async def three_came() -> bool:
+            return len(received) >= 3
+
+        await eventually(three_came, "the queued messages", timeout=10)
+        assert received == [(state, b"3"), (event, b"e1"), (event, b"e2")]
+        writer.publish(state, b"4", retain=True)  # the last one left: queued anew
+
+        async def fourth_came() -> bool:
+            return len(received) >= 4
+
+        await eventually(fourth_came, "the state published after", timeout=10)
+    assert received[3] == (state, b"4")
+    await asyncio.sleep(0.2)
+    assert len(received) == 4
+
+
+async def test_a_broker_that_ends_every_connection_at_once_is_tried_ever_more_slowly() -> None:
+    """A broker that takes the connection and ends it at once (as Mosquitto does for a
+    message over its packet size) is not tried again ten times a second: the backoff starts
+    again from the shortest wait only once a connection has lasted."""
+    connections = 0
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readexactly(2)  # CONNECT: its type and (short) length ...
+            writer.write(b"\x20\x02\x00\x00")  # ... answered CONNACK, accepted
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        writer.close()
+
+    server = await asyncio.start_server(broker, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = MqttLink(Endpoint("127.0.0.1", port), "backoff-test")
+    async with server:
+        runner = asyncio.create_task(link.run(collector(0)[2]))
+        await asyncio.sleep(4)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    # Waits drawn from [0, 0.2], [0, 0.4], [0, 0.8] ... s: a handful of attempts in 4 s, where
+    # a backoff reset on every connection made it about 30.
+    assert 2 <= connections <= 12, connections
+
+
 async def test_nothing_is_handled_before_on_connect_ends(
     mqtt_host_port: tuple[str, int], hall_id: str
 ) -> None:
