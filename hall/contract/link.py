@@ -6,8 +6,7 @@ queues whose overflow is counted and logged, never silent. Publishing never bloc
 messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
 by the broker. aiomqtt's public API is used throughout, but for publishing: the messages are
 handed to its paho client and their acknowledgements followed here (`MqttLink._pump`), and
-the packets waiting in paho's queue are written with one system call (`merged_writes`), at the
-event loop's turn (`prompt_writes`); the socket is read a chunk at a time (`chunked_reads`).
+the packets waiting in paho's queue are written with one system call (`merged_writes`).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import secrets
 import socket
 import ssl
 import struct
-import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,142 +169,9 @@ def _merge(out: Any) -> None:
         )
 
 
-# What `prompt_writes` reaches into: how paho 2.x asks for its socket to be watched for writing.
-_PAHO_PROMPT_PARTS = ("_call_socket_register_write", "_registered_write", "_sock", "loop_write")
-
-
-def prompt_writes(paho: Any, loop: asyncio.AbstractEventLoop) -> bool:
-    """Have paho's client write what it queued at the event loop's next turn.
-
-    aiomqtt answers paho's "I have packets to write" by having the loop watch the socket,
-    asked through the loop's wake-up pipe (paho may ask from the thread it connects in), and
-    stops watching once they are written: two more turns of the loop and four system calls
-    (the pipe written and read, the watch added and removed) each time the hub writes, which
-    is for every request (its PUBACK, its answer and what it changed). Asked from the loop's
-    own thread, the packets are now written at the loop's turn after next, when aiomqtt's
-    watch would have written them, all that was queued by then in one go (`merged_writes`;
-    at the very next turn, a busy hub wrote more often and less each time); only what the
-    socket cannot take at once is left to aiomqtt's watch, as is everything asked from
-    another thread. To be installed from the loop's thread; True when it was (paho 2.x)."""
-    if not all(hasattr(paho, part) for part in _PAHO_PROMPT_PARTS):
-        return False
-    watch = paho._call_socket_register_write  # paho's own: calls aiomqtt's hook
-    loop_thread = threading.get_ident()
-    due = False  # a write at the loop's next turn is scheduled
-    writing = False  # inside it
-
-    def write() -> None:
-        nonlocal due, writing
-        due = False
-        if paho._sock is None or paho._registered_write:
-            return  # gone, or aiomqtt's watch is on and writes what is queued
-        writing = True
-        try:
-            paho.loop_write()  # what is left unwritten asks again: then aiomqtt's watch
-        except Exception:  # aiomqtt's own writer meets it again, and ends the connection
-            watch()
-        finally:
-            writing = False
-
-    def register() -> None:
-        nonlocal due
-        if paho._registered_write:
-            return  # aiomqtt's watch is on: it writes this too
-        if writing or threading.get_ident() != loop_thread:
-            watch()
-        elif not due:
-            due = True
-            loop.call_soon(loop.call_soon, write)  # the turn after next
-
-    paho._call_socket_register_write = register
-    return True
-
-
-READ_CHUNK = 65_536  # bytes asked of the socket at once
-READ_BURST = 512  # packets taken in one turn of the loop at most; the rest at the next turn
-# What `chunked_reads` reaches into: paho 2.x's reading of the socket, a packet at a time.
-_PAHO_READ_PARTS = ("_sock_recv", "_packet_read", "_loop_rc_handle", "_sock", "loop_read")
-
-
-def chunked_reads(
-    paho: Any, loop: asyncio.AbstractEventLoop, failed: Callable[[Exception], None]
-) -> bool:
-    """Have paho's client read the socket a chunk at a time, and take every packet in it.
-
-    paho reads a packet's first byte, its length and its body with a system call each: three
-    for a PUBACK, and the hub takes one PUBACK for every message it sends (three per
-    `ticket.take`, seven per `call.next`) besides the requests. Here paho's reads are served
-    from one read of up to `READ_CHUNK` bytes, and a turn of the loop takes every packet the
-    socket held, up to `READ_BURST`: what is left of the chunk is taken at the next turn, as
-    the socket will not say again that it has it. paho still decodes and handles every
-    packet itself. `failed` is told an error of such a later turn (the connection is gone),
-    as aiomqtt's reader would be. To be installed from the loop's thread; True when it was
-    (paho 2.x)."""
-    if not all(hasattr(paho, part) for part in _PAHO_READ_PARTS):
-        return False
-    own_recv = paho._sock_recv
-    chunk = b""  # the last read of the socket
-    taken = 0  # how much of it paho has had
-    source: object = None  # the socket it was read from
-    # The last read took less than was asked: the socket had no more then. The loop watches
-    # it level-triggered, so what came since makes it call `read` again: no read to find out.
-    drained = False
-
-    def recv(size: int) -> bytes:
-        nonlocal chunk, taken, source, drained
-        if taken >= len(chunk) or source is not paho._sock:
-            if drained:
-                raise BlockingIOError
-            data: bytes = own_recv(READ_CHUNK)  # BlockingIOError when it has nothing
-            if not data:
-                return data  # the connection closed
-            chunk, taken, source = data, 0, paho._sock
-            drained = len(data) < READ_CHUNK
-        start = taken
-        taken = min(start + size, len(chunk))
-        return chunk[start:taken]
-
-    def read(max_packets: int = 1) -> MQTTErrorCode:  # paho's signature; every packet is read
-        nonlocal drained
-        drained = False  # called as the loop found the socket readable
-        return read_chunk()
-
-    def read_chunk() -> MQTTErrorCode:
-        for _ in range(READ_BURST):
-            if paho._sock is None:
-                return MQTTErrorCode.MQTT_ERR_NO_CONN
-            rc = paho._packet_read()
-            if rc > 0:
-                return paho._loop_rc_handle(rc)  # type: ignore[no-any-return]
-            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:  # the socket is empty, and so is the chunk
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-        if taken < len(chunk) and source is paho._sock:
-            loop.call_soon(read_on)  # read already: the socket will not say so again
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def read_on() -> None:
-        try:
-            read_chunk()  # what is left of the chunk; the socket only if it may hold more
-        except Exception as exc:  # as aiomqtt's own reader: the connection is gone
-            failed(exc)
-
-    paho._sock_recv = recv
-    paho.loop_read = read
-    return True
-
-
 async def _reset_when_lasted(backoff: Backoff, after_s: float) -> None:
     await asyncio.sleep(after_s)
     backoff.reset()
-
-
-def _link_failed(client: aiomqtt.Client, exc: Exception) -> None:
-    """A read on the connection failed outside aiomqtt's reader: it ends, as it would there."""
-    disconnected = getattr(client, "_disconnected", None)  # private, as in `_pump`
-    if isinstance(disconnected, asyncio.Future) and not disconnected.done():
-        disconnected.set_exception(exc)
-    else:
-        log.warning("MQTT connection failed: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -371,10 +236,6 @@ class MqttLink:
     max_in_flight: int = 500
     ack_timeout_s: float = ACK_TIMEOUT_S
     merge_writes: bool = True  # False: paho writes each packet alone (`bench.link_writes`)
-    # False: paho's packets are written once aiomqtt's watch of the socket says it can take
-    # them (`prompt_writes`; `bench.link_writes`)
-    write_promptly: bool = True
-    read_in_chunks: bool = True  # False: paho reads each packet's parts alone (`chunked_reads`)
     # A topic of this link's own (subscribed to, written to by no one else) on which it checks
     # that the broker still delivers to it; None: no such check.
     probe_topic: str | None = None
@@ -506,14 +367,6 @@ class MqttLink:
         quick_pubacks(client._client)  # private, see `_pump`
         if self.merge_writes:
             merged_writes(client._client)
-        if self.write_promptly:
-            prompt_writes(client._client, asyncio.get_running_loop())
-        if self.read_in_chunks:
-            chunked_reads(
-                client._client,
-                asyncio.get_running_loop(),
-                lambda exc: _link_failed(client, exc),
-            )
         return client
 
     async def _connection_loop(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -16,13 +15,10 @@ from paho.mqtt.exception import MalformedPacket
 
 from hall.contract.link import (
     MERGE_LIMIT,
-    READ_BURST,
     Endpoint,
     MqttLink,
     _merge,
-    chunked_reads,
     merged_writes,
-    prompt_writes,
     quick_pubacks,
 )
 from tests.support import background, eventually
@@ -169,128 +165,12 @@ def test_paho_writes_its_waiting_packets_with_one_call_and_keeps_what_did_not_fi
     assert b"".join(sock.writes) == b"".join(packets) and len(sock.writes) == 2
 
 
-async def test_queued_packets_are_written_at_the_loop_s_turn_and_the_rest_watched() -> None:
-    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
-    assert merged_writes(paho)
-    assert prompt_writes(paho, asyncio.get_running_loop())
-    watched: list[str] = []  # aiomqtt's hooks: watch the socket for writing, or stop
-    paho.on_socket_register_write = lambda *_args: watched.append("watch")
-    paho.on_socket_unregister_write = lambda *_args: watched.append("unwatch")
-    sock = _Socket(room=100)
-    paho._sock = sock
-    packets = [bytes([0x32, n]) * 20 for n in range(7)]
-    for n, packet in enumerate(packets):
-        paho._packet_queue(0x32, packet, n + 1, 1)
-    assert sock.writes == [] and watched == []  # nothing yet: the rest of this turn may add
-    for _ in range(3):
-        await asyncio.sleep(0)
-    # One write of all seven, cut short by the socket; the rest left to aiomqtt's watch.
-    assert sock.writes == [b"".join(packets)[:100]]
-    assert watched == ["watch"]
-    paho._packet_queue(0x32, b"late", 8, 1)  # queued while watched: the watch writes it
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert len(sock.writes) == 1
-    sock.room = 10_000
-    paho.loop_write()  # what aiomqtt does once the socket can take more
-    assert b"".join(sock.writes) == b"".join(packets) + b"late"
-    assert watched == ["watch", "unwatch"]
-    # Asked from another thread (paho connecting), the watch is asked at once.
-    thread = threading.Thread(target=paho._packet_queue, args=(0x32, b"x", 9, 1))
-    thread.start()
-    thread.join()
-    assert watched == ["watch", "unwatch", "watch"]
-
-
-async def test_the_link_writes_without_having_the_socket_watched(
-    mqtt_host_port: tuple[str, int], hall_id: str
-) -> None:
-    endpoint = Endpoint(*mqtt_host_port)
-    topic = f"hall/{hall_id}/prompt"
-    received, all_in, on_message = collector(200)
-    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
-    writer = MqttLink(endpoint, f"{hall_id}-writer")
-    async with running(reader, on_message), running(writer, collector(0)[2]):
-        paho = writer._client._client  # type: ignore[union-attr]
-        watched = 0
-        hook = paho.on_socket_register_write
-
-        def counted(*args: object) -> None:
-            nonlocal watched
-            watched += 1
-            hook(*args)
-
-        paho.on_socket_register_write = counted
-        for burst in range(20):
-            for n in range(10):
-                writer.publish(topic, f"{burst}-{n}".encode())
-            await asyncio.sleep(0.01)
-        await asyncio.wait_for(all_in.wait(), 20)
-    assert len(received) == 200
-    # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
-    assert watched == 0
-
-
-def _publish_packet(topic: bytes, payload: bytes) -> bytes:
-    """An MQTT 3.1.1 PUBLISH at QoS 0 (lengths under 128 bytes)."""
-    body = len(topic).to_bytes(2, "big") + topic + payload
-    assert len(body) < 128
-    return bytes((0x30, len(body))) + body
-
-
-class _Incoming:
-    """What paho reads from, as a non-blocking socket: hands out what was put in, at most
-    what is asked; records each call that returned something."""
-
-    def __init__(self) -> None:
-        self.data = b""
-        self.reads: list[int] = []
-        self.calls = 0  # with those that found nothing
-
-    def recv(self, size: int) -> bytes:
-        self.calls += 1
-        if not self.data:
-            raise BlockingIOError
-        taken, self.data = self.data[:size], self.data[size:]
-        self.reads.append(len(taken))
-        return taken
-
-    def close(self) -> None:
-        pass
-
-
-async def test_the_socket_is_read_a_chunk_at_a_time_and_every_packet_in_it_taken() -> None:
-    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
-    failures: list[Exception] = []
-    assert chunked_reads(paho, asyncio.get_running_loop(), failures.append)
-    got: list[bytes] = []
-    paho.on_message = lambda _client, _userdata, message: got.append(message.payload)
-    sock = _Incoming()
-    paho._sock = sock
-    packets = [_publish_packet(b"t", b"m%d" % n) for n in range(READ_BURST + 10)]
-    stream = b"".join(packets)
-    cut = len(stream) - 3  # the last packet comes in two pieces
-    sock.data = stream[:cut]
-    paho.loop_read()  # what aiomqtt calls when the socket has something
-    assert len(got) == READ_BURST and len(sock.reads) == 1  # one read for all of them
-    await asyncio.sleep(0)  # the rest of the chunk at the next turn, unasked
-    assert len(got) == READ_BURST + 9
-    sock.data = stream[cut:]
-    paho.loop_read()
-    assert got == [b"m%d" % n for n in range(READ_BURST + 10)]
-    assert len(sock.reads) == 2 and not failures
-    # Each read took less than asked: the socket was not asked again to find it empty.
-    assert sock.calls == 2
-    paho.loop_read()  # the loop says it is readable after all: asked, and found empty
-    assert sock.calls == 3 and len(got) == READ_BURST + 10
-
-
-async def test_large_messages_written_in_parts_and_read_in_chunks_arrive_whole(
+async def test_large_messages_written_in_parts_arrive_whole(
     mqtt_host_port: tuple[str, int], hall_id: str
 ) -> None:
     """Messages far larger than the socket takes or gives at once: what a write leaves is
-    written when the socket can take more (aiomqtt's watch), and a message read in many
-    chunks arrives whole; none lost or torn, small ones between them in order too."""
+    written when the socket can take more (aiomqtt's watch), merged packets and all; none
+    lost or torn, small ones between them in order too."""
     endpoint = Endpoint(*mqtt_host_port)
     topic = f"hall/{hall_id}/large"
     count = 6
