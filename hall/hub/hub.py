@@ -27,7 +27,6 @@ from hall.contract.wire import Request, Topics, dumps
 from hall.domain.actor import Actor
 from hall.domain.config import HallConfig
 from hall.domain.hall import HallState
-from hall.domain.numbering import local_day
 from hall.hub.copies import Copies
 from hall.hub.dispatch import Dispatch, Reply, RequestMetrics
 from hall.hub.documents import make_documents
@@ -247,7 +246,7 @@ class Hub:
         self._engine.took_hall()
         await self._engine.remember_answered()
         await self.staff.seed()
-        await self._engine.load(local_day(self._clock(), self.state.tz))
+        await self._engine.load(self.state.local.day(self._clock()))
         try:  # when the devices' presence last changed, under the hubs before this one
             self._presence.remember(await self._store.load_presence(), self._clock())
         except StoreUnavailable as exc:  # the devices then count from this hub's start
