@@ -4,9 +4,11 @@
 `on_connect` (where owners republish retained state), and moves messages through bounded
 queues whose overflow is counted and logged, never silent. Publishing never blocks the caller:
 messages are sent in the order they were queued, up to `max_in_flight` at once, each confirmed
-by the broker. aiomqtt's public API is used throughout, but for publishing: the messages are
-handed to its paho client and their acknowledgements followed here (`MqttLink._pump`), and
-the packets waiting in paho's queue are written with one system call (`merged_writes`).
+by the broker. aiomqtt's public API is used throughout, but for publishing and receiving: the
+messages are handed to its paho client and their acknowledgements followed here
+(`MqttLink._pump`), the packets waiting in paho's queue are written with one system call
+(`merged_writes`), and paho hands each message it reads straight to the link
+(`MqttLink._receive`).
 """
 
 from __future__ import annotations
@@ -357,7 +359,9 @@ class MqttLink:
             keepalive=15,
             tls_context=tls_context,
             socket_options=NODELAY,
-            max_inflight_messages=self.max_in_flight,
+            # paho's own limit would have it scan every message in flight at each
+            # acknowledgement; `_pump` keeps to `max_in_flight` itself.
+            max_inflight_messages=0,
             max_queued_outgoing_messages=self.outgoing_limit,
             timeout=10,
             logger=mqtt_log,
@@ -402,6 +406,7 @@ class MqttLink:
             # The receiver runs from the start: a lost connection ends its message
             # stream with an MqttError, which ends this session even mid-subscribe.
             self._held = []
+            self._take_over_receiving(client)
             session.create_task(self._receive(client))
             probe = () if self.probe_topic is None else (self.probe_topic,)
             for topic in (*self.subscriptions, *probe):
@@ -431,26 +436,57 @@ class MqttLink:
             self.farewell_sent = True
 
     async def _receive(self, client: aiomqtt.Client) -> None:
+        """Take the messages the broker delivers until the connection ends (then raises).
+
+        paho's client hands each message straight to `_arrived`, as it reads it: aiomqtt's
+        message iterator makes a task and a wait per message and so passes one message on
+        per turn of the loop, which left a request that arrived with others to be handled
+        on its own. Its iterator is still followed here, for the end of the connection (it
+        raises then), and for any message that comes through it all the same."""
         async for message in client.messages:
-            self.stats.received += 1
-            topic = str(message.topic)
-            payload = message.payload
-            data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-            if topic == self.probe_topic:
-                if self._probe_out is not None and data == self._probe_out[0]:
-                    self._probe_out = None
-                continue
-            if message.retain and self.keep_retained is not None:
-                if not self.keep_retained(topic, data):
-                    continue
-            if self.admit is not None and not self.admit(topic):
-                continue
-            if self._held is None:
-                self._take_in(topic, data)
-            elif len(self._held) < self.incoming_limit:
-                self._held.append((topic, data))
-            else:
-                self._drop_incoming(topic)
+            self._arrived_through_aiomqtt(message)
+
+    def _take_over_receiving(self, client: aiomqtt.Client) -> None:
+        """Have paho hand messages to `_arrived`, after those aiomqtt queued already (a
+        persistent session's, delivered at once on connecting): in the order they came."""
+        queued = client._queue  # private, as in `_pump`
+        while not queued.empty():
+            self._arrived_through_aiomqtt(queued.get_nowait())
+        client._client.on_message = self._on_paho_message
+
+    def _arrived_through_aiomqtt(self, message: aiomqtt.Message) -> None:
+        payload = message.payload
+        data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+        self._arrived(str(message.topic), data, message.retain)
+
+    def _on_paho_message(self, _client: Any, _userdata: Any, message: Any) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # a broker checks topics are UTF-8; this one did not
+            self._drop_incoming("<a topic that is not UTF-8>")
+            return
+        try:
+            self._arrived(topic, message.payload, message.retain)
+        except Exception:  # raised into paho, it would end the reading of every message
+            log.exception("a message to %s could not be taken in", topic)
+
+    def _arrived(self, topic: str, data: bytes, retain: bool) -> None:
+        self.stats.received += 1
+        if topic == self.probe_topic:
+            if self._probe_out is not None and data == self._probe_out[0]:
+                self._probe_out = None
+            return
+        if retain and self.keep_retained is not None:
+            if not self.keep_retained(topic, data):
+                return
+        if self.admit is not None and not self.admit(topic):
+            return
+        if self._held is None:
+            self._take_in(topic, data)
+        elif len(self._held) < self.incoming_limit:
+            self._held.append((topic, data))
+        else:
+            self._drop_incoming(topic)
 
     async def _watch_delivery(self, client: aiomqtt.Client, probe_topic: str) -> None:
         """Send a probe to `probe_topic` every `probe_interval_s`, the next once the last is

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hall.domain.compact import compact_json
+
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_ID_LEN = 64
 # A payload over the limit but no more than this is still parsed, only to answer its refusal
@@ -18,7 +20,7 @@ _NOT_IN_A_LEVEL = str.maketrans({"/": "_", "+": "_", "#": "_"})
 
 def dumps_text(payload: Any) -> str:
     """Compact JSON with Chinese kept as is (web pages and HTTP answers)."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(payload)
 
 
 def dumps(payload: Any) -> bytes:

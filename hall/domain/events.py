@@ -11,9 +11,10 @@ them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
+
+from hall.domain.compact import compact_json
 
 __all__ = [
     "WINDOW_EVENTS",
@@ -239,7 +240,7 @@ def event_json(event: DomainEvent) -> str:
     made = _JSON_MADE.get(id(event))
     if made is not None and made[0] is event:
         return made[1]
-    text = json.dumps(event_view(event), ensure_ascii=False, separators=(",", ":"))
+    text = compact_json(event_view(event))
     if len(_JSON_MADE) >= _JSON_KEPT:
         _JSON_MADE.clear()
     _JSON_MADE[id(event)] = (event, text)

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hall.domain.compact import compact_json
+
 from .arrivals import BINS, ArrivalHistory
 
 VERSION = 1
@@ -48,7 +50,7 @@ def dumps(day: str, history: ArrivalHistory, pauses_today: Pauses) -> str:
         "pauses": {reason: list(pair) for reason, pair in history.pauses.items()},
         "pauses_today": {reason: list(pair) for reason, pair in pauses_today.items()},
     }
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(doc)
 
 
 def _pauses(raw: Any) -> Pauses:

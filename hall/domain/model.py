@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from hall.domain.compact import compact_json
+
 from .states import TicketState, WindowState
 
 Priority = Literal["normal", "green", "appointment"]
@@ -28,11 +30,7 @@ def _record_json(record: Ticket | Window) -> str:
     text = record._stored
     if text is None:
         names = _FIELD_NAMES[type(record)]
-        text = json.dumps(
-            {name: getattr(record, name) for name in names},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        text = compact_json({name: getattr(record, name) for name in names})
         object.__setattr__(record, "_stored", text)  # a cache: not part of the value
     return text
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hall.domain.compact import compact_json
 from hall.domain.estimate import ServiceTimes
 from hall.domain.events import event_json
 from hall.domain.hall import Outcome
@@ -114,7 +115,7 @@ def _record_writes(keys: HallKeys, outcome: Outcome, commit: Commit) -> _Writes:
         if outcome.audit is not None:
             # Who changed what, before and after: written with the change, or not at all.
             slot = str(after_c.version % SETTINGS_AUDIT_KEEP)
-            entry = json.dumps(outcome.audit, ensure_ascii=False, separators=(",", ":"))
+            entry = compact_json(outcome.audit)
             writes.overwrite(keys.settings_audit, slot, entry)
     times = commit.times
     if times is not None:
@@ -128,7 +129,7 @@ def _record_writes(keys: HallKeys, outcome: Outcome, commit: Commit) -> _Writes:
 
 def answered_member(device: str, request_id: str) -> str:
     """A request's entry in the answered index (JSON: no pair of ids can collide)."""
-    return json.dumps([device, request_id], ensure_ascii=False, separators=(",", ":"))
+    return compact_json([device, request_id])
 
 
 def script_input(
@@ -154,7 +155,7 @@ def script_input(
         str(epoch),
         commit.response,
         str(IDEMPOTENCY_TTL_S if changed else ANSWER_TTL_S),
-        json.dumps(rest, ensure_ascii=False, separators=(",", ":")),
+        compact_json(rest),
     ]
     script_keys = [
         keys.epoch,
