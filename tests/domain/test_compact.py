@@ -12,7 +12,7 @@ from hall.domain.compact import compact_json
 
 VALUES: list[Any] = [
     {"no": "A001", "name": "张*三", "at": 1764662400.123, "rank": 2, "done": None, "ok": True},
-    [1, 2.5, -0.0, "a\"b\\c\n", "\u2028", "😀"],
+    [1, 2.5, -0.0, 'a"b\\c\n', "\u2028", "😀"],
     {"nested": {"list": [{"x": 1}, []], "empty": {}}, "big": 10**20},
     "纯文本",
     3.0,
