@@ -1,10 +1,12 @@
-"""What writing paho's waiting packets together (`hall.contract.link.merged_writes`) saves.
+"""What writing paho's waiting packets together (`hall.contract.link.merged_writes`), and at
+the event loop's turn (`prompt_writes`), saves.
 
 One process, one private Mosquitto: an `MqttLink` publishes seven QoS 1 messages of 160 bytes
 per "call" (what a `call.next` sends) at 500 calls a second, 2,500 calls, and the process's
-CPU time per call is measured, with packets written together and with paho writing each
-alone, in alternating rounds (the machine's speed drifts between runs: alternating makes
-both modes see the same drift).
+CPU time per call is measured in three ways, in alternating rounds (the machine's speed
+drifts between runs: alternating makes every way see the same drift): paho writing each
+packet alone once aiomqtt's watch of the socket says it can; the packets written together,
+so watched; and written together at the loop's turn, unwatched (the hub's way).
 
     python -m bench.link_writes [--rounds 6]
 """
@@ -30,11 +32,23 @@ async def _ignore(_topic: str, _payload: bytes) -> None:
     return None
 
 
-async def cpu_per_call(host: str, port: int, merge: bool, round_no: int) -> float:
+# The ways compared: (label, packets written together, written at the loop's turn).
+WAYS = (
+    ("each written alone, watched (paho and aiomqtt)", False, False),
+    ("written together, watched", True, False),
+    ("written together at the loop's turn (the hub)", True, True),
+)
+
+
+async def cpu_per_call(host: str, port: int, way: int, round_no: int) -> float:
     """Milliseconds of this process's CPU time per call, from the first publish until the
     broker has acknowledged every message."""
+    _label, merge, promptly = WAYS[way]
     link = MqttLink(
-        Endpoint(host, port), f"bench-writes-{round_no}-{int(merge)}", merge_writes=merge
+        Endpoint(host, port),
+        f"bench-writes-{round_no}-{way}",
+        merge_writes=merge,
+        write_promptly=promptly,
     )
     runner = asyncio.create_task(link.run(_ignore))
     try:
@@ -57,11 +71,11 @@ async def cpu_per_call(host: str, port: int, merge: bool, round_no: int) -> floa
         await asyncio.gather(runner, return_exceptions=True)
 
 
-async def measure(host: str, port: int, rounds: int) -> dict[bool, list[float]]:
-    results: dict[bool, list[float]] = {False: [], True: []}
+async def measure(host: str, port: int, rounds: int) -> list[list[float]]:
+    results: list[list[float]] = [[] for _ in WAYS]
     for round_no in range(rounds):
-        for merge in (False, True):
-            results[merge].append(await cpu_per_call(host, port, merge, round_no))
+        for way in range(len(WAYS)):
+            results[way].append(await cpu_per_call(host, port, way, round_no))
     return results
 
 
@@ -72,15 +86,15 @@ def main() -> None:
     with private_servers() as servers:
         results = asyncio.run(measure(servers.host, servers.mqtt_port, args.rounds))
     print(f"{MESSAGES_PER_CALL} QoS 1 messages per call, {RATE:g} calls/s, {CALLS:,} calls")
-    print("| packets | CPU ms per call, median | range |")
-    print("|---|--:|--:|")
-    for merge, label in ((False, "each written alone (paho)"), (True, "written together")):
-        values = results[merge]
+    print("| packets | CPU ms per call, median | range | against the first |")
+    print("|---|--:|--:|--:|")
+    first = statistics.median(results[0])
+    for (label, _merge, _promptly), values in zip(WAYS, results, strict=True):
+        median = statistics.median(values)
         print(
-            f"| {label} | {statistics.median(values):.3f} | {min(values):.3f}-{max(values):.3f} |"
+            f"| {label} | {median:.3f} | {min(values):.3f}-{max(values):.3f} | "
+            f"{100 * (median - first) / first:+.0f}% |"
         )
-    before, after = statistics.median(results[False]), statistics.median(results[True])
-    print(f"change of the median: {100 * (after - before) / before:+.0f}%")
 
 
 if __name__ == "__main__":

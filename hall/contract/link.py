@@ -7,8 +7,8 @@ messages are sent in the order they were queued, up to `max_in_flight` at once, 
 by the broker. aiomqtt's public API is used throughout, but for publishing and receiving: the
 messages are handed to its paho client and their acknowledgements followed here
 (`MqttLink._pump`), the packets waiting in paho's queue are written with one system call
-(`merged_writes`), and paho hands each message it reads straight to the link
-(`MqttLink._receive`).
+(`merged_writes`) at the event loop's turn (`prompt_writes`), and paho hands each message it
+reads straight to the link (`MqttLink._receive`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import secrets
 import socket
 import ssl
 import struct
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,57 @@ def _merge(out: Any) -> None:
         )
 
 
+# What `prompt_writes` reaches into: how paho 2.x asks for its socket to be watched for writing.
+_PAHO_PROMPT_PARTS = ("_call_socket_register_write", "_registered_write", "_sock", "loop_write")
+
+
+def prompt_writes(paho: Any, loop: asyncio.AbstractEventLoop) -> bool:
+    """Have paho's client write what it queued at the event loop's next turn.
+
+    aiomqtt answers paho's "I have packets to write" by having the loop watch the socket,
+    asked through the loop's wake-up pipe (paho may ask from the thread it connects in), and
+    stops watching once they are written: two more turns of the loop and four system calls
+    (the pipe written and read, the watch added and removed) each time the hub writes, which
+    is for every request (its PUBACK, its answer and what it changed). Asked from the loop's
+    own thread, the packets are now written at the loop's turn after next, when aiomqtt's
+    watch would have written them, all that was queued by then in one go (`merged_writes`;
+    at the very next turn, a busy hub wrote more often and less each time); only what the
+    socket cannot take at once is left to aiomqtt's watch, as is everything asked from
+    another thread. To be installed from the loop's thread; True when it was (paho 2.x)."""
+    if not all(hasattr(paho, part) for part in _PAHO_PROMPT_PARTS):
+        return False
+    watch = paho._call_socket_register_write  # paho's own: calls aiomqtt's hook
+    loop_thread = threading.get_ident()
+    due = False  # a write at the loop's next turn is scheduled
+    writing = False  # inside it
+
+    def write() -> None:
+        nonlocal due, writing
+        due = False
+        if paho._sock is None or paho._registered_write:
+            return  # gone, or aiomqtt's watch is on and writes what is queued
+        writing = True
+        try:
+            paho.loop_write()  # what is left unwritten asks again: then aiomqtt's watch
+        except Exception:  # aiomqtt's own writer meets it again, and ends the connection
+            watch()
+        finally:
+            writing = False
+
+    def register() -> None:
+        nonlocal due
+        if paho._registered_write:
+            return  # aiomqtt's watch is on: it writes this too
+        if writing or threading.get_ident() != loop_thread:
+            watch()
+        elif not due:
+            due = True
+            loop.call_soon(loop.call_soon, write)  # the turn after next
+
+    paho._call_socket_register_write = register
+    return True
+
+
 async def _reset_when_lasted(backoff: Backoff, after_s: float) -> None:
     await asyncio.sleep(after_s)
     backoff.reset()
@@ -238,6 +290,9 @@ class MqttLink:
     max_in_flight: int = 500
     ack_timeout_s: float = ACK_TIMEOUT_S
     merge_writes: bool = True  # False: paho writes each packet alone (`bench.link_writes`)
+    # False: paho's packets are written once aiomqtt's watch of the socket says it can take
+    # them (`prompt_writes`; `bench.link_writes`)
+    write_promptly: bool = True
     # A topic of this link's own (subscribed to, written to by no one else) on which it checks
     # that the broker still delivers to it; None: no such check.
     probe_topic: str | None = None
@@ -371,6 +426,8 @@ class MqttLink:
         quick_pubacks(client._client)  # private, see `_pump`
         if self.merge_writes:
             merged_writes(client._client)
+        if self.write_promptly:
+            prompt_writes(client._client, asyncio.get_running_loop())
         return client
 
     async def _connection_loop(self) -> None:

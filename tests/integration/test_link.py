@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -19,6 +20,7 @@ from hall.contract.link import (
     MqttLink,
     _merge,
     merged_writes,
+    prompt_writes,
     quick_pubacks,
 )
 from tests.support import background, eventually
@@ -408,3 +410,65 @@ async def test_a_connection_the_broker_stops_delivering_to_is_dropped_and_nothin
         await asyncio.wait_for(all_in.wait(), 20)
     assert link.stats.delivery_timeouts == 1 and link.stats.reconnects == 1
     assert sorted(set(int(p) for p in received)) == list(range(5))
+
+
+async def test_queued_packets_are_written_at_the_loop_s_turn_and_the_rest_watched() -> None:
+    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
+    assert merged_writes(paho)
+    assert prompt_writes(paho, asyncio.get_running_loop())
+    watched: list[str] = []  # aiomqtt's hooks: watch the socket for writing, or stop
+    paho.on_socket_register_write = lambda *_args: watched.append("watch")
+    paho.on_socket_unregister_write = lambda *_args: watched.append("unwatch")
+    sock = _Socket(room=100)
+    paho._sock = sock
+    packets = [bytes([0x32, n]) * 20 for n in range(7)]
+    for n, packet in enumerate(packets):
+        paho._packet_queue(0x32, packet, n + 1, 1)
+    assert sock.writes == [] and watched == []  # nothing yet: the rest of this turn may add
+    for _ in range(3):
+        await asyncio.sleep(0)
+    # One write of all seven, cut short by the socket; the rest left to aiomqtt's watch.
+    assert sock.writes == [b"".join(packets)[:100]]
+    assert watched == ["watch"]
+    paho._packet_queue(0x32, b"late", 8, 1)  # queued while watched: the watch writes it
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert len(sock.writes) == 1
+    sock.room = 10_000
+    paho.loop_write()  # what aiomqtt does once the socket can take more
+    assert b"".join(sock.writes) == b"".join(packets) + b"late"
+    assert watched == ["watch", "unwatch"]
+    # Asked from another thread (paho connecting), the watch is asked at once.
+    thread = threading.Thread(target=paho._packet_queue, args=(0x32, b"x", 9, 1))
+    thread.start()
+    thread.join()
+    assert watched == ["watch", "unwatch", "watch"]
+
+
+async def test_the_link_writes_without_having_the_socket_watched(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/prompt"
+    received, all_in, on_message = collector(200)
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{hall_id}-writer")
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        paho = writer._client._client  # type: ignore[union-attr]
+        watched = 0
+        hook = paho.on_socket_register_write
+
+        def counted(*args: object) -> None:
+            nonlocal watched
+            watched += 1
+            hook(*args)
+
+        paho.on_socket_register_write = counted
+        for burst in range(20):
+            for n in range(10):
+                writer.publish(topic, f"{burst}-{n}".encode())
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(all_in.wait(), 20)
+    assert len(received) == 200
+    # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
+    assert watched == 0
