@@ -52,6 +52,22 @@ def collector(
     return payloads, enough, handler
 
 
+class WatchCount:
+    """How many times, from now on, paho has asked for `link`'s socket to be watched for
+    writing (what aiomqtt does for a write that has to wait)."""
+
+    def __init__(self, link: MqttLink) -> None:
+        self.times = 0
+        paho = link._client._client  # type: ignore[union-attr]
+        hook = paho.on_socket_register_write
+
+        def counted(*args: object) -> None:
+            self.times += 1
+            hook(*args)
+
+        paho.on_socket_register_write = counted
+
+
 async def test_messages_in_flight_leave_in_order(
     mqtt_host_port: tuple[str, int], hall_id: str
 ) -> None:
@@ -181,21 +197,12 @@ async def test_large_messages_written_in_parts_arrive_whole(
     writer = MqttLink(endpoint, f"{hall_id}-writer")
     bodies = [bytes([65 + n]) * (3_000_000 + n) for n in range(count)]
     async with running(reader, on_message), running(writer, collector(0)[2]):
-        paho = writer._client._client  # type: ignore[union-attr]
-        watched = 0
-        hook = paho.on_socket_register_write
-
-        def counted(*args: object) -> None:
-            nonlocal watched
-            watched += 1
-            hook(*args)
-
-        paho.on_socket_register_write = counted
+        watched = WatchCount(writer)
         for n, body in enumerate(bodies):
             writer.publish(topic, body)
             writer.publish(f"{topic}/small", b"small-%d" % n)
         await asyncio.wait_for(all_in.wait(), 60)
-    assert watched > 0  # the socket did not take it all at once
+    assert watched.times > 0  # the socket did not take it all at once
     assert [p for p in received if len(p) > 100] == bodies
     assert [p for p in received if len(p) <= 100] == [b"small-%d" % n for n in range(count)]
     assert writer.stats.publish_failures == 0
@@ -454,16 +461,7 @@ async def test_the_link_writes_without_having_the_socket_watched(
     reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
     writer = MqttLink(endpoint, f"{hall_id}-writer")
     async with running(reader, on_message), running(writer, collector(0)[2]):
-        paho = writer._client._client  # type: ignore[union-attr]
-        watched = 0
-        hook = paho.on_socket_register_write
-
-        def counted(*args: object) -> None:
-            nonlocal watched
-            watched += 1
-            hook(*args)
-
-        paho.on_socket_register_write = counted
+        watched = WatchCount(writer)
         for burst in range(20):
             for n in range(10):
                 writer.publish(topic, f"{burst}-{n}".encode())
@@ -471,4 +469,4 @@ async def test_the_link_writes_without_having_the_socket_watched(
         await asyncio.wait_for(all_in.wait(), 20)
     assert len(received) == 200
     # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
-    assert watched == 0
+    assert watched.times == 0
