@@ -223,6 +223,22 @@ def prompt_writes(paho: Any, loop: asyncio.AbstractEventLoop) -> bool:
     return True
 
 
+def _read_its_end(client: aiomqtt.Client) -> None:
+    """Have the error a connection ended with read, now or once it is set.
+
+    aiomqtt keeps it in a future that only its message iterator reads: a connection the link
+    itself found gone (a publish refused for it) leaves it unread, and asyncio then logs
+    "Future exception was never retrieved" for a loss already logged and dealt with."""
+    ended = getattr(client, "_disconnected", None)  # private, as in `_pump`
+    if isinstance(ended, asyncio.Future):
+        ended.add_done_callback(_read_error)
+
+
+def _read_error(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 async def _reset_when_lasted(backoff: Backoff, after_s: float) -> None:
     await asyncio.sleep(after_s)
     backoff.reset()
@@ -455,6 +471,7 @@ class MqttLink:
             finally:
                 self._client = None
                 self.connected.clear()
+                _read_its_end(client)
             await asyncio.sleep(delay)
 
     async def _session(self, client: aiomqtt.Client, backoff: Backoff) -> None:
