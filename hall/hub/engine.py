@@ -297,6 +297,9 @@ class HallEngine:
             handled = await self._handle_once(actor, request)
         except StoreUnavailable as exc:
             log.error("store unavailable for %s: %s", request.op, exc)
+            # A commit given up on may still be carried out (a Redis that hung, then went
+            # on): the hall is read again before the next request is decided.
+            self._stale = self._republish_due = True
             return self._unavailable(request)
         if self._republish_due and handled.code != "unavailable":
             self._republish_due = False

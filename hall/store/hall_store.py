@@ -322,7 +322,7 @@ class HallStore:
                 raise _NoEpochHere(f"the store holds no epoch for hall {self.hall_id}")
             return replies
 
-        replies, retried = await self.ride.call(send)
+        replies, retried = await self.ride.call(send, bounded=True)
         results: list[Committed | Exception] = []
         for commit, reply in zip(commits, replies, strict=True):
             if isinstance(reply, REDIS_FAILURES):

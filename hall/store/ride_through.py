@@ -56,6 +56,10 @@ TRANSIENT = (
 )
 
 
+TIMEOUTS = (rx.TimeoutError, TimeoutError)  # no answer in time: the attempt's start began it
+MIN_ATTEMPT_S = 0.5  # a bounded attempt is given at least this long
+
+
 @dataclass(frozen=True)
 class RideThroughTimings:
     budget_s: float = 3.0  # how long one outage is ridden through before callers are told
@@ -84,21 +88,31 @@ class RideThrough:
         """How long Redis has been unreachable; None while it answers."""
         return None if self.down_since is None else self.clock() - self.down_since
 
-    async def call(self, make: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+    async def call(
+        self, make: Callable[[], Awaitable[T]], *, bounded: bool = False
+    ) -> tuple[T, bool]:
         """The result of `make()` and whether it had to be sent more than once.
 
         Raises StoreUnavailable when the outage outlasts the budget, or at once for a failure
-        no retry can cure.
+        no retry can cure. `bounded`: an attempt that gets no answer is given up when the
+        budget is spent, as if the connection had failed then (a Redis that hangs, or a link
+        that swallows everything, would otherwise hold the caller for the socket's timeout);
+        for calls that never wait on purpose (not a blocking read).
         """
         backoff = Backoff(self.timings.base_s, self.timings.cap_s)
         attempts = 0
         while True:
             self._refuse_if_long_outage(attempts)
             attempts += 1
+            started = self.clock()
             try:
-                result = await make()
+                if bounded:
+                    async with asyncio.timeout(self._attempt_bound_s()):
+                        result = await make()
+                else:
+                    result = await make()
             except TRANSIENT as exc:
-                await self._failed(exc)
+                await self._failed(exc, started)
                 waited = self.outage_s() or 0.0
                 left = self.timings.budget_s - waited
                 if left <= 0:
@@ -124,9 +138,16 @@ class RideThrough:
             raise StoreUnavailable(f"the store has not answered for {outage:.0f} s")
         self._next_probe = now + self.timings.probe_s
 
-    async def _failed(self, exc: BaseException) -> None:
+    def _attempt_bound_s(self) -> float:
+        """How long a bounded attempt may wait: what is left of the budget, and never less
+        than MIN_ATTEMPT_S (the probes of a long outage, a Redis merely slow)."""
+        left = self.timings.budget_s - (self.outage_s() or 0.0)
+        return max(left, MIN_ATTEMPT_S)
+
+    async def _failed(self, exc: BaseException, attempt_started: float) -> None:
         if self.down_since is None:
-            self.down_since = self.clock()
+            # An attempt that timed out was the outage's start: it got no answer from then.
+            self.down_since = attempt_started if isinstance(exc, TIMEOUTS) else self.clock()
             log.warning("store unreachable (%s: %s); holding requests", type(exc).__name__, exc)
         # Connections the old server closed stay in the pool until used: drop the idle ones
         # (a connection in use, e.g. a blocking read of the relay, fails by itself).
