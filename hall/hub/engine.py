@@ -34,11 +34,13 @@ from hall.domain.estimate import ServiceTimes
 from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
 from hall.hub import views
+from hall.hub.log_every import LogEvery
 from hall.hub.recent_requests import RecentRequests
 from hall.store.hall_store import Commit, Committed, HallStore
 
 log = logging.getLogger("hall.hub.engine")
 COMMIT_ATTEMPTS = 3
+UNAVAILABLE_LOG_INTERVAL_S = 10.0  # requests answered `unavailable`: a log line this often
 MAX_HELD = 64  # requests waiting for the store during an outage; more are answered at once
 RETRY_AFTER_S = 2  # the hint given with `unavailable`: about the store's probe interval
 
@@ -77,6 +79,8 @@ class HallEngine:
         self._waiting = 0  # requests waiting for the lock (held while the store is out)
         self._republish_due = False  # a reload after an outage that nothing republished yet
         self._stale = False  # the hall in memory may differ from the store: reload first
+        # In an outage every request is refused: a line per request would flood the log.
+        self._log_unavailable = LogEvery(log, logging.ERROR, UNAVAILABLE_LOG_INTERVAL_S)
         self._learned_due = False  # what the wait estimate learned changed: store it
 
     async def start(self) -> int:
@@ -296,7 +300,7 @@ class HallEngine:
         try:
             handled = await self._handle_once(actor, request)
         except StoreUnavailable as exc:
-            log.error("store unavailable for %s: %s", request.op, exc)
+            self._log_unavailable("store unavailable for %s: %s", request.op, exc)
             # A commit given up on may still be carried out (a Redis that hung, then went
             # on): the hall is read again before the next request is decided.
             self._stale = self._republish_due = True
