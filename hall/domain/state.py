@@ -184,7 +184,11 @@ class HallState:
         # twice the time the queue would take to drain (at least two hours).
         waiting = [t for q in self.waiting.values() for t in q.values()]
         open_count = sum(1 for w in self.windows.values() if w.state != "closed")
-        drain = sum(occupy(t.service, None) for t in waiting) / max(1, open_count)
+        # By service, not by ticket: this is on the event loop, with thousands waiting.
+        busy_s = sum(
+            len(queue) * occupy(code, None) for code, queue in self.waiting.items() if queue
+        )
+        drain = busy_s / max(1, open_count)
         horizon = min(HORIZON_S, max(ARRIVALS_AHEAD_S, 2 * drain))
         expected: dict[str, list[tuple[float, float, float, str]]] = {}
         for (service, klass), pieces in self.arrivals.expected(second, second + horizon).items():
