@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from hall.hub.log_every import LogEvery
+from hall.contract.log_every import LogEvery
 
 
 def test_first_at_once_then_one_line_an_interval_with_the_count(

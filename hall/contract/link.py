@@ -36,6 +36,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from hall.contract.backoff import Backoff
 from hall.contract.cancellation import raise_if_cancel_lost
 from hall.contract.errors import Fenced
+from hall.contract.log_every import LogEvery
 
 log = logging.getLogger("hall.contract.link")
 # paho's result codes for "no connection" and "connection lost": a message that failed with
@@ -333,8 +334,8 @@ class MqttLink:
         # that no request is handled before the owner has republished its retained state.
         self._held: list[tuple[str, bytes]] | None = None
         self.farewell_sent = False
-        self._drops_unlogged = 0  # dropped on a full queue since the last warning
-        self._drop_logged_at = -DROP_LOG_INTERVAL_S  # monotonic
+        # A flood would otherwise write a line per message dropped on a full queue.
+        self._log_drop = LogEvery(log, logging.WARNING, DROP_LOG_INTERVAL_S)
         # The probe sent on this connection and not back yet, and when it was sent (monotonic).
         self._probe_out: tuple[bytes, float] | None = None
 
@@ -603,20 +604,11 @@ class MqttLink:
             self._drop_incoming(topic)
 
     def _drop_incoming(self, topic: str) -> None:
-        """Counted every time; logged at most every DROP_LOG_INTERVAL_S (a flood would
-        otherwise write a line per message)."""
+        """Counted every time; logged at most every DROP_LOG_INTERVAL_S."""
         self.stats.dropped_incoming += 1
-        self._drops_unlogged += 1
-        now = time.monotonic()
-        if now - self._drop_logged_at >= DROP_LOG_INTERVAL_S:
-            log.warning(
-                "incoming queue full (%d): dropped %d message(s), the last on %s",
-                self.incoming_limit,
-                self._drops_unlogged,
-                topic,
-            )
-            self._drop_logged_at = now
-            self._drops_unlogged = 0
+        self._log_drop(
+            "incoming queue full (%d): dropped a message to %s", self.incoming_limit, topic
+        )
 
     async def _pump(self, client: aiomqtt.Client) -> None:
         """Hand the queued messages to the client in order, up to `max_in_flight` waiting for

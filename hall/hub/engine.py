@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hall.contract.errors import Conflict, Fenced, StoreUnavailable
+from hall.contract.log_every import LogEvery
 from hall.contract.wire import Request, dumps, error_response, ok_response
 from hall.domain import learned as learning
 from hall.domain.actor import Actor
@@ -34,7 +35,6 @@ from hall.domain.estimate import ServiceTimes
 from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
 from hall.hub import views
-from hall.hub.log_every import LogEvery
 from hall.hub.recent_requests import RecentRequests
 from hall.store.hall_store import Commit, Committed, HallStore
 

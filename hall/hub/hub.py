@@ -23,6 +23,7 @@ from typing import Any
 
 from hall.contract.errors import Fenced, StoreUnavailable
 from hall.contract.link import Endpoint, MqttLink, Will, publish_once
+from hall.contract.log_every import LogEvery
 from hall.contract.wire import Request, Topics, dumps
 from hall.domain.actor import Actor
 from hall.domain.config import HallConfig
@@ -99,7 +100,7 @@ class Hub:
             "Requests dropped on arrival, unanswered: a device sending more than ten times "
             "its rate limit",
         )
-        self._shed_logged_at = -SHED_LOG_INTERVAL_S  # monotonic
+        self._log_shed = LogEvery(log, logging.WARNING, SHED_LOG_INTERVAL_S)
         self._publisher = Publisher(config, self._link, self._topics, self._hall, status_url, clock)
         self._presence = Presence(config, clock, self._publisher.notify)
         self._dispatch = Dispatch(config, self._engine, self._publisher, request_metrics)
@@ -392,15 +393,12 @@ class Hub:
         if parsed is None or parsed[1] != "req" or self._flood.admit(parsed[0]):
             return True
         self._shed.inc()
-        now = time.monotonic()
-        if now - self._shed_logged_at >= SHED_LOG_INTERVAL_S:
-            self._shed_logged_at = now
-            log.warning(
-                "device %s sends far more than its rate limit: its requests are dropped "
-                "unanswered (%d so far, hall_requests_shed_total)",
-                parsed[0],
-                self._flood.shed,
-            )
+        self._log_shed(
+            "device %s sends far more than its rate limit: its requests are dropped "
+            "unanswered (%d so far, hall_requests_shed_total)",
+            parsed[0],
+            self._flood.shed,
+        )
         return False
 
     async def _on_message(self, topic: str, payload: bytes) -> None:
