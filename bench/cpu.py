@@ -10,6 +10,10 @@ from pathlib import Path
 
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 OTHER = "other processes"
+# Time the host gave this virtual machine's CPUs to others while something here was ready to
+# run ("steal" in /proc/stat): on a shared host it delays every process at random moments, so
+# it disturbs latency the way other processes do, without showing as anyone's CPU time.
+STOLEN = "stolen by the host"
 
 
 def process_cpu_s(pid: int) -> float:
@@ -22,14 +26,25 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime
 
 
-def machine_busy_s() -> float:
-    """CPU seconds all CPUs spent running something (not idle, I/O wait or stolen) since boot."""
+def _cpu_line() -> list[int]:
+    """The machine's CPU time counters since boot, in ticks: user, nice, system, idle, iowait,
+    irq, softirq, steal."""
     try:
         first = Path("/proc/stat").read_text().splitlines()[0].split()
     except OSError:
-        return 0.0
-    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in first[1:8])
+        return [0] * 8
+    return [int(v) for v in first[1:9]]
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all CPUs spent running something (not idle, I/O wait or stolen) since boot."""
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = _cpu_line()
     return (user + nice + system + irq + softirq) * TICK_S
+
+
+def machine_stolen_s() -> float:
+    """CPU seconds the host took from this machine's CPUs since boot (see STOLEN)."""
+    return _cpu_line()[7] * TICK_S
 
 
 async def wait_until_quiet(limit: float = 0.2, patience_s: float = 30.0) -> float:
@@ -52,12 +67,14 @@ class CpuMeter:
         self.pids = dict(pids)
         self._start: dict[str, float] = {}
         self._busy = 0.0
+        self._stolen = 0.0
         self._wall = 0.0
         self.wall_s = 0.0  # how long the last measurement lasted
 
     def start(self) -> None:
         self._start = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
         self._busy = machine_busy_s()
+        self._stolen = machine_stolen_s()
         self._wall = time.monotonic()
 
     def stop(self) -> dict[str, float]:
@@ -68,7 +85,13 @@ class CpuMeter:
             name: (process_cpu_s(pid) - self._start[name]) / wall for name, pid in self.pids.items()
         }
         used[OTHER] = max(0.0, (machine_busy_s() - self._busy) / wall - sum(used.values()))
+        used[STOLEN] = max(0.0, (machine_stolen_s() - self._stolen) / wall)
         return used
+
+
+def disturbance(cores: Mapping[str, float]) -> float:
+    """Cores' worth of time others had during a measurement: other processes and the host."""
+    return cores.get(OTHER, 0.0) + cores.get(STOLEN, 0.0)
 
 
 def describe(cores: Mapping[str, float]) -> str:

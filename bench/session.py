@@ -45,8 +45,8 @@ def options(prog: str, description: str) -> argparse.ArgumentParser:
         type=int,
         default=3,
         metavar="N",
-        help="measure again, up to N runs in all, while other processes used over a quarter "
-        "of a core during a measurement; keep the least disturbed run (default 3)",
+        help="measure again, up to N runs in all, while other processes and the host took over "
+        "a quarter of a core during a measurement; keep the least disturbed run (default 3)",
     )
     parser.add_argument(
         "--scale",
