@@ -5,10 +5,11 @@ core, committed, its effects published (screens first), answered through the `Re
 transport gives, and then its events published. A payload refused before any operation is
 counted in `hall_bad_payloads_total` and answered `bad_request` when it has an id, the same
 on every transport. A device over its request limit (`rate_limit.py`) is answered
-`rate_limited`, with `retry_after_s`, before anything is decided or stored. A device a manager
-disabled is answered `device_disabled`; one a manager bound to another window acts for that
-window (the live catalogue's binding, never a payload's). Requests that
-arrived together go through `requests()`, which commits them in one round trip to the store.
+`rate_limited`, with `retry_after_s`, before anything is decided or stored; a repeat of a
+request whose answer is still kept is not counted against the limit and gets that answer. A
+device a manager disabled is answered `device_disabled`; one a manager bound to another window
+acts for that window (the live catalogue's binding, never a payload's). Requests that arrived
+together go through `requests()`, which commits them in one round trip to the store.
 
 Callers that answer by themselves (the HTTP API, the dashboard, the hub's housekeeping) use
 `submit()`: their events are published before it returns.
@@ -162,7 +163,11 @@ class Dispatch:
                 reply(dumps(error_response(request.id, "device_disabled", message)))
                 return None
             device = catalogue.bound(device)
-        wait_s = self._limiter.take(device.id, device.kind)
+        # A repeat of a request already answered is not another request: it gets its stored
+        # answer (contract, section 3) and takes nothing of the device's limit. What a device
+        # can repeat is bounded by what it was let through, and its messages by the flood gate.
+        repeat = self._engine.answer_kept(device.id, request.id)
+        wait_s = 0.0 if repeat else self._limiter.take(device.id, device.kind)
         if wait_s > 0:
             self._metrics.requests.inc(op=_op_label(request), code="rate_limited")
             reply(dumps(rate_limited(request.id, wait_s)))

@@ -36,6 +36,7 @@ from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
 from hall.hub import views
 from hall.hub.recent_requests import RecentRequests
+from hall.store.commit import ANSWER_TTL_S, IDEMPOTENCY_TTL_S
 from hall.store.hall_store import Commit, Committed, HallStore
 
 log = logging.getLogger("hall.hub.engine")
@@ -189,11 +190,16 @@ class HallEngine:
         try:
             async with self._lock:
                 handled = await self._handle(actor, request)
-                self._recent.answered([(actor.id, request.id)])
+                self._recent.answered([(actor.id, request.id)], _answer_kept_s(handled))
                 await self._store_learning()
                 return handled
         finally:
             self._waiting -= 1
+
+    def answer_kept(self, device_id: str, request_id: str) -> bool:
+        """Whether the store surely keeps this hub's answer to the device's request, so that
+        a repeat of it is only a look-up of that answer (`recent_requests.py`)."""
+        return self._recent.answer_kept((device_id, request_id))
 
     def _too_many_held(self, arriving: int) -> bool:
         """During an outage, whether `arriving` more requests would exceed the bound."""
@@ -225,7 +231,8 @@ class HallEngine:
         try:
             async with self._lock:
                 handled = await self._handle_many(requests)
-                self._recent.answered((actor.id, request.id) for actor, request in requests)
+                for (actor, request), one in zip(requests, handled, strict=True):
+                    self._recent.answered([(actor.id, request.id)], _answer_kept_s(one))
                 await self._store_learning()
                 return handled
         finally:
@@ -412,6 +419,21 @@ class HallEngine:
         entries = [views.case_entry(self.state, t, ended_by.get(t.no)) for t in outcome.ended]
         entries += [views.evaluation_entry(self.state, e) for e in outcome.evaluations]
         return tuple(entries)
+
+
+# An answer kept a minute is counted a little shorter here: this hub's clock starts after
+# the store's.
+ANSWER_KEPT_MARGIN_S = 5.0
+
+
+def _answer_kept_s(handled: Handled) -> float:
+    """How long the store keeps the answer just given (`hall.store.commit`); 0 when unknown
+    (a repeat's) or not stored (`unavailable`, `internal`)."""
+    if handled.duplicate or handled.code in ("unavailable", "internal"):
+        return 0.0
+    if handled.outcome is not None and handled.outcome.events:
+        return float(IDEMPOTENCY_TTL_S)  # it changed the hall
+    return ANSWER_TTL_S - ANSWER_KEPT_MARGIN_S
 
 
 def _as_sent(op: str, args: Mapping[str, Any]) -> Mapping[str, Any]:

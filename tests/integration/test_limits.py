@@ -110,6 +110,37 @@ async def test_a_page_acting_as_a_kiosk_has_the_same_limit(
         assert codes == ["ok", "ok", "ok", "rate_limited", "rate_limited"]
 
 
+async def test_a_repeat_past_the_limit_gets_its_stored_answer_and_takes_nothing_of_the_limit(
+    tmp_path: Path, hall_id: str, mqtt_url: str, redis_url: str, redis_client: aredis.Redis
+) -> None:
+    path = write_hall_config(
+        tmp_path,
+        hall_id,
+        mqtt_url,
+        redis_url,
+        rate_limits={"kiosk": {"per_s": 0.01, "burst": 2}},
+    )
+    async with hall_with_client(path, hall_id) as (running, c):
+        await c.ok("pad-1", "window.open", {"staff": "S001"})
+        taken = await c.request("kiosk-1", "ticket.take", {"service": "A"}, request_id="t1")
+        refused = await c.request("kiosk-1", "ticket.take", {"service": "Q"}, request_id="t2")
+        assert taken["ok"] and refused["error"]["code"] == "unknown_service", refused
+        over = await c.request("kiosk-1", "ticket.take", {"service": "A"}, request_id="t3")
+        assert over["error"]["code"] == "rate_limited", over
+        # The device retries its first two (a lost answer): the same answers, nothing twice.
+        for _ in range(3):
+            assert await c.request("kiosk-1", "ticket.take", {"service": "A"}, "t1") == taken
+            assert await c.request("kiosk-1", "ticket.take", {"service": "Q"}, "t2") == refused
+        assert len(running.hub.state.tickets) == 1
+        # A request refused as over the limit was never answered otherwise: still refused, and
+        # the repeats above took nothing of the limit (nor gave any).
+        again = await c.request("kiosk-1", "ticket.take", {"service": "A"}, request_id="t3")
+        assert again["error"]["code"] == "rate_limited", again
+        new = await c.request("kiosk-1", "ticket.take", {"service": "A"}, request_id="t4")
+        assert new["error"]["code"] == "rate_limited", new
+        assert len(running.hub.state.tickets) == 1
+
+
 async def test_a_retained_request_is_never_carried_out(
     tmp_path: Path,
     hall_id: str,
