@@ -64,6 +64,10 @@ ACK_TIMEOUT_S = 30.0
 # while still delivering QoS 0 ones): the connection is dropped and made again.
 PROBE_INTERVAL_S = 2.0
 DELIVERY_TIMEOUT_S = 10.0
+# A probe out this long already says the broker is not delivering (`delivering()`, which the
+# hub's /healthz reports), before the connection is given up at DELIVERY_TIMEOUT_S: a
+# probe's round trip through a broker that delivers takes milliseconds.
+DELIVERY_SUSPECT_S = 3.0
 DROP_LOG_INTERVAL_S = 10.0  # a full incoming queue is logged at most this often, with a count
 # Nagle's algorithm costs ~20 ms per request/response hop on loopback: always off.
 NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
@@ -315,6 +319,7 @@ class MqttLink:
     probe_topic: str | None = None
     probe_interval_s: float = PROBE_INTERVAL_S
     delivery_timeout_s: float = DELIVERY_TIMEOUT_S
+    delivery_suspect_s: float = DELIVERY_SUSPECT_S
     stats: LinkStats = field(default_factory=LinkStats)
 
     def __post_init__(self) -> None:
@@ -338,6 +343,14 @@ class MqttLink:
         self._log_drop = LogEvery(log, logging.WARNING, DROP_LOG_INTERVAL_S)
         # The probe sent on this connection and not back yet, and when it was sent (monotonic).
         self._probe_out: tuple[bytes, float] | None = None
+
+    def delivering(self) -> bool:
+        """Connected, and (with a `probe_topic`) no probe out longer than
+        `delivery_suspect_s`: the broker still delivers to this link as far as can be told."""
+        if not self.connected.is_set():
+            return False
+        out = self._probe_out
+        return out is None or time.monotonic() - out[1] < self.delivery_suspect_s
 
     # ----- publishing (never blocks) -------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:

@@ -46,7 +46,7 @@ async def health_report(
         if leadership.seen_status is not None:
             report["hub_status"] = leadership.seen_status
         return report
-    broker_ok = link.connected.is_set()
+    broker_ok = link.delivering()  # connected, and its probe comes back
     state = hub.state
     return {
         "status": "ok" if store_ok and broker_ok else "degraded",

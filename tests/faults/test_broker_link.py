@@ -5,13 +5,17 @@ restored. The hub reconnects by itself; what devices asked while it was away is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import aiomqtt
 
-from hall.contract.link import Endpoint, MqttLink
+from hall.contract.link import DELIVERY_SUSPECT_S, PROBE_INTERVAL_S, Endpoint, MqttLink
+from hall.contract.ports import free_port
 from tests.integration.contract_client import ContractClient
 from tests.support import background, eventually, hall_run, write_hall_config
 
@@ -98,3 +102,52 @@ async def test_messages_in_flight_when_the_link_is_cut_are_sent_again(
             proxy.restore()
             await asyncio.wait_for(listen(), 60)
     assert received == {b"%d" % n for n in range(count)}
+
+
+async def test_healthz_says_the_broker_is_not_delivering_within_seconds(
+    fault_hall: FaultHall, tmp_path: Path
+) -> None:
+    """A broker that keeps the connection open but no longer delivers (frozen, or its link
+    a black hole): /healthz says so within the probe's interval and `DELIVERY_SUSPECT_S`,
+    well before the connection is given up, and is "ok" again once it delivers."""
+    hall = fault_hall
+    http_port = free_port()
+    url = f"http://127.0.0.1:{http_port}/healthz"
+
+    async def health() -> dict[str, Any]:
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as response:
+            report: dict[str, Any] = await response.json()
+            report["http_status"] = response.status
+            return report
+
+    async with fault_proxy(hall.mosquitto.host, hall.mosquitto.port) as proxy:
+        config = write_hall_config(
+            tmp_path,
+            hall.hall_id,
+            f"mqtt://127.0.0.1:{proxy.port}",
+            hall.redis.url,
+            http_port=http_port,
+        )
+        async with hall_run(config, hall.log):
+
+            async def healthy() -> bool:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    return (await health())["status"] == "ok"
+                return False
+
+            await eventually(healthy, "the hub up", timeout=ANSWER_S)
+            proxy.blackhole()
+            frozen = time.monotonic()
+            seen: dict[str, Any] = {}
+
+            async def said() -> bool:
+                seen.update(await health())
+                return seen["broker"] is False
+
+            await eventually(said, "/healthz saying the broker does not deliver", timeout=15)
+            took = time.monotonic() - frozen
+            assert took < PROBE_INTERVAL_S + DELIVERY_SUSPECT_S + 1.5, took
+            assert seen["status"] == "degraded" and seen["http_status"] == 503, seen
+            proxy.restore()
+            await eventually(healthy, "the hub healthy again", timeout=ANSWER_S)

@@ -394,12 +394,13 @@ async def test_a_connection_the_broker_stops_delivering_to_is_dropped_and_nothin
         persistent_session=True,
         probe_topic=f"hall/{hall_id}/hub/probe/x",
         probe_interval_s=0.2,
-        delivery_timeout_s=1.0,
+        delivery_timeout_s=3.0,
+        delivery_suspect_s=0.6,
     )
     sender = MqttLink(endpoint, f"{hall_id}-device")
     async with running(link, on_message), running(sender, collector(0)[2]):
         await asyncio.sleep(0.5)  # probes come back while the broker delivers
-        assert link.stats.delivery_timeouts == 0
+        assert link.stats.delivery_timeouts == 0 and link.delivering()
         client = link._client
         assert client is not None
         paho = client._client
@@ -414,7 +415,12 @@ async def test_a_connection_the_broker_stops_delivering_to_is_dropped_and_nothin
         paho._handle_publish = held_back
         for n in range(5):
             sender.publish(topic, str(n).encode())
+        # Said before the connection is given up (what the hub's /healthz reports)...
+        await eventually(lambda: not link.delivering(), "said not delivering", timeout=2.5)
+        assert link.stats.delivery_timeouts == 0
         await asyncio.wait_for(all_in.wait(), 20)
+        # ...and delivering again on the next connection.
+        await eventually(link.delivering, "delivering again", timeout=5)
     assert link.stats.delivery_timeouts == 1 and link.stats.reconnects == 1
     assert sorted(set(int(p) for p in received)) == list(range(5))
 
