@@ -290,6 +290,9 @@ class Outgoing:
     retain: bool
     qos: int
     seq: int = 0  # the order it was queued in: messages sent again keep their order
+    # Called once the message is off the link's hands for good: acknowledged by the broker
+    # (QoS 1), handed to it (QoS 0), or dropped (queue full, refused by the client).
+    settled: Callable[[], None] | None = None
 
 
 @dataclass
@@ -353,11 +356,20 @@ class MqttLink:
         return out is None or time.monotonic() - out[1] < self.delivery_suspect_s
 
     # ----- publishing (never blocks) -------------------------------------------------------
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        retain: bool = False,
+        qos: int = 1,
+        settled: Callable[[], None] | None = None,
+    ) -> None:
         """Queue a message. A retained one replaces the payload of one to the same topic still
         queued (the broker would keep only the last): while the broker is slow or away, what
         waits is the latest state of each screen, not every state it went through, and the
-        queue keeps its room for the answers and events, which are not states."""
+        queue keeps its room for the answers and events, which are not states. `settled` is
+        called when the message is off the link's hands for good (see `Outgoing`)."""
         if len(payload) > LARGE_MESSAGE_BYTES and topic not in self._large_topics:
             self._large_topics.add(topic)  # said once a topic: it is the hall's size, not news
             log.warning(
@@ -368,13 +380,15 @@ class MqttLink:
             )
         if retain:
             waiting = self._retained_waiting.get(topic)
-            if waiting is not None and waiting.qos == qos:
+            # (one to be told of when settled is never replaced: its owner waits for it)
+            unwatched = settled is None and (waiting is None or waiting.settled is None)
+            if waiting is not None and waiting.qos == qos and unwatched:
                 waiting.payload = payload
                 self.stats.superseded += 1
                 return
         try:
             self._queued += 1
-            item = Outgoing(topic, payload, retain, qos, self._queued)
+            item = Outgoing(topic, payload, retain, qos, self._queued, settled)
             self._outgoing.put_nowait(item)
             if retain:
                 self._retained_waiting[topic] = item
@@ -383,6 +397,8 @@ class MqttLink:
             log.warning(
                 "outgoing queue full (%d): dropped a message to %s", self.outgoing_limit, topic
             )
+            if settled is not None:
+                settled()
 
     @property
     def backlog(self) -> int:
@@ -654,6 +670,8 @@ class MqttLink:
                 return
             self.stats.published += 1
             room.set()
+            if item.settled is not None:
+                item.settled()
 
         paho.on_publish = on_publish
         try:
@@ -685,8 +703,12 @@ class MqttLink:
                 if info.rc != 0:
                     self.stats.publish_failures += 1
                     log.warning("publish to %s refused (rc %s): dropped", item.topic, info.rc)
+                    if item.settled is not None:
+                        item.settled()
                 elif item.qos == 0:
                     self.stats.published += 1
+                    if item.settled is not None:
+                        item.settled()
                 else:
                     in_flight[info.mid] = item
                     sent_at[info.mid] = time.monotonic()

@@ -41,6 +41,7 @@ from hall.hub.metrics import Registry
 from hall.hub.presence import Presence, PresenceView
 from hall.hub.publish import Listener, Publisher
 from hall.hub.rate_limit import FloodGate
+from hall.hub.sent_events import EventMarks
 from hall.hub.staff import StaffSignIn
 from hall.store.hall_store import HallStore
 from hall.store.login_attempts import LoginAttempts
@@ -101,7 +102,10 @@ class Hub:
             "its rate limit",
         )
         self._log_shed = LogEvery(log, logging.WARNING, SHED_LOG_INTERVAL_S)
-        self._publisher = Publisher(config, self._link, self._topics, self._hall, status_url, clock)
+        self._sent_events = EventMarks(store.sent_events())
+        self._publisher = Publisher(
+            config, self._link, self._topics, self._hall, status_url, clock, self._sent_events
+        )
         self._presence = Presence(config, clock, self._publisher.notify)
         self._dispatch = Dispatch(config, self._engine, self._publisher, request_metrics)
         self.staff = StaffSignIn(config, store.users(), store.login_attempts(), clock)
@@ -248,6 +252,8 @@ class Hub:
         await self._engine.remember_answered()
         await self.staff.seed()
         await self._engine.load(self.state.local.day(self._clock()))
+        # Before any event of this hub's: what the hub before had not handed to the broker.
+        self._publisher.events_again(await self._sent_events.take_over())
         try:  # when the devices' presence last changed, under the hubs before this one
             self._presence.remember(await self._store.load_presence(), self._clock())
         except StoreUnavailable as exc:  # the devices then count from this hub's start
@@ -281,6 +287,7 @@ class Hub:
                 group.create_task(self._publisher.run_services())
                 group.create_task(self._forecasts.run())
                 group.create_task(self._presence.keep(self._store.put_presence))
+                group.create_task(self._sent_events.keep())
                 group.create_task(
                     run_housekeeping(
                         self._config.hall.id,
@@ -325,6 +332,8 @@ class Hub:
         if self._fenced is None and self._leadership.role == "active":
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.shutdown(), 5)
+            with contextlib.suppress(Exception):  # fewer events sent twice by the next hub
+                await asyncio.wait_for(self._sent_events.write(), 2)
         with contextlib.suppress(Exception):
             await self._leadership.release()
 

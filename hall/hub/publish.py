@@ -24,6 +24,7 @@ from hall.domain.config import WINDOW_BOUND_KINDS, HallConfig
 from hall.domain.events import TicketCalled, TicketRecalled, event_view, numbered_json
 from hall.domain.hall import HallState, Outcome
 from hall.hub import views
+from hall.hub.sent_events import EventMarks
 
 __all__ = ["Listener", "Publisher"]
 
@@ -54,9 +55,12 @@ class Publisher:
         state: Callable[[], HallState],
         status_url: str | None,
         clock: Callable[[], float] = time.time,
+        sent_events: EventMarks | None = None,
     ) -> None:
         self._config = config
         self._link = link
+        # Which events the broker has (`sent_events.py`); without it, none are followed.
+        self._sent_events = sent_events
         self._topics = topics
         self._state = state
         self._status_url = status_url
@@ -140,11 +144,20 @@ class Publisher:
 
     def events(self, outcome: Outcome, first_seq: int) -> None:
         """The events of a commit, numbered, after its response went out."""
+        tracker = None if self._sent_events is None else self._sent_events.tracker
         for offset, event in enumerate(outcome.events):
             seq = first_seq + offset
-            self._link.publish(self._topics.events, numbered_json(event, seq))
+            settled = None if tracker is None else tracker.published(seq)
+            self._link.publish(self._topics.events, numbered_json(event, seq), settled=settled)
             if self._listeners:
                 self.notify(event_view(event, seq))
+
+    def events_again(self, events: list[tuple[int, bytes]]) -> None:
+        """Stored events (numbered JSON) the broker may not have got, sent at takeover."""
+        tracker = None if self._sent_events is None else self._sent_events.tracker
+        for seq, body in events:
+            settled = None if tracker is None else tracker.published(seq)
+            self._link.publish(self._topics.events, body, settled=settled)
 
     def window(self, window_id: str, *, again: bool = False) -> None:
         """The window's retained `state`, to every device bound to it now; not again when it

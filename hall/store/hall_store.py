@@ -38,6 +38,7 @@ from hall.store.login_attempts import LoginAttempts
 from hall.store.outbox import Outbox
 from hall.store.outbox_history import HistoryOutbox
 from hall.store.ride_through import RideThrough, RideThroughTimings
+from hall.store.sent_events import StoredSentEvents
 from hall.store.sessions import StoredSessions
 from hall.store.users import StoredUsers
 
@@ -134,6 +135,10 @@ class HallStore:
     def users(self) -> StoredUsers:
         """The hall's staff accounts and their audit stream, on this store's connection."""
         return StoredUsers(self.client, self.keys)
+
+    def sent_events(self) -> StoredSentEvents:
+        """How far the broker surely has the hall's events, and the events after that."""
+        return StoredSentEvents(self.client, self.keys)
 
     def copies(self) -> StoredCopies:
         """The records of copies waiting for a window's printer."""

@@ -93,6 +93,11 @@ class HallKeys:
     def event_seq(self) -> str:
         return self._key("eventseq")
 
+    @property
+    def events_sent(self) -> str:
+        """The highest `seq` up to which the broker has every event (`sent_events.py`)."""
+        return self._key("eventssent")
+
     # ----- the outbox to the back office (see outbox.py) -----------------------------------
     @property
     def outbox(self) -> str:

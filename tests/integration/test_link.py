@@ -476,3 +476,21 @@ async def test_the_link_writes_without_having_the_socket_watched(
     assert len(received) == 200
     # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
     assert watched.times == 0
+
+
+async def test_a_message_is_settled_once_acknowledged_or_dropped(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """`settled` is told when a message is off the link's hands for good: acknowledged by the
+    broker, or dropped on a full queue (at once)."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/events"
+    link = MqttLink(endpoint, f"{hall_id}-settled", outgoing_limit=2)
+    settled: list[str] = []
+    for name in ("first", "second", "dropped"):
+        link.publish(topic, name.encode(), settled=lambda name=name: settled.append(name))
+    assert settled == ["dropped"] and link.stats.dropped_outgoing == 1
+    async with running(link, collector(0)[2]):
+        await eventually(lambda: len(settled) == 3, "both acknowledged", timeout=10)
+        assert settled == ["dropped", "first", "second"]
+        assert link.stats.published == 2
