@@ -108,6 +108,16 @@ def register_gauges(hub: Hub, metrics: Registry, link: MqttLink, presence: Prese
         "Messages queued to be published",
         lambda: {(): float(link.backlog)},
     )
+    gauge(
+        "hall_events_unacknowledged",
+        "Events handed to the broker that it has not acknowledged yet",
+        lambda: {(): float(hub.sent_events.outstanding)},
+    )
+    metrics.counter_read(
+        "hall_events_sent_again_total",
+        "Events the hub before had not seen acknowledged, sent again when this hub took the hall",
+        lambda: hub.sent_events.sent_again,
+    )
     gauge("hall_epoch", "This hub's epoch (fencing token)", lambda: {(): float(hub.epoch)})
     gauge(
         "hall_hub_active",

@@ -102,9 +102,10 @@ class Hub:
             "its rate limit",
         )
         self._log_shed = LogEvery(log, logging.WARNING, SHED_LOG_INTERVAL_S)
-        self._sent_events = EventMarks(store.sent_events())
+        # Which events the broker has, kept in the store (`sent_events.py`).
+        self.sent_events = EventMarks(store.sent_events())
         self._publisher = Publisher(
-            config, self._link, self._topics, self._hall, status_url, clock, self._sent_events
+            config, self._link, self._topics, self._hall, status_url, clock, self.sent_events
         )
         self._presence = Presence(config, clock, self._publisher.notify)
         self._dispatch = Dispatch(config, self._engine, self._publisher, request_metrics)
@@ -253,7 +254,7 @@ class Hub:
         await self.staff.seed()
         await self._engine.load(self.state.local.day(self._clock()))
         # Before any event of this hub's: what the hub before had not handed to the broker.
-        self._publisher.events_again(await self._sent_events.take_over())
+        self._publisher.events_again(await self.sent_events.take_over())
         try:  # when the devices' presence last changed, under the hubs before this one
             self._presence.remember(await self._store.load_presence(), self._clock())
         except StoreUnavailable as exc:  # the devices then count from this hub's start
@@ -287,7 +288,7 @@ class Hub:
                 group.create_task(self._publisher.run_services())
                 group.create_task(self._forecasts.run())
                 group.create_task(self._presence.keep(self._store.put_presence))
-                group.create_task(self._sent_events.keep())
+                group.create_task(self.sent_events.keep())
                 group.create_task(
                     run_housekeeping(
                         self._config.hall.id,
@@ -333,7 +334,7 @@ class Hub:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.shutdown(), 5)
             with contextlib.suppress(Exception):  # fewer events sent twice by the next hub
-                await asyncio.wait_for(self._sent_events.write(), 2)
+                await asyncio.wait_for(self.sent_events.write(), 2)
         with contextlib.suppress(Exception):
             await self._leadership.release()
 

@@ -84,6 +84,7 @@ class EventMarks:
     def __init__(self, stored: StoredSentEvents) -> None:
         self._stored = stored
         self.tracker: SentEvents | None = None  # None: no mark kept (the store could not tell)
+        self.sent_again = 0  # events sent again at takeovers, since start
         self._written = -1
         self._log_failed = LogEvery(log, logging.WARNING, 60.0)
 
@@ -104,6 +105,7 @@ class EventMarks:
         # With no mark yet (the first hub to keep one), the events before are taken as sent.
         self.tracker = SentEvents(again[0][0] - 1 if again else last)
         self._written = -1 if mark is None else mark
+        self.sent_again += len(again)
         if again:
             log.warning(
                 "sending %d events again (seq %d-%d): the hub before had not seen the broker "
@@ -113,6 +115,11 @@ class EventMarks:
                 again[-1][0],
             )
         return again
+
+    @property
+    def outstanding(self) -> int:
+        """Events handed to the link and not yet acknowledged by the broker."""
+        return 0 if self.tracker is None else self.tracker.outstanding
 
     async def keep(self) -> None:
         """Write the mark to the store when it rose, every `MARK_EVERY_S`, until cancelled."""

@@ -106,6 +106,12 @@ async def test_events_a_killed_hub_had_not_sent_are_sent_by_the_next(
                 await eventually(lambda: len(seen) >= 5, "the unsent events", timeout=UP_S)
                 after = await take_on_the_page(http_port, "after")
                 await eventually(lambda: len(seen) >= 6, "the next hub's own event", timeout=UP_S)
+                metrics_url = f"http://127.0.0.1:{http_port}/metrics"
+                async with aiohttp.ClientSession() as session, session.get(metrics_url) as r:
+                    metrics = await r.text()
+    # The three unsent, and the two before if the mark of them had not been written yet.
+    again = next(line for line in metrics.splitlines() if line.startswith("hall_events_sent_again"))
+    assert 3 <= float(again.split()[1]) <= 5, again
     assert sorted(seen) == list(range(1, 7)), sorted(seen)
     taken = [seen[seq]["ticket"]["no"] for seq in sorted(seen)]
     assert taken[2:5] == unsent and taken[5] == after, taken
