@@ -338,6 +338,7 @@ class MqttLink:
         self._unacked: list[tuple[int, Outgoing]] = []
         self._queued = 0
         self._client: aiomqtt.Client | None = None
+        self._connecting: aiomqtt.Client | None = None  # the client waiting for its CONNACK
         # Messages received while a connection's on_connect hook runs: delivered after it, so
         # that no request is handled before the owner has republished its retained state.
         self._held: list[tuple[str, bytes]] | None = None
@@ -474,14 +475,38 @@ class MqttLink:
             merged_writes(client._client)
         if self.write_promptly:
             prompt_writes(client._client, asyncio.get_running_loop())
+        self._refused_when_closed(client)
         return client
+
+    def _refused_when_closed(self, client: aiomqtt.Client) -> None:
+        """A connection the broker closes before accepting it (no CONNACK: an address that
+        takes TCP and then hangs up, a proxy with no broker behind it) ends the attempt at
+        once. aiomqtt ignores such a close and waits out its whole connect timeout (10 s)."""
+        paho = client._client  # private, as in `_pump`
+        aiomqtt_on_disconnect = paho.on_disconnect
+
+        def on_disconnect(*args: Any) -> None:
+            connected = client._connected
+            if self._connecting is client and not connected.done():
+                connected.set_exception(
+                    aiomqtt.MqttCodeError(
+                        MQTTErrorCode.MQTT_ERR_CONN_LOST,
+                        "the broker closed the connection before accepting it",
+                    )
+                )
+            if aiomqtt_on_disconnect is not None:
+                aiomqtt_on_disconnect(*args)
+
+        paho.on_disconnect = on_disconnect
 
     async def _connection_loop(self) -> None:
         backoff = Backoff(RECONNECT_BASE_S, RECONNECT_CAP_S)
         while True:
             client = self._make_client()
+            self._connecting = client
             try:
                 async with client:
+                    self._connecting = None
                     try:
                         await self._session(client, backoff)
                     except asyncio.CancelledError:
@@ -499,6 +524,7 @@ class MqttLink:
             else:
                 delay = backoff.next()  # the session ended without an error: still wait
             finally:
+                self._connecting = None
                 self._client = None
                 self.connected.clear()
                 _read_its_end(client)

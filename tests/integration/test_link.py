@@ -494,3 +494,28 @@ async def test_a_message_is_settled_once_acknowledged_or_dropped(
         await eventually(lambda: len(settled) == 3, "both acknowledged", timeout=10)
         assert settled == ["dropped", "first", "second"]
         assert link.stats.published == 2
+
+
+async def test_an_address_that_hangs_up_before_accepting_is_tried_again_within_the_backoff() -> (
+    None
+):
+    """An address that takes the TCP connection and closes it without a CONNACK (a proxy with
+    no broker behind it) ends the attempt at once, not after the 10 s connect timeout."""
+    connections = 0
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readexactly(2)  # the CONNECT's first bytes, then nothing back
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = MqttLink(Endpoint("127.0.0.1", port), "hang-up-test")
+    async with server:
+        runner = asyncio.create_task(link.run(collector(0)[2]))
+        await asyncio.sleep(3)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    assert connections >= 2 and link.stats.reconnects >= 2, (connections, link.stats)
