@@ -33,6 +33,12 @@ class FaultHall:
     def endpoint(self) -> Endpoint:
         return Endpoint(self.mosquitto.host, self.mosquitto.port)
 
+    def config_through(self, broker_port: int, **overrides: Any) -> Path:
+        """A hall file beside `config` whose hub reaches the broker at `broker_port` on
+        loopback (a fault proxy's); `overrides` as for `write_hall_config`."""
+        url = f"mqtt://127.0.0.1:{broker_port}"
+        return write_hall_config(self.config.parent, self.hall_id, url, self.redis.url, **overrides)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +16,7 @@ import aiomqtt
 from hall.contract.link import DELIVERY_SUSPECT_S, PROBE_INTERVAL_S, Endpoint, MqttLink
 from hall.contract.ports import free_port
 from tests.integration.contract_client import ContractClient
-from tests.support import background, eventually, hall_run, write_hall_config
+from tests.support import background, eventually, hall_run
 
 from .conftest import FaultHall
 from .proxy import fault_proxy
@@ -30,13 +29,11 @@ def state_is(state: str) -> Any:
 
 
 async def test_a_cut_link_to_the_broker_is_mended_and_nothing_is_lost(
-    fault_hall: FaultHall, tmp_path: Path
+    fault_hall: FaultHall,
 ) -> None:
     hall = fault_hall
     async with fault_proxy(hall.mosquitto.host, hall.mosquitto.port) as proxy:
-        config = write_hall_config(
-            tmp_path, hall.hall_id, f"mqtt://127.0.0.1:{proxy.port}", hall.redis.url
-        )
+        config = hall.config_through(proxy.port)
         client = ContractClient(
             hall.mosquitto.host, hall.mosquitto.port, hall.hall_id, f"test-{os.getpid()}"
         )
@@ -105,7 +102,7 @@ async def test_messages_in_flight_when_the_link_is_cut_are_sent_again(
 
 
 async def test_healthz_says_the_broker_is_not_delivering_within_seconds(
-    fault_hall: FaultHall, tmp_path: Path
+    fault_hall: FaultHall,
 ) -> None:
     """A broker that keeps the connection open but no longer delivers (frozen, or its link
     a black hole): /healthz says so within the probe's interval and `DELIVERY_SUSPECT_S`,
@@ -122,18 +119,12 @@ async def test_healthz_says_the_broker_is_not_delivering_within_seconds(
             return report
 
     async with fault_proxy(hall.mosquitto.host, hall.mosquitto.port) as proxy:
-        config = write_hall_config(
-            tmp_path,
-            hall.hall_id,
-            f"mqtt://127.0.0.1:{proxy.port}",
-            hall.redis.url,
-            http_port=http_port,
-        )
+        config = hall.config_through(proxy.port, http_port=http_port)
         async with hall_run(config, hall.log):
 
             async def healthy() -> bool:
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    return (await health())["status"] == "ok"
+                    return bool((await health())["status"] == "ok")
                 return False
 
             await eventually(healthy, "the hub up", timeout=ANSWER_S)

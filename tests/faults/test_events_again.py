@@ -8,14 +8,13 @@ import contextlib
 import json
 import signal
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import aiomqtt
 
 from hall.contract.ports import free_port
-from tests.support import eventually, hall_document, hall_run, write_hall_config
+from tests.support import eventually, hall_document, hall_run
 
 from .conftest import FaultHall
 from .proxy import fault_proxy
@@ -61,7 +60,7 @@ async def take_on_the_page(http_port: int, request_id: str) -> str:
 
 
 async def test_events_a_killed_hub_had_not_sent_are_sent_by_the_next(
-    fault_hall: FaultHall, tmp_path: Path
+    fault_hall: FaultHall,
 ) -> None:
     hall = fault_hall
     http_port = free_port()
@@ -73,14 +72,7 @@ async def test_events_a_killed_hub_had_not_sent_are_sent_by_the_next(
         for device in devices:
             if device["id"] == "kiosk-1":
                 device["token"] = TOKEN
-        config = write_hall_config(
-            tmp_path,
-            hall.hall_id,
-            f"mqtt://127.0.0.1:{proxy.port}",
-            hall.redis.url,
-            http_port=http_port,
-            devices=devices,
-        )
+        config = hall.config_through(proxy.port, http_port=http_port, devices=devices)
         async with events_seen(hall) as seen:
             async with hall_run(config, hall.log) as first:
 
