@@ -1,5 +1,5 @@
-"""The hub's memory of the requests it answered: which were answered, and how long the store
-keeps each answer (a repeat within that span takes nothing of the device's request limit)."""
+"""The hub's memory of the requests it answered: which were answered (for the group commit),
+and which the device's request limit has counted already."""
 
 from __future__ import annotations
 
@@ -14,48 +14,32 @@ class Clock:
         return self.now
 
 
-def test_an_answer_is_known_kept_for_as_long_as_the_store_keeps_it() -> None:
-    clock = Clock()
-    recent = RecentRequests(trust_after_s=0.0, clock=clock)
+def test_a_request_answered_is_known_by_device_and_id() -> None:
+    recent = RecentRequests(trust_after_s=0.0, clock=Clock())
     recent.took_hall()
-    recent.answered([("kiosk-1", "changed")], kept_s=86_400.0)
-    recent.answered([("kiosk-1", "refused")], kept_s=55.0)
-    recent.answered([("kiosk-1", "unstored")])
-    assert recent.answer_kept(("kiosk-1", "changed"))
-    assert recent.answer_kept(("kiosk-1", "refused"))
-    assert not recent.answer_kept(("kiosk-1", "unstored"))
-    assert not recent.answer_kept(("kiosk-2", "changed"))  # another device's id
-    clock.now += 56.0
-    assert recent.answer_kept(("kiosk-1", "changed"))
-    assert not recent.answer_kept(("kiosk-1", "refused"))
-    # Still answered, for the group commit's routing of repeats.
-    keys = [("kiosk-1", "refused"), ("kiosk-1", "unstored"), ("kiosk-1", "new")]
-    assert recent.seen(keys) == [True, True, False]
+    recent.answered([("kiosk-1", "r1")])
+    assert recent.knows(("kiosk-1", "r1"))
+    assert not recent.knows(("kiosk-2", "r1"))  # another device's id
+    assert not recent.knows(("kiosk-1", "r2"))
 
 
-def test_a_repeat_answered_again_keeps_the_longer_span() -> None:
+def test_what_the_hubs_before_answered_is_known_before_the_memory_is_trusted() -> None:
     clock = Clock()
-    recent = RecentRequests(trust_after_s=0.0, clock=clock)
+    recent = RecentRequests(trust_after_s=60.0, clock=clock)
     recent.took_hall()
-    recent.answered([("pad-1", "r1")], kept_s=86_400.0)
-    recent.answered([("pad-1", "r1")])  # its repeat: the stored answer, span unknown
-    clock.now += 3_600.0
-    assert recent.answer_kept(("pad-1", "r1"))
+    recent.answered([("kiosk-1", "mine")])
+    assert recent.seen([("kiosk-1", "mine")]) is None  # the store still tells the group commit
+    assert recent.knows(("kiosk-1", "mine"))
+    recent.trust([("kiosk-1", "before")])
+    assert recent.knows(("kiosk-1", "before"))
+    assert recent.seen([("kiosk-1", "before"), ("kiosk-1", "new")]) == [True, False]
 
 
-def test_the_oldest_are_forgotten_past_the_capacity() -> None:
-    clock = Clock()
-    recent = RecentRequests(capacity=2, trust_after_s=0.0, clock=clock)
+def test_the_oldest_are_forgotten_past_the_capacity_and_a_new_hall_forgets_all() -> None:
+    recent = RecentRequests(capacity=2, trust_after_s=0.0, clock=Clock())
     recent.took_hall()
-    recent.answered([("k", "a"), ("k", "b"), ("k", "c")], kept_s=60.0)
-    assert not recent.answer_kept(("k", "a"))
-    assert recent.answer_kept(("k", "b")) and recent.answer_kept(("k", "c"))
-
-
-def test_a_new_hub_knows_no_answer_kept_until_it_answers() -> None:
-    clock = Clock()
-    recent = RecentRequests(trust_after_s=0.0, clock=clock)
+    recent.answered([("k", "a"), ("k", "b"), ("k", "c")])
+    assert not recent.knows(("k", "a"))
+    assert recent.knows(("k", "b")) and recent.knows(("k", "c"))
     recent.took_hall()
-    recent.trust([("kiosk-1", "before")])  # answered by the hub before: span unknown
-    assert recent.seen([("kiosk-1", "before")]) == [True]
-    assert not recent.answer_kept(("kiosk-1", "before"))
+    assert not recent.knows(("k", "c"))

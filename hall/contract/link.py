@@ -489,10 +489,7 @@ class MqttLink:
             connected = client._connected
             if self._connecting is client and not connected.done():
                 connected.set_exception(
-                    aiomqtt.MqttCodeError(
-                        MQTTErrorCode.MQTT_ERR_CONN_LOST,
-                        "the broker closed the connection before accepting it",
-                    )
+                    aiomqtt.MqttError("the connection was closed before the broker accepted it")
                 )
             if aiomqtt_on_disconnect is not None:
                 aiomqtt_on_disconnect(*args)

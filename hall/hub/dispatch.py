@@ -5,8 +5,8 @@ core, committed, its effects published (screens first), answered through the `Re
 transport gives, and then its events published. A payload refused before any operation is
 counted in `hall_bad_payloads_total` and answered `bad_request` when it has an id, the same
 on every transport. A device over its request limit (`rate_limit.py`) is answered
-`rate_limited`, with `retry_after_s`, before anything is decided or stored; a repeat of a
-request whose answer is still kept is not counted against the limit and gets that answer. A
+`rate_limited`, with `retry_after_s`, before anything is decided or stored; a request counts
+once against the limit, however often its device repeats it (`RecentRequests.knows`). A
 device a manager disabled is answered `device_disabled`; one a manager bound to another window
 acts for that window (the live catalogue's binding, never a payload's). Requests that arrived
 together go through `requests()`, which commits them in one round trip to the store.
@@ -163,10 +163,11 @@ class Dispatch:
                 reply(dumps(error_response(request.id, "device_disabled", message)))
                 return None
             device = catalogue.bound(device)
-        # A repeat of a request already answered is not another request: it gets its stored
-        # answer (contract, section 3) and takes nothing of the device's limit. What a device
-        # can repeat is bounded by what it was let through, and its messages by the flood gate.
-        repeat = self._engine.answer_kept(device.id, request.id)
+        # A request counts once against its device's limit, however often it is sent again:
+        # a repeat gets the same answer (contract, section 3), or is decided once more when a
+        # refusal or `unavailable` is all it got. What is carried out stays within the limit
+        # (each request at most once); how often a device sends, the flood gate bounds.
+        repeat = self._engine.known_repeat(device.id, request.id)
         wait_s = 0.0 if repeat else self._limiter.take(device.id, device.kind)
         if wait_s > 0:
             self._metrics.requests.inc(op=_op_label(request), code="rate_limited")

@@ -18,6 +18,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,6 @@ from hall.domain.events import TicketAtWindow
 from hall.domain.hall import HallState, Outcome, decide
 from hall.hub import views
 from hall.hub.recent_requests import RecentRequests
-from hall.store.commit import ANSWER_TTL_S, IDEMPOTENCY_TTL_S
 from hall.store.hall_store import Commit, Committed, HallStore
 
 log = logging.getLogger("hall.hub.engine")
@@ -73,6 +73,8 @@ class HallEngine:
         self.defer_forecasts = False
         # Request ids answered lately (no store look-up for them).
         self._recent = recent if recent is not None else RecentRequests()
+        # The requests being carried out or waiting to be, by (device, request id): how many.
+        self._in_hand: Counter[tuple[str, str]] = Counter()
         # Opens a request's sealed ID number before it is decided (keys.py; set by the hub).
         self.open_args: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] = _as_sent
         # MQTT requests arrive one at a time, HTTP ones alongside: one decision at a time.
@@ -187,19 +189,29 @@ class HallEngine:
         if self._too_many_held(1):
             return self._unavailable(request)
         self._waiting += 1
+        key = (actor.id, request.id)
+        self._in_hand[key] += 1
         try:
             async with self._lock:
                 handled = await self._handle(actor, request)
-                self._recent.answered([(actor.id, request.id)], _answer_kept_s(handled))
+                self._recent.answered([key])
                 await self._store_learning()
                 return handled
         finally:
             self._waiting -= 1
+            self._let_go([key])
 
-    def answer_kept(self, device_id: str, request_id: str) -> bool:
-        """Whether the store surely keeps this hub's answer to the device's request, so that
-        a repeat of it is only a look-up of that answer (`recent_requests.py`)."""
-        return self._recent.answer_kept((device_id, request_id))
+    def known_repeat(self, device_id: str, request_id: str) -> bool:
+        """Whether the device sent this request before: this hub has it in hand (held in an
+        outage, say) or answered it lately (`recent_requests.py`)."""
+        key = (device_id, request_id)
+        return key in self._in_hand or self._recent.knows(key)
+
+    def _let_go(self, keys: list[tuple[str, str]]) -> None:
+        self._in_hand.subtract(keys)
+        for key in keys:
+            if self._in_hand[key] <= 0:
+                del self._in_hand[key]
 
     def _too_many_held(self, arriving: int) -> bool:
         """During an outage, whether `arriving` more requests would exceed the bound."""
@@ -228,15 +240,17 @@ class HallEngine:
         if self._too_many_held(len(requests)):
             return [self._unavailable(request) for _actor, request in requests]
         self._waiting += len(requests)
+        keys = [(actor.id, request.id) for actor, request in requests]
+        self._in_hand.update(keys)
         try:
             async with self._lock:
                 handled = await self._handle_many(requests)
-                for (actor, request), one in zip(requests, handled, strict=True):
-                    self._recent.answered([(actor.id, request.id)], _answer_kept_s(one))
+                self._recent.answered(keys)
                 await self._store_learning()
                 return handled
         finally:
             self._waiting -= len(requests)
+            self._let_go(keys)
 
     async def _handle_many(self, requests: list[tuple[Actor, Request]]) -> list[Handled]:
         if len(requests) == 1:
@@ -419,21 +433,6 @@ class HallEngine:
         entries = [views.case_entry(self.state, t, ended_by.get(t.no)) for t in outcome.ended]
         entries += [views.evaluation_entry(self.state, e) for e in outcome.evaluations]
         return tuple(entries)
-
-
-# An answer kept a minute is counted a little shorter here: this hub's clock starts after
-# the store's.
-ANSWER_KEPT_MARGIN_S = 5.0
-
-
-def _answer_kept_s(handled: Handled) -> float:
-    """How long the store keeps the answer just given (`hall.store.commit`); 0 when unknown
-    (a repeat's) or not stored (`unavailable`, `internal`)."""
-    if handled.duplicate or handled.code in ("unavailable", "internal"):
-        return 0.0
-    if handled.outcome is not None and handled.outcome.events:
-        return float(IDEMPOTENCY_TTL_S)  # it changed the hall
-    return ANSWER_TTL_S - ANSWER_KEPT_MARGIN_S
 
 
 def _as_sent(op: str, args: Mapping[str, Any]) -> Mapping[str, Any]:

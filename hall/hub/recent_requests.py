@@ -10,14 +10,12 @@ retries within its timeout, well inside that span. Should an older retry still c
 commit script finds it (each commit checks its id) and the hall is reloaded: slower, never
 wrong. Only when the index could not be read does the store get asked, for the first minute.
 
-It also tells how long the store keeps each answer it gave (a day for a request that changed
-the hall, a minute for a refusal): a repeat within that span is only a look-up of the stored
-answer, so the device's request limit need not count it (`dispatch.py`).
+The same memory tells the device's request limit which requests are repeats: a request
+counts once against it, however often its device sends it again (`dispatch.py`).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -41,8 +39,7 @@ class RecentRequests:
         self._capacity = capacity
         self._trust_after_s = trust_after_s
         self._clock = clock
-        # Each answered request, oldest first, with when (on `clock`) the store lets its answer go.
-        self._keys: OrderedDict[Key, float] = OrderedDict()
+        self._keys: OrderedDict[Key, None] = OrderedDict()
         self._trusted_from = float("inf")  # not before the hub has taken the hall
 
     def took_hall(self) -> None:
@@ -56,22 +53,20 @@ class RecentRequests:
         self.answered(answered_lately)
         self._trusted_from = self._clock()
 
-    def answered(self, keys: Iterable[Key], kept_s: float = 0.0) -> None:
-        """Requests just answered, whose answers the store keeps `kept_s` from now (0: unknown,
-        or not stored); an answer already known to be kept longer stays so."""
-        until = self._clock() + kept_s
+    def answered(self, keys: Iterable[Key]) -> None:
         for key in keys:
-            self._keys[key] = max(until, self._keys.get(key, -math.inf))
+            self._keys[key] = None
             self._keys.move_to_end(key)
         while len(self._keys) > self._capacity:
             self._keys.popitem(last=False)
+
+    def knows(self, key: Key) -> bool:
+        """Whether `key` is in this memory (answered by this hub, or by the hubs before it as
+        the store's index said), whether or not the memory is trusted yet."""
+        return key in self._keys
 
     def seen(self, keys: Sequence[Key]) -> list[bool] | None:
         """Which of `keys` were answered; None while only the store can tell."""
         if self._clock() < self._trusted_from:
             return None
         return [key in self._keys for key in keys]
-
-    def answer_kept(self, key: Key) -> bool:
-        """Whether the store surely still keeps the answer to `key`."""
-        return self._keys.get(key, -math.inf) > self._clock()

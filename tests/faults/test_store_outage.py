@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -143,3 +144,48 @@ async def test_latency_to_the_store_slows_but_breaks_nothing(
         assert all(a["ok"] for a in answers), answers
         numbers = sorted(a["result"]["ticket"]["no"] for a in answers)
         assert numbers == [f"A{n:03d}" for n in range(1, 11)]
+
+
+async def test_repeats_during_an_outage_and_after_it_take_nothing_of_the_limit(
+    fault_hall: FaultHall, tmp_path: Path
+) -> None:
+    """A device retrying a request the hub holds (the store hangs), and retrying it once it
+    was carried out, is never answered `rate_limited` for it, and its retries leave its limit
+    for new requests."""
+    hall = fault_hall
+    config = write_hall_config(
+        tmp_path,
+        hall.hall_id,
+        hall.mosquitto.url,
+        hall.redis.url,
+        rate_limits={"kiosk": {"per_s": 0.01, "burst": 3}},
+    )
+    client = ContractClient(
+        hall.mosquitto.host, hall.mosquitto.port, hall.hall_id, f"test-{os.getpid()}"
+    )
+    async with hall_run(config, hall.log), client as c:
+        await c.wait_latest(c.topic("hub/status"), online, ANSWER_S)
+        assert (await take(c, "t1"))["ok"]  # the first of three
+        hall.redis.process.send_signal(signal.SIGSTOP)
+        try:
+            held = asyncio.create_task(take(c, "x"))  # the second, held
+            await asyncio.sleep(0.3)
+            await asyncio.gather(*(take(c, "x") for _ in range(5)))  # its device's retries
+            assert (await held)["error"]["code"] == "unavailable"
+        finally:
+            hall.redis.process.send_signal(signal.SIGCONT)
+        # The store carries out the held commit once it runs again: the retry gets its ticket.
+        for _ in range(10):
+            answer = await take(c, "x")
+            if answer["ok"]:
+                break
+            assert answer["error"]["code"] == "unavailable", answer
+            await asyncio.sleep(answer["error"]["retry_after_s"])
+        assert answer["ok"] and answer["result"]["ticket"]["no"] == "A002", answer
+        assert await take(c, "x") == answer
+        answers = [r for r in c.messages[c.topic("res", "kiosk-1")] if r.get("id") == "x"]
+        codes = {"ok" if r["ok"] else r["error"]["code"] for r in answers}
+        assert codes == {"ok", "unavailable"}, answers
+        # One new request is left of three, then the limit.
+        assert (await take(c, "t3"))["result"]["ticket"]["no"] == "A003"
+        assert (await take(c, "t4"))["error"]["code"] == "rate_limited"
