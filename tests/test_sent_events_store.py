@@ -6,6 +6,7 @@ import uuid
 
 import redis.asyncio as aredis
 
+from hall.hub.sent_events import EventMarks
 from hall.store import sent_events
 from hall.store.hall_store import HallStore
 
@@ -54,4 +55,38 @@ async def test_the_mark_only_rises(redis_url: str) -> None:
         assert await stored.mark() == 12
     finally:
         await client.delete(HallStore(client, hall_id).keys.events_sent)
+        await client.aclose()
+
+
+async def test_a_hub_taking_the_hall_sends_again_only_what_is_past_the_mark(
+    redis_url: str,
+) -> None:
+    """No mark yet (a store written before marks were kept): nothing is sent again and the
+    mark starts at the last event; a mark behind the last event: the events after it."""
+    hall_id = f"sent-{uuid.uuid4().hex[:8]}"
+    client = aredis.from_url(redis_url)
+    store = HallStore(client, hall_id)
+    try:
+        for seq in range(1, 6):
+            await client.xadd(store.keys.events, {"seq": seq, "e": '{"type":"t"}'})
+        await client.set(store.keys.event_seq, 5)
+        first = EventMarks(store.sent_events())
+        assert await first.take_over() == []
+        assert first.tracker is not None and first.tracker.upto == 5
+        await first.write()
+        assert await store.sent_events().mark() == 5
+        # The first hub hands events 6 and 7 to the link; only 6 is acknowledged.
+        for seq in (6, 7):
+            await client.xadd(store.keys.events, {"seq": seq, "e": '{"type":"t"}'})
+        await client.set(store.keys.event_seq, 7)
+        first.tracker.published(6)()
+        first.tracker.published(7)
+        await first.write()
+        second = EventMarks(store.sent_events())
+        assert await second.take_over() == [(7, b'{"seq":7,"type":"t"}')]
+        assert second.sent_again == 1
+        assert second.tracker is not None and second.tracker.upto == 6
+    finally:
+        keys = (store.keys.events, store.keys.event_seq, store.keys.events_sent)
+        await client.delete(*keys)
         await client.aclose()
