@@ -73,6 +73,16 @@ async def eventually(
         raise
 
 
+class ManualClock:
+    """A clock that moves only when a test sets `now`: pass it where `time.monotonic` goes."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 

@@ -4,18 +4,11 @@ and which the device's request limit has counted already."""
 from __future__ import annotations
 
 from hall.hub.recent_requests import RecentRequests
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support import ManualClock
 
 
 def test_a_request_answered_is_known_by_device_and_id() -> None:
-    recent = RecentRequests(trust_after_s=0.0, clock=Clock())
+    recent = RecentRequests(trust_after_s=0.0, clock=ManualClock())
     recent.took_hall()
     recent.answered([("kiosk-1", "r1")])
     assert recent.knows(("kiosk-1", "r1"))
@@ -24,7 +17,7 @@ def test_a_request_answered_is_known_by_device_and_id() -> None:
 
 
 def test_what_the_hubs_before_answered_is_known_before_the_memory_is_trusted() -> None:
-    clock = Clock()
+    clock = ManualClock()
     recent = RecentRequests(trust_after_s=60.0, clock=clock)
     recent.took_hall()
     recent.answered([("kiosk-1", "mine")])
@@ -36,7 +29,7 @@ def test_what_the_hubs_before_answered_is_known_before_the_memory_is_trusted() -
 
 
 def test_the_oldest_are_forgotten_past_the_capacity_and_a_new_hall_forgets_all() -> None:
-    recent = RecentRequests(capacity=2, trust_after_s=0.0, clock=Clock())
+    recent = RecentRequests(capacity=2, trust_after_s=0.0, clock=ManualClock())
     recent.took_hall()
     recent.answered([("k", "a"), ("k", "b"), ("k", "c")])
     assert not recent.knows(("k", "a"))

@@ -4,14 +4,7 @@ this hub never published is passed over only after `GAP_S`."""
 from __future__ import annotations
 
 from hall.hub.sent_events import GAP_S, SentEvents
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support import ManualClock
 
 
 def test_the_mark_rises_over_settled_events_in_order_only() -> None:
@@ -35,7 +28,7 @@ def test_an_event_settled_twice_or_below_the_mark_changes_nothing() -> None:
 
 
 def test_an_event_never_published_is_passed_over_after_the_gap_time() -> None:
-    clock = Clock()
+    clock = ManualClock()
     sent = SentEvents(0, clock)
     sent.published(1)()
     sent.published(3)()  # 2 was committed but never published by this hub
@@ -50,7 +43,7 @@ def test_an_event_never_published_is_passed_over_after_the_gap_time() -> None:
 
 
 def test_an_event_still_waiting_for_the_broker_is_never_passed_over() -> None:
-    clock = Clock()
+    clock = ManualClock()
     sent = SentEvents(0, clock)
     sent.published(1)  # the broker is away: no acknowledgement for minutes
     sent.published(2)()
@@ -61,7 +54,7 @@ def test_an_event_still_waiting_for_the_broker_is_never_passed_over() -> None:
 
 
 def test_a_gap_filled_late_restarts_the_wait() -> None:
-    clock = Clock()
+    clock = ManualClock()
     sent = SentEvents(0, clock)
     sent.published(2)()
     sent.pass_gaps()  # 1 missing since now
