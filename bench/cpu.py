@@ -26,25 +26,20 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime
 
 
-def _cpu_line() -> list[int]:
-    """The machine's CPU time counters since boot, in ticks: user, nice, system, idle, iowait,
-    irq, softirq, steal."""
+def machine_times_s() -> tuple[float, float]:
+    """CPU seconds since boot that all CPUs spent running something (not idle, I/O wait or
+    stolen), and that the host took from them (see STOLEN): one read of /proc/stat."""
     try:
         first = Path("/proc/stat").read_text().splitlines()[0].split()
     except OSError:
-        return [0] * 8
-    return [int(v) for v in first[1:9]]
+        return 0.0, 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[1:9])
+    return (user + nice + system + irq + softirq) * TICK_S, steal * TICK_S
 
 
 def machine_busy_s() -> float:
-    """CPU seconds all CPUs spent running something (not idle, I/O wait or stolen) since boot."""
-    user, nice, system, _idle, _iowait, irq, softirq, _steal = _cpu_line()
-    return (user + nice + system + irq + softirq) * TICK_S
-
-
-def machine_stolen_s() -> float:
-    """CPU seconds the host took from this machine's CPUs since boot (see STOLEN)."""
-    return _cpu_line()[7] * TICK_S
+    """CPU seconds all CPUs spent running something since boot (see `machine_times_s`)."""
+    return machine_times_s()[0]
 
 
 async def wait_until_quiet(limit: float = 0.2, patience_s: float = 30.0) -> float:
@@ -73,8 +68,7 @@ class CpuMeter:
 
     def start(self) -> None:
         self._start = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
-        self._busy = machine_busy_s()
-        self._stolen = machine_stolen_s()
+        self._busy, self._stolen = machine_times_s()
         self._wall = time.monotonic()
 
     def stop(self) -> dict[str, float]:
@@ -84,8 +78,9 @@ class CpuMeter:
         used = {
             name: (process_cpu_s(pid) - self._start[name]) / wall for name, pid in self.pids.items()
         }
-        used[OTHER] = max(0.0, (machine_busy_s() - self._busy) / wall - sum(used.values()))
-        used[STOLEN] = max(0.0, (machine_stolen_s() - self._stolen) / wall)
+        busy, stolen = machine_times_s()
+        used[OTHER] = max(0.0, (busy - self._busy) / wall - sum(used.values()))
+        used[STOLEN] = max(0.0, (stolen - self._stolen) / wall)
         return used
 
 

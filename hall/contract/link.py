@@ -294,6 +294,10 @@ class Outgoing:
     # (QoS 1), handed to it (QoS 0), or dropped (queue full, refused by the client).
     settled: Callable[[], None] | None = None
 
+    def settle(self) -> None:
+        if self.settled is not None:
+            self.settled()
+
 
 @dataclass
 class MqttLink:
@@ -693,8 +697,7 @@ class MqttLink:
                 return
             self.stats.published += 1
             room.set()
-            if item.settled is not None:
-                item.settled()
+            item.settle()
 
         paho.on_publish = on_publish
         try:
@@ -726,12 +729,10 @@ class MqttLink:
                 if info.rc != 0:
                     self.stats.publish_failures += 1
                     log.warning("publish to %s refused (rc %s): dropped", item.topic, info.rc)
-                    if item.settled is not None:
-                        item.settled()
+                    item.settle()
                 elif item.qos == 0:
                     self.stats.published += 1
-                    if item.settled is not None:
-                        item.settled()
+                    item.settle()
                 else:
                     in_flight[info.mid] = item
                     sent_at[info.mid] = time.monotonic()

@@ -144,20 +144,20 @@ class Publisher:
 
     def events(self, outcome: Outcome, first_seq: int) -> None:
         """The events of a commit, numbered, after its response went out."""
-        tracker = None if self._sent_events is None else self._sent_events.tracker
         for offset, event in enumerate(outcome.events):
             seq = first_seq + offset
-            settled = None if tracker is None else tracker.published(seq)
-            self._link.publish(self._topics.events, numbered_json(event, seq), settled=settled)
+            self._event(seq, numbered_json(event, seq))
             if self._listeners:
                 self.notify(event_view(event, seq))
 
     def events_again(self, events: list[tuple[int, bytes]]) -> None:
         """Stored events (numbered JSON) the broker may not have got, sent at takeover."""
-        tracker = None if self._sent_events is None else self._sent_events.tracker
         for seq, body in events:
-            settled = None if tracker is None else tracker.published(seq)
-            self._link.publish(self._topics.events, body, settled=settled)
+            self._event(seq, body)
+
+    def _event(self, seq: int, body: bytes) -> None:
+        settled = None if self._sent_events is None else self._sent_events.follow(seq)
+        self._link.publish(self._topics.events, body, settled=settled)
 
     def window(self, window_id: str, *, again: bool = False) -> None:
         """The window's retained `state`, to every device bound to it now; not again when it

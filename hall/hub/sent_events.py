@@ -116,6 +116,11 @@ class EventMarks:
             )
         return again
 
+    def follow(self, seq: int) -> Callable[[], None] | None:
+        """Event `seq` is handed to the link: what the link calls once it settled (None when
+        no mark is kept)."""
+        return None if self.tracker is None else self.tracker.published(seq)
+
     @property
     def outstanding(self) -> int:
         """Events handed to the link and not yet acknowledged by the broker."""

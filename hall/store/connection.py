@@ -29,7 +29,7 @@ from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 from hall.contract.errors import StoreUnavailable
 from hall.contract.store_url import StoreAddress, is_many, parse_many
 
-__all__ = ["StoreClient", "open_redis", "unavailable_as_store_error"]
+__all__ = ["StoreClient", "open_redis", "text_of", "unavailable_as_store_error"]
 
 # What a Redis call raises when the server cannot be reached or answer: redis-py's own
 # errors, and the socket's (a refused or reset connection, a timeout).
@@ -129,3 +129,8 @@ def unavailable_as_store_error() -> Iterator[None]:
             # maxmemory reached under `noeviction`: the write was refused whole, nothing lost.
             raise StoreUnavailable(f"{STORE_FULL}: {exc}") from exc
         raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def text_of(value: Any) -> str:
+    """A reply's bytes (this client does not decode them) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -9,9 +9,8 @@ delete when their link expired unfetched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from hall.store.connection import StoreClient, unavailable_as_store_error
+from hall.store.connection import StoreClient, text_of, unavailable_as_store_error
 from hall.store.keys import HallKeys
 
 __all__ = ["CopyRecord", "StoredCopies"]
@@ -79,7 +78,7 @@ class StoredCopies:
             raw = await self.client.hgetall(self.keys.copy(copy_id))
         if not raw:
             return None
-        row = {_text(k): _text(v) for k, v in raw.items()}
+        row = {text_of(k): text_of(v) for k, v in raw.items()}
         return CopyRecord(
             id=row["id"],
             page=row["page"],
@@ -117,12 +116,8 @@ class StoredCopies:
             ids = await self.client.zrangebyscore(
                 self.keys.copies_due, "-inf", now, start=0, num=limit
             )
-        return [_text(copy_id) for copy_id in ids]
+        return [text_of(copy_id) for copy_id in ids]
 
     async def drop_due(self, copy_id: str) -> None:
         with unavailable_as_store_error():
             await self.client.zrem(self.keys.copies_due, copy_id)
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

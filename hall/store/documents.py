@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hall.store.connection import StoreClient, unavailable_as_store_error
+from hall.store.connection import StoreClient, text_of, unavailable_as_store_error
 from hall.store.keys import HallKeys
 
 __all__ = ["PAGE_FIELDS", "Page", "StoredDocuments"]
@@ -147,7 +147,7 @@ class StoredDocuments:
             ids = await self.client.zrange(self.keys.case_documents(case_id), 0, -1)
             pipe = self.client.pipeline(transaction=False)
             for page_id in ids:
-                pipe.hgetall(self.keys.document(_text(page_id)))
+                pipe.hgetall(self.keys.document(text_of(page_id)))
             rows = await pipe.execute() if ids else []
         return [_page(row) for row in rows if row]
 
@@ -192,7 +192,7 @@ class StoredDocuments:
         """The ids of the pages that show this content."""
         with unavailable_as_store_error():
             ids = await self.client.smembers(self.keys.document_refs(sha256))
-        return {_text(page_id) for page_id in ids}
+        return {text_of(page_id) for page_id in ids}
 
     async def referenced(self, sha256: str) -> bool:
         """Whether any page shows this content."""
@@ -210,7 +210,7 @@ class StoredDocuments:
             ids = await self.client.zrangebyscore(
                 self.keys.documents_due, "-inf", now, start=0, num=limit
             )
-        return [_text(page_id) for page_id in ids]
+        return [text_of(page_id) for page_id in ids]
 
     async def drop_due(self, page_id: str) -> None:
         """Forget a due page whose record is already gone."""
@@ -235,12 +235,8 @@ def _record(page: Page) -> dict[str, str | int | float]:
     }
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _page(raw: Any) -> Page:
-    row = {_text(k): _text(v) for k, v in raw.items()}
+    row = {text_of(k): text_of(v) for k, v in raw.items()}
     return Page(
         id=row["id"],
         case=row["case"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hall.store.connection import StoreClient, unavailable_as_store_error
+from hall.store.connection import StoreClient, text_of, unavailable_as_store_error
 from hall.store.keys import HallKeys
 
 __all__ = ["PAGE", "StoredSentEvents"]
@@ -71,11 +71,7 @@ class StoredSentEvents:
                     return found[::-1]
                 body: bytes = fields[b"e"]
                 found.append((number, b'{"seq":%d,%s' % (number, body[1:])))
-                newest = "(" + _text(entry_id)
+                newest = "(" + text_of(entry_id)
             if len(rows) < PAGE:
                 break
         return found[::-1]
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

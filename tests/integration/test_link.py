@@ -246,10 +246,10 @@ async def test_a_retained_message_still_queued_takes_the_newer_payload_in_its_pl
     assert len(received) == 4
 
 
-async def test_a_broker_that_ends_every_connection_at_once_is_tried_ever_more_slowly() -> None:
-    """A broker that takes the connection and ends it at once (as Mosquitto does for a
-    message over its packet size) is not tried again ten times a second: the backoff starts
-    again from the shortest wait only once a connection has lasted."""
+async def link_to_a_broker_that_ends_it(*, accepted: bool, run_s: float) -> tuple[int, MqttLink]:
+    """Run a link for `run_s` against an address that takes each connection, reads the
+    CONNECT's first bytes, answers a CONNACK (`accepted`) or nothing, and closes it; how many
+    connections the link made, and the link."""
     connections = 0
 
     async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -257,19 +257,28 @@ async def test_a_broker_that_ends_every_connection_at_once_is_tried_ever_more_sl
         connections += 1
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             await reader.readexactly(2)  # CONNECT: its type and (short) length ...
-            writer.write(b"\x20\x02\x00\x00")  # ... answered CONNACK, accepted
-            await writer.drain()
-            await asyncio.sleep(0.05)
+            if accepted:
+                writer.write(b"\x20\x02\x00\x00")  # ... answered CONNACK, accepted
+                await writer.drain()
+                await asyncio.sleep(0.05)
         writer.close()
 
     server = await asyncio.start_server(broker, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    link = MqttLink(Endpoint("127.0.0.1", port), "backoff-test")
+    link = MqttLink(Endpoint("127.0.0.1", port), "ended-test")
     async with server:
         runner = asyncio.create_task(link.run(collector(0)[2]))
-        await asyncio.sleep(4)
+        await asyncio.sleep(run_s)
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
+    return connections, link
+
+
+async def test_a_broker_that_ends_every_connection_at_once_is_tried_ever_more_slowly() -> None:
+    """A broker that takes the connection and ends it at once (as Mosquitto does for a
+    message over its packet size) is not tried again ten times a second: the backoff starts
+    again from the shortest wait only once a connection has lasted."""
+    connections, _link = await link_to_a_broker_that_ends_it(accepted=True, run_s=4)
     # Waits drawn from [0, 0.2], [0, 0.4], [0, 0.8] ... s: a handful of attempts in 4 s, where
     # a backoff reset on every connection made it about 30.
     assert 2 <= connections <= 12, connections
@@ -501,21 +510,5 @@ async def test_an_address_that_hangs_up_before_accepting_is_tried_again_within_t
 ):
     """An address that takes the TCP connection and closes it without a CONNACK (a proxy with
     no broker behind it) ends the attempt at once, not after the 10 s connect timeout."""
-    connections = 0
-
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await reader.readexactly(2)  # the CONNECT's first bytes, then nothing back
-        writer.close()
-
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    link = MqttLink(Endpoint("127.0.0.1", port), "hang-up-test")
-    async with server:
-        runner = asyncio.create_task(link.run(collector(0)[2]))
-        await asyncio.sleep(3)
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+    connections, link = await link_to_a_broker_that_ends_it(accepted=False, run_s=3)
     assert connections >= 2 and link.stats.reconnects >= 2, (connections, link.stats)
