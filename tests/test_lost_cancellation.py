@@ -1,6 +1,7 @@
 """A cancellation that a Redis call swallows (redis/redis-py#2028) still stops the loops
 built on such calls: the MQTT link's dispatcher, the lease keeper, housekeeping, the live
-view, the relay and the history writer check after their calls, so a stopping hub never
+view, the relay, the history writer and the keeper of the sent events' mark check after
+their calls, so a stopping hub never
 waits for ever on one of them.
 
 The swallowing call is played by a handler that catches the cancel and returns anyway, as
@@ -9,11 +10,15 @@ redis-py does when the cancel lands mid-command."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import aiomqtt
 
 from hall.contract.cancellation import raise_if_cancel_lost
+from hall.contract.errors import StoreUnavailable
 from hall.contract.link import Endpoint, MqttLink
+from hall.hub.sent_events import EventMarks, SentEvents
+from hall.store.sent_events import StoredSentEvents
 from tests.support import eventually
 
 
@@ -76,3 +81,30 @@ async def test_a_task_whose_cancel_was_swallowed_is_stopped_by_the_check() -> No
     task.cancel()
     await asyncio.wait({task}, timeout=5)
     assert task.cancelled()
+
+
+async def test_the_sent_events_mark_keeper_stops_although_the_store_swallowed_its_cancel() -> None:
+    writing = asyncio.Event()
+
+    class SwallowingStore:
+        async def raise_mark(self, seq: int) -> None:
+            writing.set()
+            try:
+                await asyncio.sleep(5)
+            except asyncio.CancelledError:
+                # As redis-py may: the cancel lost, the command failing as a timeout.
+                raise StoreUnavailable("TimeoutError: timed out") from None
+
+    marks = EventMarks(cast(StoredSentEvents, SwallowingStore()))
+    marks.tracker = SentEvents(0)
+    marks.tracker.published(1)()  # a mark to write
+    task = asyncio.create_task(marks.keep())
+    try:
+        await asyncio.wait_for(writing.wait(), 15)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, "the mark keeper ran on after the store swallowed its cancel"
+        assert task.cancelled()
+    finally:
+        if not task.done():
+            task.cancel()

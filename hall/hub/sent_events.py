@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from hall.contract.cancellation import raise_if_cancel_lost
 from hall.contract.errors import StoreUnavailable
 from hall.contract.log_every import LogEvery
 from hall.store.sent_events import StoredSentEvents
@@ -131,6 +132,7 @@ class EventMarks:
         while True:
             await asyncio.sleep(MARK_EVERY_S)
             await self.write()
+            raise_if_cancel_lost()  # a store call may have swallowed the stop (see there)
 
     async def write(self) -> None:
         tracker = self.tracker
