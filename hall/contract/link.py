@@ -7,8 +7,9 @@ messages are sent in the order they were queued, up to `max_in_flight` at once, 
 by the broker. aiomqtt's public API is used throughout, but for publishing and receiving: the
 messages are handed to its paho client and their acknowledgements followed here
 (`MqttLink._pump`), the packets waiting in paho's queue are written with one system call
-(`merged_writes`) at the event loop's turn (`prompt_writes`), and paho hands each message it
-reads straight to the link (`MqttLink._receive`).
+(`merged_writes`) at the event loop's turn (`prompt_writes`), paho hands each message it
+reads straight to the link (`MqttLink._receive`), and leaves no garbage for the collector
+behind it (`no_garbage_per_message`).
 """
 
 from __future__ import annotations
@@ -114,6 +115,31 @@ def quick_pubacks(paho: Any) -> bool:
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     paho._handle_pubackcomp = handle
+    return True
+
+
+def no_garbage_per_message(paho: Any) -> bool:
+    """Have paho's client hand on a message without making a reference cycle for it.
+
+    For every message it receives, paho looks for callbacks added for its topic with a
+    matcher whose search is a function calling itself through its own closure: six objects
+    in a cycle that only the garbage collector frees. At 500 requests a second they were
+    nearly all a young-generation collection found (7,638 objects in one), and freeing them
+    held the event loop 9-15 ms each time, the slowest calls' wait. The link adds no such
+    callbacks: while the matcher holds none, the search is skipped (it would find nothing).
+    Installed only when the client has what it relies on (paho 2.x); True when it was."""
+    matcher: Any = getattr(paho, "_on_message_filtered", None)
+    root = getattr(matcher, "_root", None)
+    if root is None or not all(hasattr(root, part) for part in ("_children", "_content")):
+        return False
+    own_search = matcher.iter_match
+
+    def iter_match(topic: str) -> Any:
+        if not root._children and root._content is None:
+            return ()
+        return own_search(topic)
+
+    matcher.iter_match = iter_match
     return True
 
 
@@ -475,6 +501,7 @@ class MqttLink:
         # Many publishes in flight is the normal case here, not a warning sign.
         client.pending_calls_threshold = self.max_in_flight * 2
         quick_pubacks(client._client)  # private, see `_pump`
+        no_garbage_per_message(client._client)
         if self.merge_writes:
             merged_writes(client._client)
         if self.write_promptly:

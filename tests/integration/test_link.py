@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -20,6 +21,7 @@ from hall.contract.link import (
     MqttLink,
     _merge,
     merged_writes,
+    no_garbage_per_message,
     prompt_writes,
     quick_pubacks,
 )
@@ -485,6 +487,44 @@ async def test_the_link_writes_without_having_the_socket_watched(
     assert len(received) == 200
     # Every burst, and the PUBACKs, written at the loop's turn: the socket never watched.
     assert watched.times == 0
+
+
+async def test_messages_received_leave_no_reference_cycles_behind(
+    mqtt_host_port: tuple[str, int], hall_id: str
+) -> None:
+    """paho's search for callbacks by topic made a cycle per message, which only the garbage
+    collector frees (the hub's event loop held while it does); the link has it skipped."""
+    endpoint = Endpoint(*mqtt_host_port)
+    topic = f"hall/{hall_id}/cycles"
+    received, all_in, on_message = collector(200)
+    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{hall_id}-writer")
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        gc.collect()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds is kept in gc.garbage
+        try:
+            for n in range(200):
+                writer.publish(topic, str(n).encode())
+            await asyncio.wait_for(all_in.wait(), 20)
+            gc.collect()
+            searches = [o for o in gc.garbage if "iter_match" in getattr(o, "__qualname__", "")]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert len(received) == 200
+    assert searches == []
+
+
+def test_paho_s_search_by_topic_still_finds_callbacks_added_for_a_topic() -> None:
+    paho = mqtt_client.Client(mqtt_client.CallbackAPIVersion.VERSION2)
+    assert no_garbage_per_message(paho)
+    matcher = paho._on_message_filtered
+    assert list(matcher.iter_match("a/b")) == []
+    paho.message_callback_add("a/+", print)
+    assert list(matcher.iter_match("a/b")) == [print]
+    assert list(matcher.iter_match("c/d")) == []
 
 
 async def test_a_message_is_settled_once_acknowledged_or_dropped(
