@@ -54,6 +54,20 @@ def collector(
     return payloads, enough, handler
 
 
+@contextlib.asynccontextmanager
+async def reader_and_writer(
+    host_port: tuple[str, int], topic: str, count: int
+) -> AsyncIterator[tuple[str, MqttLink, list[bytes], asyncio.Event]]:
+    """Two running links: one subscribed to `topic`, keeping what comes, and one to publish.
+    Gives (topic, the writer, the payloads received, an event set once `count` have come)."""
+    endpoint = Endpoint(*host_port)
+    received, all_in, on_message = collector(count)
+    reader = MqttLink(endpoint, f"{topic}-reader", subscriptions=[topic])
+    writer = MqttLink(endpoint, f"{topic}-writer")
+    async with running(reader, on_message), running(writer, collector(0)[2]):
+        yield topic, writer, received, all_in
+
+
 class WatchCount:
     """How many times, from now on, paho has asked for `link`'s socket to be watched for
     writing (what aiomqtt does for a write that has to wait)."""
@@ -472,12 +486,8 @@ async def test_queued_packets_are_written_at_the_loop_s_turn_and_the_rest_watche
 async def test_the_link_writes_without_having_the_socket_watched(
     mqtt_host_port: tuple[str, int], hall_id: str
 ) -> None:
-    endpoint = Endpoint(*mqtt_host_port)
-    topic = f"hall/{hall_id}/prompt"
-    received, all_in, on_message = collector(200)
-    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
-    writer = MqttLink(endpoint, f"{hall_id}-writer")
-    async with running(reader, on_message), running(writer, collector(0)[2]):
+    async with reader_and_writer(mqtt_host_port, f"hall/{hall_id}/prompt", 200) as pair:
+        topic, writer, received, all_in = pair
         watched = WatchCount(writer)
         for burst in range(20):
             for n in range(10):
@@ -494,12 +504,8 @@ async def test_messages_received_leave_no_reference_cycles_behind(
 ) -> None:
     """paho's search for callbacks by topic made a cycle per message, which only the garbage
     collector frees (the hub's event loop held while it does); the link has it skipped."""
-    endpoint = Endpoint(*mqtt_host_port)
-    topic = f"hall/{hall_id}/cycles"
-    received, all_in, on_message = collector(200)
-    reader = MqttLink(endpoint, f"{hall_id}-reader", subscriptions=[topic])
-    writer = MqttLink(endpoint, f"{hall_id}-writer")
-    async with running(reader, on_message), running(writer, collector(0)[2]):
+    async with reader_and_writer(mqtt_host_port, f"hall/{hall_id}/cycles", 200) as pair:
+        topic, writer, received, all_in = pair
         gc.collect()
         gc.disable()
         gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds is kept in gc.garbage
