@@ -64,7 +64,13 @@ def estimate_errors(tickets: Iterable[TicketRecord], name: str) -> list[float]:
 def _waits(records: Iterable[TicketRecord]) -> dict[str, float | int]:
     waits = [w for r in records if (w := waited(r)) is not None]
     if not waits:
-        return {"called": 0, "mean_wait_s": 0.0, "median_wait_s": 0.0, "p90_wait_s": 0.0}
+        return {
+            "called": 0,
+            "mean_wait_s": 0.0,
+            "median_wait_s": 0.0,
+            "p90_wait_s": 0.0,
+            "max_wait_s": 0.0,
+        }
     return {
         "called": len(waits),
         "mean_wait_s": round(statistics.fmean(waits), 1),
@@ -167,7 +173,10 @@ def _hours(result: DayResult, tz: ZoneInfo) -> list[dict[str, Any]]:
         entry["max_waiting"] = max(entry["max_waiting"], sum(queue.values()))
     for hour, entry in hours.items():
         issued = [r for r in result.tickets.values() if hour_of(r.issued_at) == hour]
-        entry.update(_waits(issued))
+        # The waits of those who came this hour; "called" stays the calls made in the hour.
+        waits = _waits(issued)
+        del waits["called"]
+        entry.update(waits)
         entry.update(
             {
                 f"{name}_mae_s": accuracy(estimate_errors(issued, name))["mae_s"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -377,3 +378,20 @@ def test_the_day_report_gives_the_worst_wait_per_class() -> None:
         assert entry["called"] == len(waits)
         assert entry["max_wait_s"] == round(max(waits), 1)
     assert all("max_wait_s" in s for s in report["services"])
+
+
+def test_the_day_report_counts_each_hour_s_calls_when_they_were_made() -> None:
+    hall = load_config(PROFILES / "city-hall.toml")
+    path = PROFILES / "city-day.toml"
+    profile = load_profile(read_config_text(path), str(path), hall)
+    result = simulate(hall, profile, 2)
+    tz = ZoneInfo(hall.hall.timezone)
+    report = day_report(result, tz)
+    calls: dict[str, int] = {}
+    for r in result.tickets.values():
+        if r.called_at is not None:
+            hour = f"{datetime.fromtimestamp(r.called_at, tz).hour:02d}:00"
+            calls[hour] = calls.get(hour, 0) + 1
+    assert {h["hour"]: h["called"] for h in report["hours"] if h["called"]} == calls
+    # The queue left at the last arrivals is called after them: calls trail the arrivals.
+    assert any(h["called"] != h["arrivals"] for h in report["hours"])
