@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -252,11 +253,22 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    return simulate_command.run(args)
+    return _to_a_pipe(simulate_command.run, args)
 
 
 def _plan(args: argparse.Namespace) -> int:
-    return plan_command.run(args)
+    return _to_a_pipe(plan_command.run, args)
+
+
+def _to_a_pipe(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command that prints, ending quietly when its reader stops reading (`| head`), as
+    a shell tool ends on SIGPIPE (exit code 141), not with a traceback."""
+    try:
+        return command(args)
+    except BrokenPipeError:
+        # Python would write to the closed pipe again at exit: point it at nothing instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _command(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from hall.cli.outputs import file_problem, write_failed
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.plan import Plan, make_plan, parse_target, percent, plan_json, wait_text
@@ -25,7 +25,12 @@ def add_command(parser: argparse.ArgumentParser) -> None:
         "--target", default="80% within 15 min", help='e.g. "80%% within 15 min" (the default)'
     )
     parser.add_argument("--seed", type=int, default=1, help="the checking day's random seed")
-    parser.add_argument("--out", type=Path, default=Path("plan.json"), help="the JSON file")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("plan.json"),
+        help="the JSON file, its folder made if missing (default ./plan.json)",
+    )
 
 
 SHORT = "short even with every window"
@@ -64,27 +69,13 @@ def table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def out_problem(out: Path) -> str | None:
-    """Why the plan cannot be written to `out` (checked before the plan is worked out)."""
-    if out.is_dir():
-        return f"{out} is a directory; give a file name, e.g. {out / 'plan.json'}"
-    parent = next((p for p in out.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        return f"{parent} is not a directory"
-    if out.exists() and not os.access(out, os.W_OK):
-        return f"{out} cannot be written"
-    if parent is not None and not out.exists() and not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot create {out}: {parent} is not writable"
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         target = parse_target(args.target)
     except ValueError as exc:
         print(f"hall plan: --target: {exc}", file=sys.stderr)
         return 2
-    problem = out_problem(args.out)
+    problem = file_problem(args.out)
     if problem is not None:
         print(f"hall plan: --out: {problem}", file=sys.stderr)
         return 2
@@ -96,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     plan = make_plan(hall, profile, target, args.seed)
     out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    except OSError as exc:
+        return write_failed("hall plan", out, exc)
     print(
         f"{profile.name}: {target}, windows per half hour out of the hall's {len(hall.windows)}"
         " (a window serving several services counts under each)"

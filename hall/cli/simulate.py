@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hall.cli.outputs import folder_problem, write_failed
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.charts import charts
@@ -24,27 +25,40 @@ def add_command(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="the day's random seed (default 1)")
     parser.add_argument(
-        "--out", type=Path, default=Path("simulation"), help="folder for report.json and charts"
+        "--out",
+        type=Path,
+        default=Path("simulation"),
+        help="folder for report.json and the charts, made if missing (default ./simulation)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    problem = folder_problem(out)
+    if problem is not None:
+        print(f"hall simulate: --out: {problem}", file=sys.stderr)
+        return 2
     try:
         hall = load_config(args.config)
         profile = load_profile(read_config_text(args.profile), str(args.profile), hall)
     except ConfigError as exc:
         print(f"hall simulate: configuration error: {exc}", file=sys.stderr)
         return 2
+    try:  # made before the day is simulated: a folder that cannot be made is said at once
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return write_failed("hall simulate", out, exc)
     tz = ZoneInfo(hall.hall.timezone)
     result = simulate(hall, profile, args.seed)
     report = day_report(result, tz)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    for name, data in charts(result, report, tz).items():
-        (out / name).write_bytes(data)
+    try:
+        (out / "report.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        for name, data in charts(result, report, tz).items():
+            (out / name).write_bytes(data)
+    except OSError as exc:
+        return write_failed("hall simulate", out, exc)
     overall, estimates = report["overall"], report["estimates"]
     print(
         f"{profile.name} (seed {args.seed}): {overall['issued']} tickets, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from hall.simulation.plan import (
 )
 from hall.simulation.profile import load_profile
 from hall.simulation.report import day_report
-from tests.simulation.commands import hall_command
+from tests.simulation.commands import HALL_BIN, hall_command
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROFILES = ROOT / "config" / "simulation"
@@ -317,12 +318,17 @@ def test_one_rounding_for_a_share_and_short_waits_said_in_seconds() -> None:
     assert str(parse_target("50% within 0.5 s")) == "50% within 0.5 s"
 
 
-@pytest.mark.parametrize("kind", ["directory", "file as folder"])
+@pytest.mark.parametrize("kind", ["directory", "file as folder", "device"])
 def test_an_out_that_cannot_be_written_is_refused_before_the_plan(
     tmp_path: Path, kind: str
 ) -> None:
     (tmp_path / "a-file").write_text("x", encoding="utf-8")
-    out = tmp_path if kind == "directory" else tmp_path / "a-file" / "plan.json"
+    outs = {
+        "directory": tmp_path,
+        "file as folder": tmp_path / "a-file" / "plan.json",
+        "device": Path("/dev/full"),  # writable, but every write fails: no place for a plan
+    }
+    out = outs[kind]
     done = hall_command(
         "plan",
         "--config",
@@ -340,8 +346,35 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_plan(
             f"hall plan: --out: {tmp_path} is a directory; give a file name,"
             f" e.g. {tmp_path / 'plan.json'}\n"
         )
+    elif kind == "device":
+        assert done.stderr == "hall plan: --out: /dev/full is not a regular file\n"
     else:
         assert done.stderr == f"hall plan: --out: {tmp_path / 'a-file'} is not a directory\n"
+
+
+def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> None:
+    """`hall plan … | head -3`: the table cut short, no traceback (exit 141, as on SIGPIPE)."""
+    command = [
+        str(HALL_BIN),
+        "plan",
+        "--config",
+        "config/simulation/district-hall.toml",
+        "--profile",
+        "config/simulation/district-day.toml",
+        "--out",
+        str(tmp_path / "plan.json"),
+    ]
+    done = subprocess.run(
+        ["bash", "-c", '"$@" | head -3; exit "${PIPESTATUS[0]}"', "plan", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert len(done.stdout.splitlines()) == 3
+    assert done.stderr == "" and done.returncode == 141
+    assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["half_hours"]
 
 
 def test_the_command_refuses_a_bad_target() -> None:

@@ -173,6 +173,26 @@ def test_the_command_writes_the_report_and_the_charts(tmp_path: Path) -> None:
             assert image.width > 100 and image.height > 100
 
 
+def test_an_out_that_is_not_a_folder_is_refused_before_the_day(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    for out, said in (
+        (tmp_path / "a-file", f"{tmp_path / 'a-file'} is not a directory; give a folder"),
+        (tmp_path / "a-file" / "day", f"{tmp_path / 'a-file'} is not a directory"),
+    ):
+        done = hall_command(
+            "simulate",
+            "--config",
+            "config/simulation/district-hall.toml",
+            "--profile",
+            "config/simulation/city-day.toml",
+            "--out",
+            str(out),
+            timeout=60,
+        )
+        assert done.returncode == 2 and done.stdout == ""  # no day was simulated
+        assert done.stderr.startswith(f"hall simulate: --out: {said}"), done.stderr
+
+
 def test_the_command_names_a_bad_profile_line(tmp_path: Path) -> None:
     profile = tmp_path / "bad.toml"
     profile.write_text(SHORT_DAY.replace('code = "B"', 'code = "Q"'), encoding="utf-8")
