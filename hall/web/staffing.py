@@ -2,16 +2,17 @@
 
 Per half hour from now to the last arrival the hall expects today, which of the hall's
 windows to open to call `SHARE` of its citizens within the hall's wait target
-(`[supervision] wait_target_s`): pooled windows by Erlang C (`hall.simulation.pooling`), each
-window serving the services it serves now, never more windows than the hall has. The
+(`[supervision] wait_target_s`): pooled windows by Erlang C (`hall.simulation.pooling`),
+each window serving the services it serves now, never more windows than the hall has. The
 arrivals are expected from the hall's learned history, scaled to how busy today has been so
 far (`hall.domain.arrivals`), each visit the learned time a window spends per ticket of the
-service (call to next call). The citizens waiting now are to be called within the target
-too: the current and the next half hour each also carry the queue's work over the wait
-target (its waiting citizens as arrivals spread over the target wait, pooled like the rest).
-Per service, the advised windows that serve it; beside it the windows working now (open and
-not paused), per service (a window serving several services counts for each in both), and
-how many are paused.
+service (call to next call); a service that takes no more tickets now (suspended by a
+manager, or its daily cap reached) expects none. The citizens waiting now are to be called
+within the target too: the current and the next half hour each also carry the queue's work
+over the wait target (its waiting citizens as arrivals spread over the target wait, pooled
+like the rest). Per service, the advised windows that serve it; beside it the windows
+working now (open and not paused), per service (a window serving several services counts for
+each in both), and how many are paused.
 A half hour that even every window cannot serve to the target says so (`target_met`).
 Read by a signed-in dashboard session (any role but a clerk's) or an API client. Pure but
 for the route; no personal data.
@@ -65,8 +66,14 @@ class Today:
 
 def read_today(state: HallState, now: float) -> Today:
     second = seconds_of_day(now, state.tz)
+    # Opening hours are in the learned arrivals already; a suspension or a full day is not.
+    closed = {
+        s.code for s, full in zip(state.services, state.full(), strict=True) if full or not s.open
+    }
     counts: dict[int, dict[str, float]] = {}
     for (service, _klass), pieces in state.arrivals.expected(second, DAY_S).items():
+        if service in closed:
+            continue
         for start, _end, count in pieces:
             # A piece lies within one learned bin (a quarter hour): inside one half hour.
             slot = int(start // SLOT_S) * SLOT_S

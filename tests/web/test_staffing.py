@@ -5,13 +5,17 @@ anyone else."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import aiohttp
+import pytest
 
 from hall.contract.config import load_config
 from hall.domain.arrivals import ArrivalHistory
+from hall.domain.catalogue import Catalogue
 from hall.domain.model import Ticket
+from hall.domain.numbering import MAX_PER_DAY
 from hall.domain.state import HallState
 from hall.domain.states import TicketState
 from hall.hub.runtime import Running
@@ -150,6 +154,30 @@ def test_the_citizens_waiting_now_are_cleared_in_the_current_and_next_half_hours
     # Beyond the next half hour only the arrivals count.
     assert slots["11:00"]["waiting"]["A"] == 0
     assert slots["11:00"]["windows"]["A"] == 1
+
+
+@pytest.mark.parametrize("why", ["suspended", "full"])
+def test_a_service_taking_no_more_tickets_expects_no_more_arrivals(why: str) -> None:
+    config = load_config("config/simulation/district-hall.toml")
+    history = ArrivalHistory()
+    for _ in range(2):  # earlier days: A and B, a citizen each every 5 minutes, 09:00-12:00
+        history.add_day(
+            [((code, "normal"), 32400.0 + 300 * i) for i in range(36) for code in ("A", "B")]
+        )
+    catalogue = Catalogue.from_config(config)
+    services = tuple(
+        replace(s, open=False) if s.code == "A" and why == "suspended" else s
+        for s in catalogue.services
+    )
+    catalogue = replace(catalogue, services=services)
+    state = HallState(config=config, day="2026-11-17", catalogue=catalogue, arrivals=history)
+    if why == "full":
+        state.counters["A"] = MAX_PER_DAY  # every ticket it may issue today issued
+    assert state.full()[0] is (why == "full")
+    advice = staffing_advice(state, _at("09:10:00"), 900.0)
+    for slot in advice["half_hours"]:
+        assert slot["arrivals_per_hour"]["A"] == 0.0 and slot["windows"]["A"] == 0, slot
+        assert slot["arrivals_per_hour"]["B"] > 0, slot
 
 
 def test_open_now_counts_the_windows_working_and_says_how_many_are_paused() -> None:
