@@ -146,6 +146,11 @@ STAFFING: dict[str, Any] = {
                         "minimum": 0,
                         "description": "windows to open beyond those open now",
                     },
+                    "to_open": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "the advised windows not working now",
+                    },
                 },
             },
         },

@@ -142,6 +142,8 @@ def advise(today: Today, wait_target_s: float) -> dict[str, Any]:
                 "window_ids": list(pool.open),
                 "target_met": pool.met,
                 "more_than_open": max(0, total - len(open_ids)),
+                # Advised and not working now: to open, in addition or instead.
+                "to_open": [w for w in pool.open if w not in open_ids],
             }
         )
     return {

@@ -46,7 +46,10 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
         await expect(row.locator("td").nth(0)).to_have_text(f"{first['start']}–{first['end']}")
         await expect(row.locator("td").nth(1)).to_have_text(str(first["total"]))
         more = first["total"] - 1
+        swap = more <= 0 and bool(first["to_open"])
         verdict = f"需增开 {more} 个" if more > 0 else "足够"
+        if swap:
+            verdict = f"改开窗口 {', '.join(first['to_open'])}"
         await expect(row.locator("td").nth(2)).to_have_text(f"1 {verdict}")
         await expect(row.locator("td").nth(3)).to_contain_text(f"A {first['windows']['A']}")
         wait_min = round(advice["target"]["wait_s"] / 60)
@@ -65,7 +68,7 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
 
         assert all(s["total"] <= advice["hall_windows"] for s in slots)
         # "open n more", and "short even with every window" where the hall's cannot serve it.
-        await expect(row.locator(".pill.no_window")).to_have_count(int(more > 0))
+        await expect(row.locator(".pill.no_window")).to_have_count(int(more > 0 or swap))
         await expect(panel.locator("#staffing tbody tr.all-short-row")).to_have_count(
             sum(s["target_met"] is False for s in slots)
         )
@@ -74,8 +77,13 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
         await expect(page.locator("#staffing-title")).to_have_text("Staffing for the rest of today")
         await expect(page.locator("#staffing-note")).to_contain_text("1 windows open now")
 
-        # A half hour even every window cannot serve to the target is marked in its row.
-        marked_slots = [{**first, "target_met": False}, *slots[1:]]
+        # A half hour even every window cannot serve to the target is marked in its row; one
+        # advising as many windows as work now, but another one, names it.
+        marked_slots = [
+            {**first, "target_met": False},
+            *({**s, "total": 1, "to_open": ["5"]} for s in slots[1:2]),
+            *slots[2:],
+        ]
         short = {**advice, "half_hours": marked_slots}
 
         async def fulfil(route: Any) -> None:
@@ -90,8 +98,14 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
             "data-for", first["start"]
         )
         await expect(page.locator("#staffing tbody .pill.no_window")).to_have_count(
-            sum((s["total"] > 1) + (s["target_met"] is False) for s in marked_slots)
+            sum(
+                (s["total"] > 1 or bool(s["to_open"])) + (s["target_met"] is False)
+                for s in marked_slots
+            )
         )
+        if len(slots) > 1:
+            swapped = page.locator(f'#staffing tbody tr[data-start="{slots[1]["start"]}"]')
+            await expect(swapped.locator("td").nth(2)).to_have_text("1 open window 5 instead")
 
 
 async def test_a_half_hour_short_even_with_every_window_is_read_whole_at_every_size(

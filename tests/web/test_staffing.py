@@ -198,6 +198,8 @@ def test_open_now_counts_the_windows_working_and_says_how_many_are_paused() -> N
     }
     ten = {s["start"]: s for s in advice["half_hours"]}["10:00"]
     assert ten["more_than_open"] == ten["total"] - 1 > 0
+    # The advised windows not working now: the paused ones among them too.
+    assert ten["to_open"] == [w for w in ten["window_ids"] if w != "1"]
 
 
 async def test_today_from_live_arrivals_for_a_session_or_an_api_client(

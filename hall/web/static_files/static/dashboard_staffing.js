@@ -54,15 +54,23 @@
     }
     advice.half_hours.forEach(function (slot) {
       var more = slot.total - open;
+      // As many as working now, but not the same ones: the advice's own windows are named.
+      var swap = more <= 0 && slot.to_open && slot.to_open.length > 0;
+      var verdict = t("plan.enough");
+      if (more > 0) {
+        verdict = t("plan.more", { n: more });
+      } else if (swap) {
+        verdict = t("plan.swap", { ids: slot.to_open.join(", ") });
+      }
       body.appendChild(
-        el("tr", { "data-start": slot.start, class: more > 0 ? "short" : "" }, [
+        el("tr", { "data-start": slot.start, class: more > 0 || swap ? "short" : "" }, [
           el("td", { class: "num", text: slot.start + "–" + slot.end }),
           el("td", { class: "n num", text: String(slot.total) }),
           el("td", { class: "n" }, [
             el("span", { class: "num", text: String(open) + " " }),
             el("span", {
-              class: more > 0 ? "pill no_window" : "pill open",
-              text: more > 0 ? t("plan.more", { n: more }) : t("plan.enough")
+              class: more > 0 || swap ? "pill no_window" : "pill open",
+              text: verdict
             })
           ]),
           el("td", { class: "num" }, serviceCells(slot.windows))
