@@ -60,9 +60,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return write_failed("hall simulate", out, exc)
     overall, estimates = report["overall"], report["estimates"]
+    # The mean wait is of those called: say how many never were (no window for them).
+    never = overall["never_called"]
     print(
         f"{profile.name} (seed {args.seed}): {overall['issued']} tickets, "
-        f"{overall['served']} served, mean wait {overall['mean_wait_s'] / 60:.1f} min; "
+        f"{overall['served']} served{f', {never} never called' if never else ''}, "
+        f"mean wait of those called {overall['mean_wait_s'] / 60:.1f} min; "
         f"estimate MAE {estimates['hall']['mae_s'] / 60:.1f} min "
         f"(naive {estimates['naive']['mae_s'] / 60:.1f} min); report in {out}/"
     )

@@ -165,6 +165,10 @@ def test_the_command_writes_the_report_and_the_charts(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "A short morning (seed 3)" in done.stdout
+    report_overall = json.loads((out / "report.json").read_text(encoding="utf-8"))["overall"]
+    never = report_overall["never_called"]
+    assert ("never called" in done.stdout) is (never > 0)
+    assert "mean wait of those called" in done.stdout
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["seed"] == 3 and report["overall"]["issued"] > 0
     assert set(report["estimates"]) >= {"naive", "hall"}
