@@ -33,6 +33,13 @@ from tests.simulation.commands import HALL_BIN, hall_command
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROFILES = ROOT / "config" / "simulation"
+# The shipped district hall on its ordinary day, as `hall plan` is given them.
+DISTRICT_DAY = (
+    "--config",
+    "config/simulation/district-hall.toml",
+    "--profile",
+    "config/simulation/district-day.toml",
+)
 PAIRS = (
     ("district-day.toml", "district-hall.toml"),
     ("city-day.toml", "city-hall.toml"),
@@ -278,16 +285,7 @@ def test_the_command_prints_the_table_and_writes_the_plan(tmp_path: Path) -> Non
 
 def test_the_command_says_where_even_every_window_falls_short(tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
-    done = hall_command(
-        "plan",
-        "--config",
-        "config/simulation/district-hall.toml",
-        "--profile",
-        "config/simulation/district-day.toml",
-        "--out",
-        str(out),
-        timeout=300,
-    )
+    done = hall_command("plan", *DISTRICT_DAY, "--out", str(out), timeout=300)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert done.returncode == 1, done.stderr
     assert data["target_met"] is False and data["unreachable"]
@@ -354,16 +352,7 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_plan(
 
 def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> None:
     """`hall plan … | head -3`: the table cut short, no traceback (exit 141, as on SIGPIPE)."""
-    command = [
-        str(HALL_BIN),
-        "plan",
-        "--config",
-        "config/simulation/district-hall.toml",
-        "--profile",
-        "config/simulation/district-day.toml",
-        "--out",
-        str(tmp_path / "plan.json"),
-    ]
+    command = [str(HALL_BIN), "plan", *DISTRICT_DAY, "--out", str(tmp_path / "plan.json")]
     done = subprocess.run(
         ["bash", "-c", '"$@" | head -3; exit "${PIPESTATUS[0]}"', "plan", *command],
         cwd=ROOT,
