@@ -69,22 +69,38 @@ class _Item:
     ghost: tuple[str, str] | None = None  # (service, class) of a ghost
     weight: float = 1.0  # an expected appointment counts as the share that comes
     since: float = 0.0  # when its wait began: weighed against its service's longest wait
+    taken: bool = False  # an appointment called in the play-out (left in its bucket's heaps)
+
+
+# An appointment in a bucket's heaps: (key, the order it was added in, the item).
+_Keyed = tuple[float, int, "_Item"]
 
 
 @dataclass
 class _Bucket:
-    """One service's queue: green, appointments, normal, each in arrival order."""
+    """One service's queue: green and normal each in arrival order; the appointments in
+    heaps, so that the first one inside its slot and the first one still early are found
+    without going through all of them at every call (a play-out's moments only go forward:
+    an appointment whose slot began stays inside it)."""
 
     green: list[_Item] = field(default_factory=list)
-    appointments: list[_Item] = field(default_factory=list)
     normal: list[_Item] = field(default_factory=list)
     heads: list[int] = field(default_factory=lambda: [0, 0])  # next green, next normal
+    inside: list[_Keyed] = field(default_factory=list)  # by arrival: slot begun
+    early_by_slot: list[_Keyed] = field(default_factory=list)  # by slot start: not yet
+    early: list[_Keyed] = field(default_factory=list)  # by arrival: not yet (or moved inside)
+    added: int = 0  # appointments added: on equal keys, the first added comes first
 
     def add(self, item: _Item) -> None:
         if item.rank == 0:
             self.green.append(item)
         elif item.slot_start is not None or item.rank == 1:
-            self.appointments.append(item)
+            self.added += 1
+            if item.slot_start is None:
+                heapq.heappush(self.inside, (item.arrival, self.added, item))
+            else:
+                heapq.heappush(self.early_by_slot, (item.slot_start, self.added, item))
+                heapq.heappush(self.early, (item.arrival, self.added, item))
         else:
             self.normal.append(item)
 
@@ -111,15 +127,22 @@ class Forecast:
 
 def _appointment_pick(bucket: _Bucket, now: float) -> tuple[_Item | None, _Item | None]:
     """The first appointment inside its slot, and the first one still early (normal)."""
-    inside: _Item | None = None
-    early: _Item | None = None
-    for item in bucket.appointments:
-        if item.slot_start is None or now >= item.slot_start:
-            if inside is None or item.arrival < inside.arrival:
-                inside = item
-        elif early is None or item.arrival < early.arrival:
-            early = item
+    slots = bucket.early_by_slot
+    while slots and slots[0][0] <= now:  # its slot has begun: inside from now on
+        _slot, added, item = heapq.heappop(slots)
+        heapq.heappush(bucket.inside, (item.arrival, added, item))
+    inside = _first(bucket.inside, lambda item: False)
+    early = _first(
+        bucket.early, lambda item: item.slot_start is not None and item.slot_start <= now
+    )
     return inside, early
+
+
+def _first(heap: list[_Keyed], moved: Callable[[_Item], bool]) -> _Item | None:
+    """The first item of `heap` neither called nor `moved` elsewhere (those are dropped)."""
+    while heap and (heap[0][2].taken or moved(heap[0][2])):
+        heapq.heappop(heap)
+    return heap[0][2] if heap else None
 
 
 def select(
@@ -154,7 +177,7 @@ def select(
             normal.append((service, head))
     if inside:
         service, item = _pick(inside, preference, now, targets)
-        buckets[service].appointments.remove(item)
+        item.taken = True
         return item
     if not normal:
         return None
@@ -163,7 +186,7 @@ def select(
     if item is bucket.normal_head():
         bucket.heads[1] += 1
     else:
-        bucket.appointments.remove(item)
+        item.taken = True
     return item
 
 
