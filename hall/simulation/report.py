@@ -174,9 +174,7 @@ def _hours(result: DayResult, tz: ZoneInfo) -> list[dict[str, Any]]:
     for hour, entry in hours.items():
         issued = [r for r in result.tickets.values() if hour_of(r.issued_at) == hour]
         # The waits of those who came this hour; "called" stays the calls made in the hour.
-        waits = _waits(issued)
-        del waits["called"]
-        entry.update(waits)
+        entry.update({k: v for k, v in _waits(issued).items() if k != "called"})
         entry.update(
             {
                 f"{name}_mae_s": accuracy(estimate_errors(issued, name))["mae_s"]

@@ -367,16 +367,7 @@ def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> 
 
 
 def test_the_command_refuses_a_bad_target() -> None:
-    done = hall_command(
-        "plan",
-        "--config",
-        "config/simulation/district-hall.toml",
-        "--profile",
-        "config/simulation/district-day.toml",
-        "--target",
-        "most people quickly",
-        timeout=60,
-    )
+    done = hall_command("plan", *DISTRICT_DAY, "--target", "most people quickly", timeout=60)
     assert done.returncode == 2
     assert 'hall plan: --target: expected a share and a wait such as "80% within 15 min", got ' in (
         done.stderr
