@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         hall = load_config(args.config)
-        profile = load_profile(read_config_text(args.profile), str(args.profile), hall)
+        profile = load_profile(
+            read_config_text(args.profile), str(args.profile), hall, shifts_needed=False
+        )
     except ConfigError as exc:
         print(f"hall plan: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -126,23 +126,22 @@ class Forecast:
 
 
 def _appointment_pick(bucket: _Bucket, now: float) -> tuple[_Item | None, _Item | None]:
-    """The first appointment inside its slot, and the first one still early (normal)."""
+    """The first appointment inside its slot, and the first one still early (normal). Items
+    called, or moved inside, are dropped from the heads of the heaps on the way."""
     slots = bucket.early_by_slot
     while slots and slots[0][0] <= now:  # its slot has begun: inside from now on
         _slot, added, item = heapq.heappop(slots)
         heapq.heappush(bucket.inside, (item.arrival, added, item))
-    inside = _first(bucket.inside, lambda item: False)
-    early = _first(
-        bucket.early, lambda item: item.slot_start is not None and item.slot_start <= now
-    )
-    return inside, early
-
-
-def _first(heap: list[_Keyed], moved: Callable[[_Item], bool]) -> _Item | None:
-    """The first item of `heap` neither called nor `moved` elsewhere (those are dropped)."""
-    while heap and (heap[0][2].taken or moved(heap[0][2])):
-        heapq.heappop(heap)
-    return heap[0][2] if heap else None
+    inside = bucket.inside
+    while inside and inside[0][2].taken:
+        heapq.heappop(inside)
+    early = bucket.early
+    while early:
+        head = early[0][2]
+        if not (head.taken or (head.slot_start is not None and head.slot_start <= now)):
+            break
+        heapq.heappop(early)
+    return (inside[0][2] if inside else None), (early[0][2] if early else None)
 
 
 def select(
@@ -167,10 +166,13 @@ def select(
         bucket = buckets.get(service)
         if bucket is None:
             continue
-        first_inside, early = _appointment_pick(bucket, now)
-        if first_inside is not None:
-            inside.append((service, first_inside))
         head = bucket.normal_head()
+        if bucket.added:  # appointments were ever queued here (walk-in queues skip this)
+            first_inside, early = _appointment_pick(bucket, now)
+            if first_inside is not None:
+                inside.append((service, first_inside))
+        else:
+            early = None
         if early is not None and (head is None or early.arrival < head.arrival):
             head = early
         if head is not None:
@@ -194,6 +196,10 @@ def _pick(
     heads: Sequence[tuple[str, _Item]], preference: Sequence[str], now: float, targets: Targets
 ) -> tuple[str, _Item]:
     """The class's service head the window calls (`queue.pick_service`)."""
+    if len(heads) == 1 or not targets:
+        # Without wait targets every urgency is 0 and the heads (in the window's preference
+        # order) go first to last: `pick_service` would answer 0. Most picks are these.
+        return heads[0]
     options = [
         (preference.index(service), urgency(now - item.since, targets.get(service)))
         for service, item in heads

@@ -41,8 +41,15 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
     # The queue per service through the day.
     codes = [load.code for load in result.profile.services]
     peak = max((max(q.values(), default=0) for _t, q in result.queue_samples), default=0)
-    plot = Plot((start, end), max(5, peak))
+    plot = Plot(
+        (start, end),
+        max(5, peak),
+        title="Tickets waiting per service",
+        x_title="time of day",
+        y_title="waiting",
+    )
     plot.axes(ticks)
+    plot.legend([(PALETTE[i % len(PALETTE)], code) for i, code in enumerate(codes)])
     for i, code in enumerate(codes):
         points = [(clock(t), float(q.get(code, 0))) for t, q in result.queue_samples]
         plot.series(points, PALETTE[i % len(PALETTE)])
@@ -51,8 +58,15 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
     # Arrivals (blue) and calls (orange) per hour.
     hours = report["hours"]
     top = max([max(h["arrivals"], h["called"]) for h in hours] or [1])
-    plot = Plot((start, end), top)
+    plot = Plot(
+        (start, end),
+        top,
+        title="Arrivals and calls per hour",
+        x_title="hour of the day",
+        y_title="tickets",
+    )
     plot.axes(ticks)
+    plot.legend([(BLUE, "arrivals"), (ORANGE, "calls")])
     for h in hours:
         at = float(h["hour"][:2])
         plot.bar(at + 0.1, at + 0.45, h["arrivals"], BLUE)
@@ -67,8 +81,17 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
         if (w := waited(r)) is not None
     ]
     longest = max([p[0] for p in pairs] or [10.0])
-    plot = Plot((0.0, longest), longest, 600, 600)
+    plot = Plot(
+        (0.0, longest),
+        longest,
+        640,
+        640,
+        title="Estimate against the wait",
+        x_title="actual wait (min)",
+        y_title="estimate (min)",
+    )
     plot.axes([(m, str(int(m))) for m in range(0, int(longest) + 1, max(1, int(longest) // 8))])
+    plot.legend([(GREY, "naive"), (BLUE, "the hall's"), ((0, 0, 0), "exact")])
     plot.series([(0.0, 0.0), (longest, longest)], (0, 0, 0))
     for actual, naive, _ours in pairs:
         if naive is not None:
@@ -79,7 +102,13 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
 
     # Each window's busy share (calls to ends of visits over signed-in time), in percent.
     windows = report["windows"]
-    plot = Plot((0.0, float(len(windows))), 100.0)
+    plot = Plot(
+        (0.0, float(len(windows))),
+        100.0,
+        title="Busy share per window",
+        x_title="window",
+        y_title="busy %",
+    )
     plot.axes([(i + 0.5, w["id"]) for i, w in enumerate(windows)])
     for i, w in enumerate(windows):
         plot.bar(i + 0.2, i + 0.8, 100 * w["busy_share"], BLUE)

@@ -1,5 +1,6 @@
-"""PNG charts without an imaging library: a small RGB canvas, lines, bars, dots, a 3×5 digit
-font for the axes, and the PNG encoding (zlib, as the format specifies)."""
+"""PNG charts without an imaging library: a small RGB canvas, lines, bars, dots, a 3×5 font of
+digits and capital letters for the axes, titles and legends, and the PNG encoding (zlib, as
+the format specifies)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,41 @@ PALETTE: tuple[Color, ...] = (
     (127, 127, 127),
 )
 
-# 3×5 glyphs, rows top to bottom, 3 bits each (for axis numbers only).
+# 3×5 glyphs, rows top to bottom, 3 bits each (4 is the left column). Text is drawn in
+# capitals; a character without a glyph is a space.
 _GLYPHS = {
+    "A": (2, 5, 7, 5, 5),
+    "B": (6, 5, 6, 5, 6),
+    "C": (3, 4, 4, 4, 3),
+    "D": (6, 5, 5, 5, 6),
+    "E": (7, 4, 6, 4, 7),
+    "F": (7, 4, 6, 4, 4),
+    "G": (3, 4, 5, 5, 3),
+    "H": (5, 5, 7, 5, 5),
+    "I": (7, 2, 2, 2, 7),
+    "J": (1, 1, 1, 5, 2),
+    "K": (5, 5, 6, 5, 5),
+    "L": (4, 4, 4, 4, 7),
+    "M": (5, 7, 7, 5, 5),
+    "N": (6, 5, 5, 5, 5),
+    "O": (2, 5, 5, 5, 2),
+    "P": (6, 5, 6, 4, 4),
+    "Q": (2, 5, 5, 6, 3),
+    "R": (6, 5, 6, 5, 5),
+    "S": (3, 4, 2, 1, 6),
+    "T": (7, 2, 2, 2, 2),
+    "U": (5, 5, 5, 5, 7),
+    "V": (5, 5, 5, 5, 2),
+    "W": (5, 5, 7, 7, 5),
+    "X": (5, 5, 2, 5, 5),
+    "Y": (5, 5, 2, 2, 2),
+    "Z": (7, 1, 2, 4, 7),
+    "(": (1, 2, 2, 2, 1),
+    ")": (4, 2, 2, 2, 4),
+    "/": (1, 1, 2, 4, 4),
+    ",": (0, 0, 0, 2, 4),
+    "'": (2, 2, 0, 0, 0),
+    "=": (0, 7, 0, 7, 0),
     "0": (7, 5, 5, 5, 7),
     "1": (2, 6, 2, 2, 7),
     "2": (7, 1, 7, 4, 7),
@@ -82,7 +116,7 @@ class Canvas:
             self.dot(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps), color)
 
     def text(self, x: int, y: int, text: str, color: Color = BLACK, scale: int = 2) -> None:
-        for n, char in enumerate(text):
+        for n, char in enumerate(text.upper()):
             rows = _GLYPHS.get(char, _GLYPHS[" "])
             for row, bits in enumerate(rows):
                 for col in range(3):
@@ -94,16 +128,45 @@ class Canvas:
         return encode_png(self.width, self.height, self.pixels)
 
 
+def text_width(text: str, scale: int = 2) -> int:
+    """Pixels `Canvas.text` takes for `text` across (a glyph and a column of space each)."""
+    return 4 * scale * len(text) - scale if text else 0
+
+
 class Plot:
-    """A chart area with axes: x and y in data units mapped onto the canvas."""
+    """A chart area with axes: x and y in data units mapped onto the canvas. Above it the
+    chart's title, then the y axis's title (left) and the legend (right); below it the x
+    axis's ticks and title."""
 
     def __init__(
-        self, x_range: tuple[float, float], y_max: float, width: int = 900, height: int = 420
+        self,
+        x_range: tuple[float, float],
+        y_max: float,
+        width: int = 900,
+        height: int = 440,
+        *,
+        title: str = "",
+        x_title: str = "",
+        y_title: str = "",
     ) -> None:
         self.canvas = Canvas(width, height)
-        self.left, self.right, self.top, self.bottom = 60, width - 20, 20, height - 40
+        self.left, self.right, self.top, self.bottom = 60, width - 20, 56, height - 56
         self.x0, self.x1 = x_range
         self.y_max = y_max if y_max > 0 else 1.0
+        self.canvas.text(self.left, 8, title, scale=3)
+        self.canvas.text(8, 34, y_title)
+        self.canvas.text(
+            (self.left + self.right - text_width(x_title)) // 2, self.bottom + 32, x_title
+        )
+
+    def legend(self, entries: Sequence[tuple[Color, str]]) -> None:
+        """A swatch and a label per entry, in one row ending at the plot's right edge."""
+        widths = [14 + text_width(label) + 16 for _color, label in entries]
+        x = self.right - sum(widths) + 16
+        for (color, label), width in zip(entries, widths, strict=True):
+            self.canvas.rect(x, 34, x + 9, 43, color)
+            self.canvas.text(x + 14, 34, label)
+            x += width
 
     def x(self, value: float) -> int:
         span = (self.x1 - self.x0) or 1.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from hall.contract.config_base import FileChecker, parse_toml, show
@@ -110,8 +110,12 @@ class _ProfileChecker(FileChecker):
         return self.int_in(self.present(table, path, key), (*path, key), low, high)
 
 
-def load_profile(text: str, name: str, hall: HallConfig) -> DayProfile:
-    """Check a profile's text against the hall it runs in; ConfigError names line and key."""
+def load_profile(
+    text: str, name: str, hall: HallConfig, *, shifts_needed: bool = True
+) -> DayProfile:
+    """Check a profile's text against the hall it runs in; ConfigError names line and key.
+    `hall plan` makes its own shifts, so it passes `shifts_needed=False`: a profile without
+    `[[shifts]]` is then taken (any given are still checked)."""
     doc = parse_toml(text, name)
     check = _ProfileChecker(name, text)
     check.table(doc, (), _TOP)
@@ -142,7 +146,8 @@ def load_profile(text: str, name: str, hall: HallConfig) -> DayProfile:
         ),
     )
     raw_date = check.present(day, ("day",), "date")
-    if not isinstance(raw_date, date):
+    # TOML's date-times are `datetime`, a kind of `date`: a day is asked for, not a moment.
+    if isinstance(raw_date, datetime) or not isinstance(raw_date, date):
         raise check.error(
             ("day", "date"), f"expected a date such as 2026-11-17, got {show(raw_date)}"
         )
@@ -151,7 +156,10 @@ def load_profile(text: str, name: str, hall: HallConfig) -> DayProfile:
     if closes <= opens:
         raise check.error(("day", "closes"), "the hall must close after it opens")
     services = _services(check, doc, hall)
-    shifts = _shifts(check, doc, hall)
+    if not any(d.kind == "kiosk" for d in hall.devices):
+        raise check.error(("services",), "the hall file has no kiosk to issue tickets")
+    lunch_min = _opt(check, clerks, ("clerks",), "lunch_min", 40, 0, 180)
+    shifts = _shifts(check, doc, hall, (opens, closes), lunch_min, needed=shifts_needed)
     return DayProfile(
         name=check.nonempty_string(check.present(day, ("day",), "name"), ("day", "name")),
         day=raw_date,
@@ -172,7 +180,7 @@ def load_profile(text: str, name: str, hall: HallConfig) -> DayProfile:
         gap_s=_opt(check, clerks, ("clerks",), "gap_s", 15, 0, 600),
         pauses_per_day=round(_opt(check, clerks, ("clerks",), "pauses_per_day", 2, 0, 20)),
         pause_min=_opt(check, clerks, ("clerks",), "pause_min", 8, 0, 120),
-        lunch_min=_opt(check, clerks, ("clerks",), "lunch_min", 40, 0, 180),
+        lunch_min=lunch_min,
         recall_after_s=_opt(check, clerks, ("clerks",), "recall_after_s", 40, 5, 600),
         recalls_before_no_show=round(
             _opt(check, clerks, ("clerks",), "recalls_before_no_show", 2, 0, 10)
@@ -231,9 +239,22 @@ def _services(
     return tuple(loads)
 
 
-def _shifts(check: _ProfileChecker, doc: dict[str, Any], hall: HallConfig) -> tuple[Shift, ...]:
+def _clock_text(second: int) -> str:
+    return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
+
+
+def _shifts(
+    check: _ProfileChecker,
+    doc: dict[str, Any],
+    hall: HallConfig,
+    hours: tuple[int, int],
+    lunch_min: float,
+    *,
+    needed: bool,
+) -> tuple[Shift, ...]:
     entries = check.entries(doc, "shifts", ("windows", "from", "to", "lunch"))
-    if not entries:
+    opens, closes = hours
+    if not entries and needed:
         raise check.error(("shifts",), "a profile needs at least one [[shifts]] entry")
     shifts: list[Shift] = []
     for i, entry in enumerate(entries):
@@ -256,7 +277,19 @@ def _shifts(check: _ProfileChecker, doc: dict[str, Any], hall: HallConfig) -> tu
         start, end = check.clock(entry, path, "from"), check.clock(entry, path, "to")
         if end <= start:
             raise check.error((*path, "to"), "a shift must end after it begins")
+        if start >= closes or end <= opens:
+            raise check.error(
+                (*path, "from"),
+                f"the shift {_clock_text(start)}-{_clock_text(end)} lies outside the hall's"
+                f" opening hours {_clock_text(opens)}-{_clock_text(closes)}",
+            )
         lunch = check.clock(entry, path, "lunch") if "lunch" in entry else None
+        if lunch is not None and not start <= lunch <= end - lunch_min * 60:
+            raise check.error(
+                (*path, "lunch"),
+                f"a lunch of {lunch_min:g} min at {_clock_text(lunch)} does not fit in the shift"
+                f" {_clock_text(start)}-{_clock_text(end)}",
+            )
         shift = Shift(tuple(str(w) for w in windows), start, end, lunch)
         for other in shifts:
             shared = set(other.windows) & set(shift.windows)
@@ -265,8 +298,6 @@ def _shifts(check: _ProfileChecker, doc: dict[str, Any], hall: HallConfig) -> tu
                     (*path, "windows"), f"window {min(shared)} is in two shifts at the same time"
                 )
         shifts.append(shift)
-    if not any(d.kind == "kiosk" for d in hall.devices):
-        raise check.error(("shifts",), "the hall file has no kiosk to issue tickets")
     return tuple(shifts)
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.day import simulate
-from hall.simulation.png import Canvas, encode_png
+from hall.simulation.png import PALETTE, Canvas, Plot, encode_png, text_width
 from hall.simulation.profile import DayProfile, load_profile
 from hall.simulation.report import day_report
 from tests.simulation.commands import hall_command
@@ -115,6 +115,9 @@ def line_of(text: str, fragment: str) -> int:
         (('opens = "08:30"', 'opens = "8.30"'), "day.opens", "HH:MM"),
         (('windows = ["1", "2", "3"]', 'windows = ["1", "9"]'), "shifts[1].windows[2]", "window"),
         (("green_share = 0.05", "green_share = 0.05\nsurge = 2"), "arrivals.surge", "unknown"),
+        (("date = 2026-11-20", "date = 2026-11-20T09:00:00"), "day.date", "expected a date"),
+        (('lunch = "09:40"', 'lunch = "10:00"'), "shifts[1].lunch", "does not fit in the shift"),
+        (('lunch = "09:40"', 'lunch = "08:00"'), "shifts[1].lunch", "does not fit in the shift"),
     ],
 )
 def test_a_bad_profile_is_refused_naming_line_and_key(
@@ -136,6 +139,26 @@ def test_two_shifts_at_one_window_at_once_are_refused() -> None:
         load_profile(text, "day.toml", hall)
 
 
+def test_a_shift_outside_the_opening_hours_is_refused() -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    text = SHORT_DAY + '\n[[shifts]]\nwindows = ["4"]\nfrom = "18:00"\nto = "20:00"\n'
+    with pytest.raises(ConfigError) as refused:
+        load_profile(text, "day.toml", hall)
+    assert refused.value.key == "shifts[2].from"
+    assert "18:00-20:00 lies outside the hall's opening hours 08:30-10:30" in str(refused.value)
+    # Running past closing is a shift's overtime, and allowed.
+    late = SHORT_DAY + '\n[[shifts]]\nwindows = ["4"]\nfrom = "10:00"\nto = "12:00"\n'
+    assert load_profile(late, "day.toml", hall).shifts[-1].end_s == 12 * 3600
+
+
+def test_shifts_are_needed_to_simulate_but_not_to_plan() -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    text = SHORT_DAY.split("[[shifts]]")[0]
+    with pytest.raises(ConfigError, match=r"at least one \[\[shifts\]\]"):
+        load_profile(text, "day.toml", hall)
+    assert load_profile(text, "day.toml", hall, shifts_needed=False).shifts == ()
+
+
 def test_png_is_a_valid_image() -> None:
     canvas = Canvas(40, 30)
     canvas.line(0, 0, 39, 29, (255, 0, 0))
@@ -144,6 +167,39 @@ def test_png_is_a_valid_image() -> None:
     assert image.size == (40, 30) and image.mode == "RGB"
     assert image.getpixel((0, 0)) == (255, 0, 0) and image.getpixel((39, 0)) == (255, 255, 255)
     assert encode_png(1, 1, bytearray(b"\x01\x02\x03")).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _ink(canvas: Canvas, box: tuple[int, int, int, int]) -> set[tuple[int, int, int]]:
+    """The colours other than white inside (left, top, right, bottom)."""
+    image = Image.open(io.BytesIO(canvas.png()))
+    left, top, right, bottom = box
+    return {
+        pixel
+        for y in range(top, bottom)
+        for x in range(left, right)
+        if (pixel := image.getpixel((x, y))) != (255, 255, 255)
+    }
+
+
+def test_letters_have_glyphs_for_titles_and_legends() -> None:
+    drawn = []
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        canvas = Canvas(8, 12)
+        canvas.text(1, 1, letter.lower())
+        drawn.append(bytes(canvas.pixels))
+        assert _ink(canvas, (0, 0, 8, 12)), letter
+    assert len(set(drawn)) == 26  # no two letters alike
+    assert text_width("abc") == 22
+
+
+def test_a_chart_has_its_title_axis_titles_and_legend() -> None:
+    bare = Plot((0.0, 10.0), 5.0, 400, 300)
+    plot = Plot((0.0, 10.0), 5.0, 400, 300, title="Waiting", x_title="hour", y_title="tickets")
+    plot.legend([(PALETTE[0], "A"), (PALETTE[1], "B")])
+    assert not _ink(bare.canvas, (0, 0, 400, 50)) and _ink(plot.canvas, (0, 0, 200, 25))
+    assert _ink(plot.canvas, (0, 30, 100, 50))  # the y axis's title
+    assert _ink(plot.canvas, (100, 270, 300, 300))  # the x axis's, below its ticks
+    assert {PALETTE[0], PALETTE[1]} <= _ink(plot.canvas, (300, 30, 400, 50))  # the swatches
 
 
 def test_the_command_writes_the_report_and_the_charts(tmp_path: Path) -> None:
