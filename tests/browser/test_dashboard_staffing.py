@@ -108,6 +108,26 @@ async def test_the_advice_for_the_rest_of_today_against_the_windows_open_now(
             await expect(swapped.locator("td").nth(2)).to_have_text("1 open window 5 instead")
 
 
+async def test_the_advice_is_read_again_when_a_window_opens_not_a_minute_later(
+    tmp_path: Path, hall: HallFactory, hall_id: str
+) -> None:
+    running = await hall()
+    async with online_client(running, hall_id) as c:
+        await c.ok("pad-1", "window.open", {"staff": "S001"})
+        await c.ok("kiosk-1", "ticket.take", {"service": "A"})
+        async with chromium(tmp_path) as context:
+            page = await open_page(context, LAPTOP)
+            await login(page, running.http_url)
+            note = page.locator("#staffing-note")
+            await expect(note).to_contain_text("当前开放 1 个窗口")
+            await c.ok("pad-2", "window.open", {"staff": "S002"})
+            # The live view shows the window at once; the advice follows in seconds.
+            await expect(page.locator('#windows tr[data-window="2"]')).to_contain_text("S002")
+            await expect(note).to_contain_text("当前开放 2 个窗口", timeout=10_000)
+            await c.ok("pad-2", "window.close")
+            await expect(note).to_contain_text("当前开放 1 个窗口", timeout=10_000)
+
+
 async def test_a_half_hour_short_even_with_every_window_is_read_whole_at_every_size(
     tmp_path: Path, hall: HallFactory, hall_id: str, artifacts: Path
 ) -> None:

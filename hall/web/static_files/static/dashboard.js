@@ -292,10 +292,31 @@
   // Window names as the hub gives them (the snapshot's windows), for devices and events.
   var windowNames = {};
 
+  // The windows working or paused, as last rendered: when a window opens, pauses, resumes
+  // or closes, the staffing advice (which counts them and keeps them open on a tie) is read
+  // again shortly after, rather than at its next minute.
+  var windowStates = null;
+  var staffingTimer = null;
+  var STAFFING_AFTER_MS = 1500;
+
+  function noticeWindowStates(windows) {
+    var states = windows
+      .map(function (w) {
+        return w.id + ":" + w.state;
+      })
+      .join(",");
+    if (windowStates !== null && states !== windowStates && window.hallStaffing) {
+      window.clearTimeout(staffingTimer);
+      staffingTimer = window.setTimeout(window.hallStaffing.reload, STAFFING_AFTER_MS);
+    }
+    windowStates = states;
+  }
+
   function renderWindows(windows) {
     windows.forEach(function (w) {
       windowNames[w.id] = w.name;
     });
+    noticeWindowStates(windows);
     var body = H.clear(H.$("windows").tBodies[0]);
     var elapsed = (Date.now() - receivedAt) / 1000;
     windows.forEach(function (w) {

@@ -1,5 +1,6 @@
 /* The dashboard's staffing advice: per half hour for the rest of today, the windows the hall
- * needs (GET /api/staffing/today) against the windows open now, read again every minute. */
+ * needs (GET /api/staffing/today) against the windows open now, read again every minute and
+ * shortly after a window opens, pauses, resumes or closes (dashboard.js). */
 (function () {
   "use strict";
 
