@@ -12,6 +12,7 @@ from pathlib import Path
 from hall.cli.outputs import file_problem, write_failed
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
+from hall.simulation.erlang import MAX_WINDOWS
 from hall.simulation.plan import Plan, make_plan, parse_target, percent, plan_json, wait_text
 from hall.simulation.profile import load_profile
 
@@ -53,7 +54,7 @@ def table(plan: Plan) -> str:
                 f"{slot['start']}-{slot['end']}",
                 str(slot["open_windows"]),
                 *(str(slot["windows"][c]) for c in codes),
-                str(slot["erlang_pooled"]),
+                f"> {MAX_WINDOWS}" if slot["erlang_pooled"] is None else str(slot["erlang_pooled"]),
                 f"{percent(simulated['within_target'] / issued)} of {issued}" if issued else "—",
                 SHORT if short else "",
             ]

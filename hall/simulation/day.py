@@ -134,6 +134,10 @@ class DaySimulation:
         self.tickets: dict[str, TicketRecord] = {}
         self.citizens: dict[str, _Citizen] = {}
         self.windows = {w.id: WindowRecord(w.id) for w in hall.windows}
+        # Who works each window now, and who takes it over when they leave: a shift that
+        # begins as the one before it ends waits for its clerk to finish the visit in hand.
+        self.at_window: dict[str, _Clerk] = {}
+        self.taking_over: dict[str, _Clerk] = {}
         self.queue_samples: list[tuple[float, dict[str, int]]] = []
         self.refused: dict[str, int] = {}
         self.booked = 0
@@ -349,9 +353,24 @@ class DaySimulation:
 
     # ----- clerks ---------------------------------------------------------------------------
     def _open(self, clerk: _Clerk) -> None:
+        if clerk.window in self.at_window:
+            self.taking_over[clerk.window] = clerk
+            return
         if self._do(clerk.pad, "window.open", {"staff": clerk.staff}) is not None:
+            self.at_window[clerk.window] = clerk
             clerk.signed_in_at = self.now
             self._schedule(self.now, "next", clerk)
+
+    def _leave(self, clerk: _Clerk) -> None:
+        """The clerk signs out at the end of the shift; the next shift's clerk, if waiting,
+        takes the window over."""
+        record = self.windows[clerk.window]
+        if self._do(clerk.pad, "window.close") is not None and clerk.signed_in_at is not None:
+            record.signed_in_s += self.now - clerk.signed_in_at
+        self.at_window.pop(clerk.window, None)
+        successor = self.taking_over.pop(clerk.window, None)
+        if successor is not None:
+            self._schedule(self.now, "open", successor)
 
     def _shift_over(self, clerk: _Clerk) -> bool:
         end = self._at(clerk.shift.end_s)
@@ -365,10 +384,8 @@ class DaySimulation:
         )
 
     def _next(self, clerk: _Clerk) -> None:
-        record = self.windows[clerk.window]
         if self._shift_over(clerk):
-            if self._do(clerk.pad, "window.close") is not None and clerk.signed_in_at is not None:
-                record.signed_in_s += self.now - clerk.signed_in_at
+            self._leave(clerk)
             return
         lunch = clerk.shift.lunch_s
         if lunch is not None and not clerk.lunch_taken and self.now >= self._at(lunch):

@@ -29,7 +29,7 @@ from typing import Any
 from hall.domain.config import DeviceConfig, HallConfig, WindowConfig
 
 from .day import DayResult, simulate
-from .erlang import service_level, windows_needed
+from .erlang import MAX_WINDOWS, service_level, windows_needed
 from .pooling import choose_windows, pooled_lists, uncovered
 from .profile import DayProfile, Shift
 
@@ -85,7 +85,8 @@ class Slot:
 
     start_s: int  # seconds of the day
     rates: dict[str, float]  # arrivals per hour per service (transfers in included)
-    erlang: dict[str, int]  # windows per service by Erlang C, each service alone
+    # Windows per service by Erlang C, each service alone (None: more than `MAX_WINDOWS`).
+    erlang: dict[str, int | None]
     pooled: int  # windows by Erlang C for all its arrivals pooled on shared windows
     open: list[str]  # the advice: the hall's windows to open, after the simulation checks
     erlang_met: bool  # the windows first chosen meet the pooled conditions (`pooling.py`)
@@ -165,6 +166,14 @@ def _useful(lists: list[WindowConfig], slot: Slot) -> list[str]:
     return [w.id for w in lists if any(slot.rates.get(c, 0) > 0 for c in w.services)]
 
 
+def _alone(rate_per_s: float, visit_s: float, target: Target) -> int | None:
+    """Windows one service needs alone by Erlang C; None when more than any hall has."""
+    try:
+        return windows_needed(rate_per_s, visit_s, target.share, target.wait_s)
+    except ValueError:
+        return None
+
+
 def erlang_slots(profile: DayProfile, target: Target, lists: list[WindowConfig]) -> list[Slot]:
     """Each half hour's windows by the pooled conditions (`pooling.py`), from the hall's."""
     visit = visit_seconds(profile)
@@ -174,10 +183,7 @@ def erlang_slots(profile: DayProfile, target: Target, lists: list[WindowConfig])
         rates = slot_rates(profile, start)
         per_s = {code: rate / 3600 for code, rate in rates.items()}
         pool = choose_windows(lists, per_s, visit, target.share, target.wait_s, kept)
-        erlang = {
-            code: windows_needed(rate, visit[code], target.share, target.wait_s)
-            for code, rate in per_s.items()
-        }
+        erlang = {code: _alone(rate, visit[code], target) for code, rate in per_s.items()}
         slots.append(Slot(start, rates, erlang, pool.pooled, list(pool.open), pool.met))
         kept = pool.open
     bridge(slots, lists)
@@ -348,7 +354,7 @@ def _half_hour(plan: Plan, s: Slot) -> dict[str, Any]:
         "end": clock(s.start_s + SLOT_S),
         "arrivals_per_hour": {c: round(r, 1) for c, r in s.rates.items()},
         "erlang_windows": s.erlang,
-        "erlang_pooled": s.pooled,
+        "erlang_pooled": s.pooled if s.pooled <= MAX_WINDOWS else None,
         "erlang_met": s.erlang_met,
         "windows": serving,
         "open_windows": len(s.open),

@@ -22,6 +22,7 @@ from hall.simulation.plan import (
     ROUNDS,
     Plan,
     Target,
+    erlang_slots,
     make_plan,
     parse_target,
     percent,
@@ -258,6 +259,33 @@ def test_with_pooled_lists_on_the_busy_day_no_window_closes_for_one_half_hour(
     data = plan_json(_plan(hall_path, PROFILES / "district-day.toml"))
     assert data["service_lists"] == "pooled" and data["rounds"] > 1
     assert _one_half_hour_gaps(data) == []
+
+
+def test_arrivals_beyond_any_number_of_windows_are_said_not_a_crash(tmp_path: Path) -> None:
+    """1,000 an hour of 5-minute visits: Erlang C finds no number of windows up to 200."""
+    text = (PROFILES / "district-day.toml").read_text(encoding="utf-8")
+    flooded = tmp_path / "flooded-day.toml"
+    flooded.write_text(text.replace("per_hour = 16\n", "per_hour = 1000\n"), encoding="utf-8")
+    hall = load_config(PROFILES / "district-hall.toml")
+    profile = load_profile(read_config_text(flooded), "flooded-day.toml", hall)
+    slots = erlang_slots(profile, parse_target("80% within 15 min"), list(hall.windows))
+    peak = max(slots, key=lambda s: s.rates["A"])
+    assert peak.erlang["A"] is None and peak.erlang["B"] is not None
+    out = tmp_path / "plan.json"
+    done = hall_command(
+        "plan",
+        "--config",
+        "config/simulation/district-hall.toml",
+        "--profile",
+        str(flooded),
+        "--out",
+        str(out),
+        timeout=300,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "> 200" in done.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert any(h["erlang_pooled"] is None for h in data["half_hours"])
 
 
 def test_the_command_prints_the_table_and_writes_the_plan(tmp_path: Path) -> None:

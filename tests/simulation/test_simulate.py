@@ -159,6 +159,27 @@ def test_shifts_are_needed_to_simulate_but_not_to_plan() -> None:
     assert load_profile(text, "day.toml", hall, shifts_needed=False).shifts == ()
 
 
+def test_a_shift_taking_over_windows_at_the_end_of_another_works_them() -> None:
+    """Windows 1-3 change hands at 09:30: the morning's clerks finish the visit in hand and
+    sign out, the next shift's sign in then and call until the end of the day (before, the
+    new clerk signed in over the old one, whose sign-out then closed the window for good)."""
+    hall = load_config(PROFILES / "district-hall.toml")
+    early, late = (
+        '[[shifts]]\nwindows = ["1", "2", "3"]\nfrom = "08:30"\nto = "09:30"\n',
+        ('[[shifts]]\nwindows = ["1", "2", "3"]\nfrom = "09:30"\nto = "10:30"\n'),
+    )
+    text = SHORT_DAY.split("[[shifts]]")[0] + early + late
+    result = simulate(hall, load_profile(text, "day.toml", hall), 3)
+    report = day_report(result, ZoneInfo(hall.hall.timezone))
+    assert not report["refused"], report["refused"]
+    worked = {w["id"]: w for w in report["windows"] if w["id"] in ("1", "2", "3")}
+    # Signed in from 08:30 to the end of the day (10:30 and whoever still waits then).
+    assert all(w["signed_in_s"] >= 2 * 3600 - 120 for w in worked.values()), worked
+    handover = result.day_start + 9.5 * 3600
+    called_after = {r.window for r in result.tickets.values() if (r.called_at or 0) > handover}
+    assert {"1", "2", "3"} <= called_after
+
+
 def test_png_is_a_valid_image() -> None:
     canvas = Canvas(40, 30)
     canvas.line(0, 0, 39, 29, (255, 0, 0))
