@@ -264,11 +264,19 @@ def _to_a_pipe(command: Callable[[argparse.Namespace], int], args: argparse.Name
     """Run a command that prints, ending quietly when its reader stops reading (`| head`), as
     a shell tool ends on SIGPIPE (exit code 141), not with a traceback."""
     try:
-        return command(args)
+        code = command(args)
+        sys.stdout.flush()  # here, where a failure to write can be said, not at exit
+        return code
     except BrokenPipeError:
         # Python would write to the closed pipe again at exit: point it at nothing instead.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
+    except OSError as exc:
+        if exc.filename is not None:  # a file of the command's own: not standard output
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"hall: cannot write to standard output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def _command(

@@ -5,11 +5,24 @@ file system the checks cannot see)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
-__all__ = ["file_problem", "folder_problem", "write_failed"]
+__all__ = ["file_problem", "folder_problem", "seed", "write_failed"]
+
+
+def seed(text: str) -> int:
+    """A `--seed`: a whole number, 0 or more (Python's generator takes -1 for 1, so a negative
+    seed would quietly give another seed's day)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
+    return value
 
 
 def _creatable(path: Path) -> str | None:

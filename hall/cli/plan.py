@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from hall.cli.outputs import file_problem, write_failed
+from hall.cli.outputs import file_problem, seed, write_failed
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.erlang import MAX_WINDOWS
@@ -25,7 +25,7 @@ def add_command(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", default="80% within 15 min", help='e.g. "80%% within 15 min" (the default)'
     )
-    parser.add_argument("--seed", type=int, default=1, help="the checking day's random seed")
+    parser.add_argument("--seed", type=seed, default=1, help="the checking day's random seed")
     parser.add_argument(
         "--out",
         type=Path,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hall.cli.outputs import folder_problem, write_failed
+from hall.cli.outputs import folder_problem, seed, write_failed
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.charts import charts
@@ -23,7 +23,7 @@ def add_command(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", required=True, help="the day's profile (TOML), e.g. config/simulation/"
     )
-    parser.add_argument("--seed", type=int, default=1, help="the day's random seed (default 1)")
+    parser.add_argument("--seed", type=seed, default=1, help="the day's random seed (default 1)")
     parser.add_argument(
         "--out",
         type=Path,

@@ -155,11 +155,37 @@ def load_profile(
     closes = check.clock(day, ("day",), "closes")
     if closes <= opens:
         raise check.error(("day", "closes"), "the hall must close after it opens")
+    morning = check.clock(arrivals, ("arrivals",), "morning_peak")
+    afternoon = check.clock(arrivals, ("arrivals",), "afternoon_peak")
+    if afternoon < morning:
+        raise check.error(
+            ("arrivals", "afternoon_peak"), "the afternoon peak comes before the morning one"
+        )
+    # One peak may lie outside a short day's hours (a morning-only day keeps the afternoon
+    # peak it is given); with both outside, the day has no peak: a mistake in the times.
+    if not any(opens <= peak <= closes for peak in (morning, afternoon)):
+        raise check.error(
+            ("arrivals", "morning_peak"),
+            f"both peaks lie outside the opening hours {_clock_text(opens)}-{_clock_text(closes)}",
+        )
     services = _services(check, doc, hall)
     if not any(d.kind == "kiosk" for d in hall.devices):
         raise check.error(("services",), "the hall file has no kiosk to issue tickets")
-    lunch_min = _opt(check, clerks, ("clerks",), "lunch_min", 40, 0, 180)
-    shifts = _shifts(check, doc, hall, (opens, closes), lunch_min, needed=shifts_needed)
+    appointments = _appointments(check, doc, services)
+    if not any(load.per_hour > 0 for load in services) and not (
+        appointments is not None and appointments.per_hour > 0
+    ):
+        raise check.error(
+            ("services",), "no one comes: every per_hour is 0 and no appointments are booked"
+        )
+    breaks = _Breaks(
+        round(_opt(check, clerks, ("clerks",), "pauses_per_day", 2, 0, 20)),
+        _opt(check, clerks, ("clerks",), "pause_min", 8, 0, 120),
+        _opt(check, clerks, ("clerks",), "lunch_min", 40, 0, 180),
+    )
+    shifts = _shifts(check, doc, hall, (opens, closes), breaks, needed=shifts_needed)
+    if shifts_needed:
+        _served_by_shifts(check, hall, services, appointments, shifts)
     return DayProfile(
         name=check.nonempty_string(check.present(day, ("day",), "name"), ("day", "name")),
         day=raw_date,
@@ -168,8 +194,8 @@ def load_profile(
         history_days=check.count(day, ("day",), "history_days", 0, 60)
         if "history_days" in day
         else 10,
-        morning_peak_s=check.clock(arrivals, ("arrivals",), "morning_peak"),
-        afternoon_peak_s=check.clock(arrivals, ("arrivals",), "afternoon_peak"),
+        morning_peak_s=morning,
+        afternoon_peak_s=afternoon,
         peak_width_s=60 * check.number(arrivals, ("arrivals",), "peak_width_min", 5, 240),
         peak_factor=check.number(arrivals, ("arrivals",), "peak_factor", 1, 10),
         green_share=_opt(check, arrivals, ("arrivals",), "green_share", 0.03, 0, 0.5),
@@ -178,9 +204,9 @@ def load_profile(
         rating_share=_opt(check, citizens, ("citizens",), "rating_share", 0.6, 0, 1),
         transfer_share=_opt(check, citizens, ("citizens",), "transfer_share", 0.02, 0, 0.5),
         gap_s=_opt(check, clerks, ("clerks",), "gap_s", 15, 0, 600),
-        pauses_per_day=round(_opt(check, clerks, ("clerks",), "pauses_per_day", 2, 0, 20)),
-        pause_min=_opt(check, clerks, ("clerks",), "pause_min", 8, 0, 120),
-        lunch_min=lunch_min,
+        pauses_per_day=breaks.per_day,
+        pause_min=breaks.pause_min,
+        lunch_min=breaks.lunch_min,
         recall_after_s=_opt(check, clerks, ("clerks",), "recall_after_s", 40, 5, 600),
         recalls_before_no_show=round(
             _opt(check, clerks, ("clerks",), "recalls_before_no_show", 2, 0, 10)
@@ -188,7 +214,7 @@ def load_profile(
         overtime_min=_opt(check, clerks, ("clerks",), "overtime_min", 60, 0, 480),
         services=services,
         shifts=shifts,
-        appointments=_appointments(check, doc, hall),
+        appointments=appointments,
     )
 
 
@@ -236,7 +262,44 @@ def _services(
                 transfer_to=transfer_to,
             )
         )
+    codes = {load.code for load in loads}
+    for i, load in enumerate(loads):
+        if load.transfer_to is not None and load.transfer_to not in codes:
+            raise check.error(
+                ("services", i, "transfer_to"),
+                f"service {load.transfer_to} has no [[services]] entry in this profile",
+            )
     return tuple(loads)
+
+
+@dataclass(frozen=True)
+class _Breaks:
+    """The clerks' pauses, as the profile's [clerks] gives them."""
+
+    per_day: int
+    pause_min: float
+    lunch_min: float
+
+
+def _served_by_shifts(
+    check: _ProfileChecker,
+    hall: HallConfig,
+    services: tuple[ServiceLoad, ...],
+    appointments: Appointments | None,
+    shifts: tuple[Shift, ...],
+) -> None:
+    """Every service someone comes for is served by a window some shift works: else its
+    tickets would never be called."""
+    worked = {hall.window(window) for shift in shifts for window in shift.windows}
+    served = {code for config in worked if config is not None for code in config.services}
+    booked = set(appointments.services) if appointments and appointments.per_hour else set()
+    for i, load in enumerate(services):
+        if (load.per_hour > 0 or load.code in booked) and load.code not in served:
+            raise check.error(
+                ("services", i, "code"),
+                f"no window a shift works serves {load.code} (the hall file's [[windows]]"
+                " services): its tickets would never be called",
+            )
 
 
 def _clock_text(second: int) -> str:
@@ -248,7 +311,7 @@ def _shifts(
     doc: dict[str, Any],
     hall: HallConfig,
     hours: tuple[int, int],
-    lunch_min: float,
+    breaks: _Breaks,
     *,
     needed: bool,
 ) -> tuple[Shift, ...]:
@@ -265,7 +328,13 @@ def _shifts(
                 (*path, "windows"), f"expected a list of window ids, got {show(windows)}"
             )
         for j, window in enumerate(windows):
-            if hall.window(str(window)) is None:
+            if not isinstance(window, str):
+                raise check.error(
+                    (*path, "windows", j), f'expected a window id as text ("1"), got {show(window)}'
+                )
+            if window in windows[:j]:
+                raise check.error((*path, "windows", j), f"window {window} is listed twice")
+            if hall.window(window) is None:
                 raise check.error(
                     (*path, "windows", j), f"the hall file has no window {show(window)}"
                 )
@@ -284,11 +353,19 @@ def _shifts(
                 f" opening hours {_clock_text(opens)}-{_clock_text(closes)}",
             )
         lunch = check.clock(entry, path, "lunch") if "lunch" in entry else None
+        lunch_min = breaks.lunch_min
         if lunch is not None and not start <= lunch <= end - lunch_min * 60:
             raise check.error(
                 (*path, "lunch"),
                 f"a lunch of {lunch_min:g} min at {_clock_text(lunch)} does not fit in the shift"
                 f" {_clock_text(start)}-{_clock_text(end)}",
+            )
+        away_min = breaks.per_day * breaks.pause_min + (lunch_min if lunch is not None else 0)
+        if away_min * 60 >= end - start:
+            raise check.error(
+                (*path, "to"),
+                f"the clerks' pauses ({breaks.per_day} of {breaks.pause_min:g} min) and lunch"
+                f" would fill the whole shift {_clock_text(start)}-{_clock_text(end)}",
             )
         shift = Shift(tuple(str(w) for w in windows), start, end, lunch)
         for other in shifts:
@@ -302,7 +379,7 @@ def _shifts(
 
 
 def _appointments(
-    check: _ProfileChecker, doc: dict[str, Any], hall: HallConfig
+    check: _ProfileChecker, doc: dict[str, Any], loads: tuple[ServiceLoad, ...]
 ) -> Appointments | None:
     if "appointments" not in doc:
         return None
@@ -311,11 +388,17 @@ def _appointments(
         doc["appointments"], path, ("per_hour", "slot_min", "services", "no_show_share")
     )
     services = check.present(table, path, "services")
-    known = {s.code for s in hall.services}
-    if not isinstance(services, list) or not services or any(s not in known for s in services):
+    if not isinstance(services, list) or not services:
         raise check.error(
-            (*path, "services"), f"expected service codes of the hall, got {show(services)}"
+            (*path, "services"), f"expected a list of service codes, got {show(services)}"
         )
+    known = {load.code for load in loads}
+    for j, code in enumerate(services):
+        if code not in known:
+            raise check.error(
+                (*path, "services", j),
+                f"service {show(code)} has no [[services]] entry in this profile",
+            )
     return Appointments(
         per_hour=check.number(table, path, "per_hour", 0, 500),
         slot_min=check.count(table, path, "slot_min", 5, 240),

@@ -100,7 +100,10 @@ def _minutes(clock: str) -> int:
 
 def _plan(hall_path: Path, profile_path: Path, target: str = "80% within 15 min") -> Plan:
     hall = load_config(hall_path)
-    profile = load_profile(read_config_text(profile_path), str(profile_path), hall)
+    # As `hall plan` reads it: the profile's shifts are not the plan's.
+    profile = load_profile(
+        read_config_text(profile_path), str(profile_path), hall, shifts_needed=False
+    )
     return make_plan(hall, profile, parse_target(target), seed=1)
 
 
@@ -395,6 +398,32 @@ def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> 
     assert len(done.stdout.splitlines()) == 3
     assert done.stderr == "" and done.returncode == 141
     assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["half_hours"]
+
+
+def test_a_full_standard_output_is_said_not_a_traceback(tmp_path: Path) -> None:
+    """`hall plan … > /dev/full`: the plan is written, the table cannot be; exit 1."""
+    out = tmp_path / "plan.json"
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            [str(HALL_BIN), "plan", *DISTRICT_DAY, "--out", str(out)],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "hall: cannot write to standard output: No space left on device\n"
+    assert json.loads(out.read_text(encoding="utf-8"))["half_hours"]
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "one"])
+def test_a_seed_that_is_not_a_whole_number_from_0_is_refused(seed: str) -> None:
+    """Python's generator takes -1 as 1: a negative seed would give another seed's day."""
+    for command in ("plan", "simulate"):
+        done = hall_command(command, *DISTRICT_DAY, "--seed", seed)
+        assert done.returncode == 2 and "--seed: expected a whole number, 0 or more" in done.stderr
 
 
 def test_the_command_refuses_a_bad_target() -> None:

@@ -118,6 +118,23 @@ def line_of(text: str, fragment: str) -> int:
         (("date = 2026-11-20", "date = 2026-11-20T09:00:00"), "day.date", "expected a date"),
         (('lunch = "09:40"', 'lunch = "10:00"'), "shifts[1].lunch", "does not fit in the shift"),
         (('lunch = "09:40"', 'lunch = "08:00"'), "shifts[1].lunch", "does not fit in the shift"),
+        (
+            ('windows = ["1", "2", "3"]', 'windows = ["1", "2", "1"]'),
+            "shifts[1].windows[3]",
+            "twice",
+        ),
+        (('windows = ["1", "2", "3"]', "windows = [1, 2, 3]"), "shifts[1].windows[1]", "as text"),
+        (('transfer_to = "B"', 'transfer_to = "C"'), "services[1].transfer_to", "no [[services]]"),
+        (
+            ('afternoon_peak = "14:30"', 'afternoon_peak = "09:00"'),
+            "arrivals.afternoon_peak",
+            "before",
+        ),
+        (
+            ('morning_peak = "09:15"', 'morning_peak = "07:00"'),
+            "arrivals.morning_peak",
+            "both peaks",
+        ),
     ],
 )
 def test_a_bad_profile_is_refused_naming_line_and_key(
@@ -149,6 +166,38 @@ def test_a_shift_outside_the_opening_hours_is_refused() -> None:
     # Running past closing is a shift's overtime, and allowed.
     late = SHORT_DAY + '\n[[shifts]]\nwindows = ["4"]\nfrom = "10:00"\nto = "12:00"\n'
     assert load_profile(late, "day.toml", hall).shifts[-1].end_s == 12 * 3600
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "problem"),
+    [
+        # Clerks away longer than the shift: 20 breaks of 8 min and a lunch of 40 in 2 hours.
+        (("pauses_per_day = 1", "pauses_per_day = 20"), "shifts[1].to", "would fill the whole"),
+        # Windows 4 and 5 serve B and C: A's walk-ins would never be called.
+        (('windows = ["1", "2", "3"]', 'windows = ["4", "5"]'), "services[1].code", "never"),
+        (
+            (
+                "[[shifts]]",
+                '[appointments]\nper_hour = 2\nslot_min = 30\nservices = ["Q"]\n\n[[shifts]]',
+            ),
+            "appointments.services[1]",
+            'service "Q" has no [[services]] entry',
+        ),
+    ],
+)
+def test_a_day_that_cannot_work_is_refused(change: tuple[str, str], key: str, problem: str) -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    with pytest.raises(ConfigError) as refused:
+        load_profile(SHORT_DAY.replace(*change), "day.toml", hall)
+    assert refused.value.key == key and problem in refused.value.problem, str(refused.value)
+
+
+def test_a_day_nobody_comes_to_is_refused() -> None:
+    hall = load_config(PROFILES / "district-hall.toml")
+    one_service = SHORT_DAY.replace("per_hour = 20", "per_hour = 0")
+    assert load_profile(one_service, "day.toml", hall).services[0].per_hour == 0
+    with pytest.raises(ConfigError, match="no one comes"):
+        load_profile(one_service.replace("per_hour = 8", "per_hour = 0"), "day.toml", hall)
 
 
 def test_shifts_are_needed_to_simulate_but_not_to_plan() -> None:
