@@ -1,15 +1,17 @@
 """The day's charts, as PNG bytes by file name: the queue through the day per service, the
 arrivals and calls per hour, each ticket's estimates against its wait, each window's busy
-share. Colours follow `png.PALETTE` in the order of the profile's services."""
+share. Colours follow `png.PALETTE` in the order of the profile's services (dashed past its
+ten)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .day import DayResult
-from .png import PALETTE, Plot
+from .png import PALETTE, Plot, nice_step
 from .report import waited
 
 GREY = (170, 170, 170)
@@ -41,18 +43,19 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
     # The queue per service through the day.
     codes = [load.code for load in result.profile.services]
     peak = max((max(q.values(), default=0) for _t, q in result.queue_samples), default=0)
+    styles = [Plot.style(i) for i in range(len(codes))]
     plot = Plot(
         (start, end),
         max(5, peak),
         title="Tickets waiting per service",
         x_title="time of day",
         y_title="waiting",
+        legend=[(color, code, dashed) for code, (color, dashed) in zip(codes, styles, strict=True)],
     )
     plot.axes(ticks)
-    plot.legend([(PALETTE[i % len(PALETTE)], code) for i, code in enumerate(codes)])
-    for i, code in enumerate(codes):
+    for code, (color, dashed) in zip(codes, styles, strict=True):
         points = [(clock(t), float(q.get(code, 0))) for t, q in result.queue_samples]
-        plot.series(points, PALETTE[i % len(PALETTE)])
+        plot.series(points, color, dashed=dashed)
     out["waiting.png"] = plot.canvas.png()
 
     # Arrivals (blue) and calls (orange) per hour.
@@ -64,9 +67,9 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
         title="Arrivals and calls per hour",
         x_title="hour of the day",
         y_title="tickets",
+        legend=[(BLUE, "arrivals", False), (ORANGE, "calls", False)],
     )
     plot.axes(ticks)
-    plot.legend([(BLUE, "arrivals"), (ORANGE, "calls")])
     for h in hours:
         at = float(h["hour"][:2])
         plot.bar(at + 0.1, at + 0.45, h["arrivals"], BLUE)
@@ -80,7 +83,9 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
         for r in result.tickets.values()
         if (w := waited(r)) is not None
     ]
-    longest = max([p[0] for p in pairs] or [10.0])
+    # The same round scale across and up, so that the diagonal is the exact estimate.
+    step = nice_step(max([p[0] for p in pairs] or [10.0]), 8)
+    longest = math.ceil(max([p[0] for p in pairs] or [10.0]) / step) * step
     plot = Plot(
         (0.0, longest),
         longest,
@@ -89,9 +94,10 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
         title="Estimate against the wait",
         x_title="actual wait (min)",
         y_title="estimate (min)",
+        legend=[(GREY, "naive", False), (BLUE, "the hall's", False), ((0, 0, 0), "exact", False)],
+        y_step=step,
     )
-    plot.axes([(m, str(int(m))) for m in range(0, int(longest) + 1, max(1, int(longest) // 8))])
-    plot.legend([(GREY, "naive"), (BLUE, "the hall's"), ((0, 0, 0), "exact")])
+    plot.axes([(i * step, f"{i * step:g}") for i in range(round(longest / step) + 1)])
     plot.series([(0.0, 0.0), (longest, longest)], (0, 0, 0))
     for actual, naive, _ours in pairs:
         if naive is not None:

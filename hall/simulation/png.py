@@ -5,6 +5,7 @@ the format specifies)."""
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 import zlib
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ Color = tuple[int, int, int]
 WHITE: Color = (255, 255, 255)
 BLACK: Color = (40, 40, 40)
 GRID: Color = (225, 225, 225)
+# Ten colours told apart on screen and on paper; an eleventh series and on repeat them as
+# dashed lines (`Plot.style`).
 PALETTE: tuple[Color, ...] = (
     (31, 119, 180),
     (255, 127, 14),
@@ -22,7 +25,10 @@ PALETTE: tuple[Color, ...] = (
     (140, 86, 75),
     (227, 119, 194),
     (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
 )
+DASH = 6  # pixels drawn, then as many skipped, in a dashed line
 
 # 3×5 glyphs, rows top to bottom, 3 bits each (4 is the left column). Text is drawn in
 # capitals; a character without a glyph is a space.
@@ -110,9 +116,13 @@ class Canvas:
             for x in range(max(0, min(x0, x1)), min(self.width, max(x0, x1) + 1)):
                 self.dot(x, y, color)
 
-    def line(self, x0: int, y0: int, x1: int, y1: int, color: Color) -> None:
+    def line(
+        self, x0: int, y0: int, x1: int, y1: int, color: Color, *, dashed: bool = False
+    ) -> None:
         steps = max(abs(x1 - x0), abs(y1 - y0), 1)
         for i in range(steps + 1):
+            if dashed and (i // DASH) % 2:
+                continue
             self.dot(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps), color)
 
     def text(self, x: int, y: int, text: str, color: Color = BLACK, scale: int = 2) -> None:
@@ -128,15 +138,29 @@ class Canvas:
         return encode_png(self.width, self.height, self.pixels)
 
 
+def nice_step(top: float, count: int = 5) -> float:
+    """A round step (1, 2 or 5 times a power of ten) dividing 0..`top` into about `count`."""
+    if top <= 0:
+        return 1.0
+    rough = top / count
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= rough)
+
+
 def text_width(text: str, scale: int = 2) -> int:
     """Pixels `Canvas.text` takes for `text` across (a glyph and a column of space each)."""
     return 4 * scale * len(text) - scale if text else 0
 
 
+LEGEND_ROW = 14  # pixels from one legend row to the next
+LegendEntry = tuple[Color, str, bool]  # a series' colour, its label, whether it is dashed
+
+
 class Plot:
     """A chart area with axes: x and y in data units mapped onto the canvas. Above it the
-    chart's title, then the y axis's title (left) and the legend (right); below it the x
-    axis's ticks and title."""
+    chart's title, then the y axis's title (left) and the legend (right, in as many rows as
+    it needs, the chart area below them); below it the x axis's ticks and title. The y axis
+    goes up to a round number in round steps."""
 
     def __init__(
         self,
@@ -148,25 +172,49 @@ class Plot:
         title: str = "",
         x_title: str = "",
         y_title: str = "",
+        legend: Sequence[LegendEntry] = (),
+        y_step: float | None = None,
     ) -> None:
         self.canvas = Canvas(width, height)
-        self.left, self.right, self.top, self.bottom = 60, width - 20, 56, height - 56
+        self.left, self.right = 60, width - 20
+        rows = self._legend(legend, 8 + text_width(y_title) + 24)
+        self.top, self.bottom = 56 + LEGEND_ROW * (rows - 1), height - 56
         self.x0, self.x1 = x_range
-        self.y_max = y_max if y_max > 0 else 1.0
+        self.y_step = y_step or (nice_step(y_max) if y_max > 0 else 0.2)
+        self.y_max = math.ceil(y_max / self.y_step - 1e-9) * self.y_step if y_max > 0 else 1.0
         self.canvas.text(self.left, 8, title, scale=3)
         self.canvas.text(8, 34, y_title)
         self.canvas.text(
             (self.left + self.right - text_width(x_title)) // 2, self.bottom + 32, x_title
         )
 
-    def legend(self, entries: Sequence[tuple[Color, str]]) -> None:
-        """A swatch and a label per entry, in one row ending at the plot's right edge."""
-        widths = [14 + text_width(label) + 16 for _color, label in entries]
-        x = self.right - sum(widths) + 16
-        for (color, label), width in zip(entries, widths, strict=True):
-            self.canvas.rect(x, 34, x + 9, 43, color)
-            self.canvas.text(x + 14, 34, label)
-            x += width
+    @staticmethod
+    def style(index: int) -> tuple[Color, bool]:
+        """The colour of the index-th series, and whether its line is dashed."""
+        return PALETTE[index % len(PALETTE)], (index // len(PALETTE)) % 2 == 1
+
+    def _legend(self, entries: Sequence[LegendEntry], leftmost: int) -> int:
+        """A swatch (hollow for a dashed series) and a label per entry, in rows ending at the
+        plot's right edge and not reaching left of `leftmost`; the number of rows drawn."""
+        rows: list[list[tuple[LegendEntry, int]]] = [[]]
+        used = 0
+        for entry in entries:
+            width = 14 + text_width(entry[1]) + 16
+            if rows[-1] and used + width - 16 > self.right - leftmost:
+                rows.append([])
+                used = 0
+            rows[-1].append((entry, width))
+            used += width
+        for n, row in enumerate(rows):
+            y = 34 + n * LEGEND_ROW
+            x = self.right - sum(width for _entry, width in row) + 16
+            for (color, label, dashed), width in row:
+                self.canvas.rect(x, y, x + 9, y + 9, color)
+                if dashed:
+                    self.canvas.rect(x + 2, y + 2, x + 7, y + 7, WHITE)
+                self.canvas.text(x + 14, y, label)
+                x += width
+        return len(rows)
 
     def x(self, value: float) -> int:
         span = (self.x1 - self.x0) or 1.0
@@ -175,13 +223,13 @@ class Plot:
     def y(self, value: float) -> int:
         return round(self.bottom - value / self.y_max * (self.bottom - self.top))
 
-    def axes(self, x_ticks: Sequence[tuple[float, str]], y_ticks: int = 5) -> None:
+    def axes(self, x_ticks: Sequence[tuple[float, str]]) -> None:
         c = self.canvas
-        for i in range(y_ticks + 1):
-            value = self.y_max * i / y_ticks
+        for i in range(round(self.y_max / self.y_step) + 1):
+            value = i * self.y_step
             y = self.y(value)
             c.line(self.left, y, self.right, y, GRID)
-            label = f"{value:.0f}" if self.y_max >= y_ticks else f"{value:.1f}"
+            label = f"{value:.0f}" if self.y_step >= 1 else f"{value:.1f}"
             c.text(self.left - 8 - 8 * len(label), y - 5, label)
         for value, label in x_ticks:
             x = self.x(value)
@@ -190,11 +238,15 @@ class Plot:
         c.line(self.left, self.bottom, self.right, self.bottom, BLACK)
         c.line(self.left, self.top, self.left, self.bottom, BLACK)
 
-    def series(self, points: Sequence[tuple[float, float]], color: Color) -> None:
+    def series(
+        self, points: Sequence[tuple[float, float]], color: Color, *, dashed: bool = False
+    ) -> None:
         for (xa, ya), (xb, yb) in itertools.pairwise(points):
-            self.canvas.line(self.x(xa), self.y(ya), self.x(xb), self.y(yb), color)
+            self.canvas.line(self.x(xa), self.y(ya), self.x(xb), self.y(yb), color, dashed=dashed)
 
     def bar(self, x_from: float, x_to: float, value: float, color: Color) -> None:
+        if value <= 0:  # nothing to draw: not a sliver on the axis
+            return
         self.canvas.rect(self.x(x_from), self.y(value), self.x(x_to), self.bottom - 1, color)
 
     def point(self, x: float, y: float, color: Color) -> None:

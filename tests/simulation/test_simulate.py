@@ -14,7 +14,7 @@ from PIL import Image
 from hall.contract.config import ConfigError, load_config
 from hall.contract.config_base import read_config_text
 from hall.simulation.day import simulate
-from hall.simulation.png import PALETTE, Canvas, Plot, encode_png, text_width
+from hall.simulation.png import PALETTE, Canvas, Plot, encode_png, nice_step, text_width
 from hall.simulation.profile import DayProfile, load_profile
 from hall.simulation.report import day_report
 from tests.simulation.commands import hall_command
@@ -264,12 +264,43 @@ def test_letters_have_glyphs_for_titles_and_legends() -> None:
 
 def test_a_chart_has_its_title_axis_titles_and_legend() -> None:
     bare = Plot((0.0, 10.0), 5.0, 400, 300)
-    plot = Plot((0.0, 10.0), 5.0, 400, 300, title="Waiting", x_title="hour", y_title="tickets")
-    plot.legend([(PALETTE[0], "A"), (PALETTE[1], "B")])
+    legend = [(PALETTE[0], "A", False), (PALETTE[1], "B", False)]
+    plot = Plot(
+        (0.0, 10.0),
+        5.0,
+        400,
+        300,
+        title="Waiting",
+        x_title="hour",
+        y_title="tickets",
+        legend=legend,
+    )
     assert not _ink(bare.canvas, (0, 0, 400, 50)) and _ink(plot.canvas, (0, 0, 200, 25))
     assert _ink(plot.canvas, (0, 30, 100, 50))  # the y axis's title
     assert _ink(plot.canvas, (100, 270, 300, 300))  # the x axis's, below its ticks
     assert {PALETTE[0], PALETTE[1]} <= _ink(plot.canvas, (300, 30, 400, 50))  # the swatches
+
+
+def test_a_long_legend_wraps_clear_of_the_axis_title_and_colours_do_not_repeat() -> None:
+    codes = [chr(ord("A") + i) for i in range(26)]
+    styles = [Plot.style(i) for i in range(26)]
+    legend = [(color, code, dashed) for code, (color, dashed) in zip(codes, styles, strict=True)]
+    plot = Plot((0.0, 10.0), 5.0, 900, 440, y_title="waiting", legend=legend)
+    # No swatch left of the y axis's title and the space after it.
+    assert not _ink(plot.canvas, (0, 30, 8 + text_width("waiting") + 24, 80)) - {(40, 40, 40)}
+    assert plot.top > 56  # the chart area starts below the legend's rows
+    # The first ten services have a colour each; the next ten the same colours, dashed.
+    assert len({color for color, _dashed in styles[:10]}) == 10
+    assert styles[10] == (styles[0][0], True) and styles[20] == (styles[0][0], False)
+
+
+def test_axes_go_in_round_steps_and_an_empty_bar_is_not_drawn() -> None:
+    assert [nice_step(top) for top in (21, 62, 193, 4, 0.7)] == [5, 20, 50, 1, 0.2]
+    plot = Plot((0.0, 10.0), 62.0, 400, 300)
+    assert (plot.y_step, plot.y_max) == (20, 80)
+    before = bytes(plot.canvas.pixels)
+    plot.bar(1.0, 2.0, 0.0, PALETTE[0])
+    assert bytes(plot.canvas.pixels) == before
 
 
 def test_the_command_writes_the_report_and_the_charts(tmp_path: Path) -> None:
