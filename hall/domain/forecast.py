@@ -166,13 +166,11 @@ def select(
         bucket = buckets.get(service)
         if bucket is None:
             continue
+        # A queue that never had an appointment (most walk-in queues) skips their heaps.
+        first_inside, early = _appointment_pick(bucket, now) if bucket.added else (None, None)
+        if first_inside is not None:
+            inside.append((service, first_inside))
         head = bucket.normal_head()
-        if bucket.added:  # appointments were ever queued here (walk-in queues skip this)
-            first_inside, early = _appointment_pick(bucket, now)
-            if first_inside is not None:
-                inside.append((service, first_inside))
-        else:
-            early = None
         if early is not None and (head is None or early.arrival < head.arrival):
             head = early
         if head is not None:

@@ -84,8 +84,9 @@ def charts(result: DayResult, report: dict[str, Any], tz: ZoneInfo) -> dict[str,
         if (w := waited(r)) is not None
     ]
     # The same round scale across and up, so that the diagonal is the exact estimate.
-    step = nice_step(max([p[0] for p in pairs] or [10.0]), 8)
-    longest = math.ceil(max([p[0] for p in pairs] or [10.0]) / step) * step
+    most = max([p[0] for p in pairs] or [10.0])
+    step = nice_step(most, 8)
+    longest = math.ceil(most / step) * step
     plot = Plot(
         (0.0, longest),
         longest,

@@ -31,7 +31,7 @@ from hall.domain.config import DeviceConfig, HallConfig, WindowConfig
 from .day import DayResult, simulate
 from .erlang import MAX_WINDOWS, service_level, windows_needed
 from .pooling import choose_windows, pooled_lists, uncovered
-from .profile import DayProfile, Shift
+from .profile import DayProfile, Shift, clock_text
 
 SLOT_S = 1800  # the advice is per half hour
 ROUNDS = 4  # simulation checks at most
@@ -302,10 +302,6 @@ def make_plan(hall: HallConfig, profile: DayProfile, target: Target, seed: int =
     return plan
 
 
-def clock(second: int) -> str:
-    return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
-
-
 def _pooled_level(plan: Plan, slot: Slot) -> float:
     """Erlang C's share within the target for the half hour's windows as one pool."""
     rate = sum(slot.rates.values()) / 3600
@@ -332,14 +328,18 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "id": w.id,
                 "services": list(w.services),
                 "open": [
-                    {"from": clock(a), "to": clock(b)}
+                    {"from": clock_text(a), "to": clock_text(b)}
                     for a, b in open_runs(plan.profile, slots, w.id)
                 ],
             }
             for w in plan.windows
         ],
         "unreachable": [
-            {"start": clock(s.start_s), "end": clock(s.start_s + SLOT_S), "share": s.share}
+            {
+                "start": clock_text(s.start_s),
+                "end": clock_text(s.start_s + SLOT_S),
+                "share": s.share,
+            }
             for s in slots
             if not s.met(plan.target) and s.every_window
         ],
@@ -350,8 +350,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 def _half_hour(plan: Plan, s: Slot) -> dict[str, Any]:
     serving = plan.serving(s)
     return {
-        "start": clock(s.start_s),
-        "end": clock(s.start_s + SLOT_S),
+        "start": clock_text(s.start_s),
+        "end": clock_text(s.start_s + SLOT_S),
         "arrivals_per_hour": {c: round(r, 1) for c, r in s.rates.items()},
         "erlang_windows": s.erlang,
         "erlang_pooled": s.pooled if s.pooled <= MAX_WINDOWS else None,

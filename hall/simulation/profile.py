@@ -166,7 +166,7 @@ def load_profile(
     if not any(opens <= peak <= closes for peak in (morning, afternoon)):
         raise check.error(
             ("arrivals", "morning_peak"),
-            f"both peaks lie outside the opening hours {_clock_text(opens)}-{_clock_text(closes)}",
+            f"both peaks lie outside the opening hours {clock_text(opens)}-{clock_text(closes)}",
         )
     services = _services(check, doc, hall)
     if not any(d.kind == "kiosk" for d in hall.devices):
@@ -302,7 +302,8 @@ def _served_by_shifts(
             )
 
 
-def _clock_text(second: int) -> str:
+def clock_text(second: int) -> str:
+    """ "HH:MM" of a second of the day."""
     return f"{second // 3600:02d}:{second % 3600 // 60:02d}"
 
 
@@ -349,23 +350,23 @@ def _shifts(
         if start >= closes or end <= opens:
             raise check.error(
                 (*path, "from"),
-                f"the shift {_clock_text(start)}-{_clock_text(end)} lies outside the hall's"
-                f" opening hours {_clock_text(opens)}-{_clock_text(closes)}",
+                f"the shift {clock_text(start)}-{clock_text(end)} lies outside the hall's"
+                f" opening hours {clock_text(opens)}-{clock_text(closes)}",
             )
         lunch = check.clock(entry, path, "lunch") if "lunch" in entry else None
         lunch_min = breaks.lunch_min
         if lunch is not None and not start <= lunch <= end - lunch_min * 60:
             raise check.error(
                 (*path, "lunch"),
-                f"a lunch of {lunch_min:g} min at {_clock_text(lunch)} does not fit in the shift"
-                f" {_clock_text(start)}-{_clock_text(end)}",
+                f"a lunch of {lunch_min:g} min at {clock_text(lunch)} does not fit in the shift"
+                f" {clock_text(start)}-{clock_text(end)}",
             )
         away_min = breaks.per_day * breaks.pause_min + (lunch_min if lunch is not None else 0)
         if away_min * 60 >= end - start:
             raise check.error(
                 (*path, "to"),
                 f"the clerks' pauses ({breaks.per_day} of {breaks.pause_min:g} min) and lunch"
-                f" would fill the whole shift {_clock_text(start)}-{_clock_text(end)}",
+                f" would fill the whole shift {clock_text(start)}-{clock_text(end)}",
             )
         shift = Shift(tuple(str(w) for w in windows), start, end, lunch)
         for other in shifts:
