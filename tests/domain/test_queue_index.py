@@ -31,7 +31,8 @@ tickets = st.builds(
 
 
 @given(
-    st.lists(tickets, max_size=40, unique_by=lambda t: t.no),
+    # Each its own number and arrival, as in a hall (a tie would leave the order to the list's).
+    st.lists(tickets, max_size=40, unique_by=(lambda t: t.no, lambda t: t.arrival)),
     st.lists(st.integers(0, 39), max_size=15),
     st.permutations(SERVICES).flatmap(lambda p: st.integers(1, 3).map(lambda k: p[:k])),
     st.floats(0, 120),

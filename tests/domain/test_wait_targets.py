@@ -38,11 +38,25 @@ tickets = st.builds(
     st.integers(0, 7200),
     st.integers(-1800, 1800),
 )
+
+
+def halls_tickets(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[list[Ticket]]:
+    """Waiting tickets as a hall has them: each its own number and its own arrival (an order,
+    one per ticket: on a tie, which of two heads the policy calls first would depend on the
+    order it is handed the tickets in)."""
+    return st.lists(
+        tickets,
+        min_size=min_size,
+        max_size=max_size,
+        unique_by=(lambda t: t.no, lambda t: t.arrival),
+    )
+
+
 targets = st.dictionaries(st.sampled_from(SERVICES), st.sampled_from([300.0, 900.0, 1800.0]))
 preferences = st.permutations(SERVICES).flatmap(lambda p: st.integers(1, 3).map(lambda k: p[:k]))
 
 
-@given(st.lists(tickets, max_size=40, unique_by=lambda t: t.no), preferences, targets)
+@given(halls_tickets(max_size=40), preferences, targets)
 def test_the_class_order_is_never_broken_and_each_service_stays_first_come(
     waiting: list[Ticket], preference: list[str], wait_targets: dict[str, float]
 ) -> None:
@@ -62,7 +76,7 @@ def test_the_class_order_is_never_broken_and_each_service_stays_first_come(
     assert chosen.arrival == min(t.arrival for t in same_lane)
 
 
-@given(st.lists(tickets, max_size=40, unique_by=lambda t: t.no), preferences, targets)
+@given(halls_tickets(max_size=40), preferences, targets)
 def test_the_calling_order_keeps_classes_in_order(
     waiting: list[Ticket], preference: list[str], wait_targets: dict[str, float]
 ) -> None:
@@ -75,7 +89,7 @@ def test_the_calling_order_keeps_classes_in_order(
 
 
 @given(
-    st.lists(tickets, max_size=40, unique_by=lambda t: t.no),
+    halls_tickets(max_size=40),
     st.lists(st.integers(0, 39), max_size=15),
     preferences,
     targets,
@@ -99,11 +113,9 @@ def test_the_index_gives_the_policys_answer_with_targets(
     assert (chosen.no if chosen else None) == (expected.no if expected else None)
 
 
-# Arrivals are an order, one per ticket in a hall (`Ticket.arrival`): on a tie, which of two
-# heads the policy calls first would depend on the order it is handed the tickets in.
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(tickets, min_size=1, max_size=25, unique_by=(lambda t: t.no, lambda t: t.arrival)),
+    halls_tickets(min_size=1, max_size=25),
     preferences,
     targets,
 )
