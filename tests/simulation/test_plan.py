@@ -384,19 +384,35 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_plan(
         assert done.stderr == f"hall plan: --out: {tmp_path / 'a-file'} is not a directory\n"
 
 
-def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> None:
-    """`hall plan … | head -3`: the table cut short, no traceback (exit 141, as on SIGPIPE)."""
+def _plan_into(reader: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`hall plan … | READER`, with the plan's own exit code."""
     command = [str(HALL_BIN), "plan", *DISTRICT_DAY, "--out", str(tmp_path / "plan.json")]
-    done = subprocess.run(
-        ["bash", "-c", '"$@" | head -3; exit "${PIPESTATUS[0]}"', "plan", *command],
+    return subprocess.run(
+        ["bash", "-c", f'"$@" | {reader}; exit "${{PIPESTATUS[0]}}"', "plan", *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_plan_ends_quietly_when_its_reader_is_gone(tmp_path: Path) -> None:
+    """A reader gone before the table is printed: no traceback, exit 141 as on SIGPIPE, and the
+    plan file written all the same. (`head -n 0` leaves at once, long before the plan is
+    worked out, so the first write meets a closed pipe.)"""
+    done = _plan_into("head -n 0", tmp_path)
+    assert done.stdout == "" and done.stderr == "" and done.returncode == 141
+    assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["half_hours"]
+
+
+def test_the_plan_ends_quietly_when_its_reader_stops_reading(tmp_path: Path) -> None:
+    """`hall plan … | head -3`: the table cut short, no traceback. Whether a write is left
+    after `head` has gone depends on timing: exit 141 if one was, else the plan's own code
+    (1: the district day's target is out of reach in some half hours)."""
+    done = _plan_into("head -3", tmp_path)
     assert len(done.stdout.splitlines()) == 3
-    assert done.stderr == "" and done.returncode == 141
+    assert done.stderr == "" and done.returncode in (1, 141)
     assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["half_hours"]
 
 
